@@ -1,0 +1,317 @@
+// Package model is the BagNet forward pass in pure Go: the architecture, a
+// float32 reference network bound to PyTorch state-dict names, and a
+// deterministic int8 engine. It builds for every GOOS/GOARCH, js/wasm included,
+// and never touches syscall/js.
+//
+// BagNet (Brendel & Bethge, ICLR 2019) is a ResNet-50 whose 3x3 convolutions
+// are mostly 1x1, so every unit of the last feature map sees only a q x q patch
+// of the input (q = 9, 17 or 33). A linear head turns each patch into class
+// evidence and the image's logits are the mean of that evidence: the evidence
+// maps this package returns are the decision itself, not an approximation.
+package model
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// Architecture constants shared by every BagNet: a ResNet-50 layout.
+var (
+	// Blocks is the number of Bottleneck blocks in each of the four stages.
+	Blocks = [4]int{3, 4, 6, 3}
+	// Strides is the stride of the first block of each stage.
+	Strides = [4]int{2, 2, 2, 1}
+)
+
+// Expansion is the Bottleneck's output-channel multiplier.
+const Expansion = 4
+
+// Stride is the distance in input pixels between neighbouring cells of the
+// last feature map (the product of the stage strides).
+const Stride = 8
+
+// Kernel3 lists, per architecture, how many leading blocks of each stage use a
+// 3x3 convolution (the rest use 1x1).
+var Kernel3 = map[string][4]int{
+	"bagnet9":  {1, 1, 0, 0},
+	"bagnet17": {1, 1, 1, 0},
+	"bagnet33": {1, 1, 1, 1},
+}
+
+// Config fixes a BagNet: which patch size, how wide, how many classes.
+type Config struct {
+	Arch    string  // "bagnet9", "bagnet17" or "bagnet33"
+	Width   float64 // channel multiplier; 1 is the authors' ImageNet width
+	Classes int     // outputs of the linear head
+}
+
+// Validate reports whether c names a buildable network.
+func (c Config) Validate() error {
+	if _, ok := Kernel3[c.Arch]; !ok {
+		return fmt.Errorf("model: unknown architecture %q (want bagnet9, bagnet17 or bagnet33)", c.Arch)
+	}
+	if !(c.Width > 0 && c.Width <= 4) {
+		return fmt.Errorf("model: width multiplier %v out of range (0, 4]", c.Width)
+	}
+	if c.Classes < 1 || c.Classes > 100000 {
+		return fmt.Errorf("model: %d classes out of range [1, 100000]", c.Classes)
+	}
+	return nil
+}
+
+// ArchForKernel3 names the architecture with the given 3x3 block counts.
+func ArchForKernel3(k [4]int) (string, error) {
+	for name, kk := range Kernel3 {
+		if kk == k {
+			return name, nil
+		}
+	}
+	return "", fmt.Errorf("model: no BagNet has 3x3 blocks %v per stage", k)
+}
+
+// Patch is the receptive field q of one cell of the last map, in pixels.
+func (c Config) Patch() int {
+	q := 3 // conv2 of the stem
+	jump := 1
+	for s := 0; s < 4; s++ {
+		if Kernel3[c.Arch][s] > 0 {
+			q += 2 * jump
+		}
+		jump *= Strides[s]
+	}
+	return q
+}
+
+// Channels returns the stem width and the planes of the four stages.
+func (c Config) Channels() (stem int, planes [4]int) {
+	r := func(n int) int { return max(1, int(math.Round(float64(n)*c.Width))) }
+	stem = r(64)
+	for s, p := range [4]int{64, 128, 256, 512} {
+		planes[s] = r(p)
+	}
+	return stem, planes
+}
+
+// Features is the channel count of the last feature map (the head's input).
+func (c Config) Features() int {
+	_, p := c.Channels()
+	return p[3] * Expansion
+}
+
+// BlockKernel is the kernel size of the middle conv of block b in stage s.
+func (c Config) BlockKernel(s, b int) int {
+	if Kernel3[c.Arch][s] > b {
+		return 3
+	}
+	return 1
+}
+
+// convOut is the output size of a conv with no padding.
+func convOut(n, k, stride int) int {
+	if n < k {
+		return 0
+	}
+	return (n-k)/stride + 1
+}
+
+// MapSize is the size of the last feature map (the evidence map) for an
+// h x w input. It is 0 x 0 when the input is smaller than one patch.
+func (c Config) MapSize(h, w int) (int, int) {
+	h, w = convOut(h, 3, 1), convOut(w, 3, 1)
+	for s := 0; s < 4; s++ {
+		k := c.BlockKernel(s, 0)
+		h, w = convOut(h, k, Strides[s]), convOut(w, k, Strides[s])
+	}
+	return h, w
+}
+
+// Box is a half-open pixel rectangle [X0, X1) x [Y0, Y1).
+type Box struct{ X0, Y0, X1, Y1 int }
+
+// CellBox is the receptive field of evidence-map cell (i, j) (row i, column j)
+// in model-input pixels: [8j, 8j+q) x [8i, 8i+q).
+func (c Config) CellBox(i, j int) Box {
+	q := c.Patch()
+	return Box{X0: Stride * j, Y0: Stride * i, X1: Stride*j + q, Y1: Stride*i + q}
+}
+
+// Param is one tensor of the PyTorch state dict.
+type Param struct {
+	Name  string
+	Shape []int
+}
+
+// Params lists every tensor of the network's state dict (num_batches_tracked
+// excluded) with its shape, in a fixed order.
+func (c Config) Params() []Param {
+	var ps []Param
+	conv := func(name string, out, in, k int) {
+		ps = append(ps, Param{name + ".weight", []int{out, in, k, k}})
+	}
+	bn := func(name string, n int) {
+		for _, f := range []string{"weight", "bias", "running_mean", "running_var"} {
+			ps = append(ps, Param{name + "." + f, []int{n}})
+		}
+	}
+	stem, planes := c.Channels()
+	conv("conv1", stem, 3, 1)
+	conv("conv2", stem, stem, 3)
+	bn("bn1", stem)
+	in := stem
+	for s := 0; s < 4; s++ {
+		p := planes[s]
+		for b := 0; b < Blocks[s]; b++ {
+			n := fmt.Sprintf("layer%d.%d", s+1, b)
+			conv(n+".conv1", p, in, 1)
+			bn(n+".bn1", p)
+			conv(n+".conv2", p, p, c.BlockKernel(s, b))
+			bn(n+".bn2", p)
+			conv(n+".conv3", p*Expansion, p, 1)
+			bn(n+".bn3", p*Expansion)
+			if b == 0 && (Strides[s] != 1 || in != p*Expansion) {
+				conv(n+".downsample.0", p*Expansion, in, 1)
+				bn(n+".downsample.1", p*Expansion)
+			}
+			in = p * Expansion
+		}
+	}
+	ps = append(ps, Param{"fc.weight", []int{c.Classes, in}}, Param{"fc.bias", []int{c.Classes}})
+	return ps
+}
+
+// NumParams counts the learned parameters (BN running statistics excluded).
+func (c Config) NumParams() int64 {
+	var n int64
+	for _, p := range c.Params() {
+		if strings.HasSuffix(p.Name, "running_mean") || strings.HasSuffix(p.Name, "running_var") {
+			continue
+		}
+		n += int64(prod(p.Shape))
+	}
+	return n
+}
+
+// MACs counts the multiply-accumulates of one forward pass on an h x w input:
+// every convolution plus the linear head applied once to the pooled features.
+func (c Config) MACs(h, w int) int64 {
+	var macs int64
+	add := func(oh, ow, cin, cout, k int) { macs += int64(oh) * int64(ow) * int64(cin*cout*k*k) }
+	stem, planes := c.Channels()
+	add(h, w, 3, stem, 1)
+	h, w = convOut(h, 3, 1), convOut(w, 3, 1)
+	add(h, w, stem, stem, 3)
+	in := stem
+	for s := 0; s < 4; s++ {
+		p := planes[s]
+		for b := 0; b < Blocks[s]; b++ {
+			stride, k := 1, c.BlockKernel(s, b)
+			if b == 0 {
+				stride = Strides[s]
+			}
+			oh, ow := convOut(h, k, stride), convOut(w, k, stride)
+			add(h, w, in, p, 1)
+			add(oh, ow, p, p, k)
+			add(oh, ow, p, p*Expansion, 1)
+			if b == 0 && (stride != 1 || in != p*Expansion) {
+				add((h+stride-1)/stride, (w+stride-1)/stride, in, p*Expansion, 1)
+			}
+			h, w, in = oh, ow, p*Expansion
+		}
+	}
+	return macs + int64(in*c.Classes)
+}
+
+// DetectConfig infers the architecture, width and class count from a state
+// dict's shapes and checks every tensor against them. It names the first
+// missing, unexpected or misshapen tensor.
+func DetectConfig(sd StateDict) (Config, error) {
+	w, ok := sd["conv1.weight"]
+	if !ok {
+		return Config{}, fmt.Errorf("model: state dict has no conv1.weight: not a BagNet checkpoint")
+	}
+	if len(w.Shape) != 4 || w.Shape[1] != 3 || w.Shape[2] != 1 || w.Shape[3] != 1 {
+		return Config{}, fmt.Errorf("model: conv1.weight has shape %v, want [C 3 1 1]: not a BagNet checkpoint", w.Shape)
+	}
+	fc, ok := sd["fc.weight"]
+	if !ok || len(fc.Shape) != 2 {
+		return Config{}, fmt.Errorf("model: state dict has no 2-d fc.weight: not a BagNet checkpoint")
+	}
+	var k3 [4]int
+	for s := 0; s < 4; s++ {
+		for b := 0; b < Blocks[s]; b++ {
+			t, ok := sd[fmt.Sprintf("layer%d.%d.conv2.weight", s+1, b)]
+			if !ok || len(t.Shape) != 4 {
+				return Config{}, fmt.Errorf("model: state dict has no 4-d layer%d.%d.conv2.weight: not a BagNet checkpoint", s+1, b)
+			}
+			if t.Shape[2] == 3 && k3[s] == b {
+				k3[s]++
+			}
+		}
+	}
+	arch, err := ArchForKernel3(k3)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg := Config{Arch: arch, Width: float64(w.Shape[0]) / 64, Classes: fc.Shape[0]}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.CheckStateDict(sd); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// CheckStateDict verifies that sd holds exactly the tensors of c with the
+// right shapes (num_batches_tracked entries are allowed and ignored).
+func (c Config) CheckStateDict(sd StateDict) error {
+	want := map[string]bool{}
+	for _, p := range c.Params() {
+		want[p.Name] = true
+		t, ok := sd[p.Name]
+		if !ok {
+			return fmt.Errorf("model: %s %s: missing tensor %s", c.Arch, c.widthString(), p.Name)
+		}
+		if !sameShape(t.Shape, p.Shape) {
+			return fmt.Errorf("model: %s %s: tensor %s has shape %v, want %v", c.Arch, c.widthString(), p.Name, t.Shape, p.Shape)
+		}
+		if len(t.Data) != prod(p.Shape) {
+			return fmt.Errorf("model: tensor %s holds %d values, shape %v needs %d", p.Name, len(t.Data), t.Shape, prod(p.Shape))
+		}
+	}
+	var extra []string
+	for name := range sd {
+		if !want[name] && !strings.HasSuffix(name, "num_batches_tracked") {
+			extra = append(extra, name)
+		}
+	}
+	if len(extra) > 0 {
+		sort.Strings(extra)
+		return fmt.Errorf("model: %s %s: unexpected tensor %s", c.Arch, c.widthString(), extra[0])
+	}
+	return nil
+}
+
+func (c Config) widthString() string { return fmt.Sprintf("width %g", c.Width) }
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func prod(s []int) int {
+	n := 1
+	for _, v := range s {
+		n *= v
+	}
+	return n
+}
