@@ -1,0 +1,245 @@
+// Package engine is the one entry point the CLI and the browser worker share:
+// load a model file, classify image bytes, and return the prediction together
+// with the patch evidence behind it. Data flows one way:
+// image bytes -> preprocess -> model -> evidence.
+package engine
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bagnetweb/bagnet/model"
+	"github.com/bagnetweb/bagnet/preprocess"
+	"github.com/bagnetweb/bagnet/weights"
+)
+
+// Engine runs one loaded model.
+type Engine struct {
+	*weights.Model
+}
+
+// New wraps a loaded model.
+func New(m *weights.Model) *Engine { return &Engine{Model: m} }
+
+// Load parses a model file held in memory.
+func Load(b []byte) (*Engine, error) {
+	m, err := weights.Load(b)
+	if err != nil {
+		return nil, err
+	}
+	return New(m), nil
+}
+
+// LoadFile reads a model file.
+func LoadFile(path string) (*Engine, error) {
+	m, err := weights.LoadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return New(m), nil
+}
+
+// Prediction is one class with its score.
+type Prediction struct {
+	Index int     `json:"index"`
+	ID    string  `json:"id"`
+	Name  string  `json:"name"`
+	Logit float32 `json:"logit"`
+	Prob  float32 `json:"prob"`
+}
+
+// MapSize is the size of the evidence map.
+type MapSize struct {
+	H int `json:"h"`
+	W int `json:"w"`
+}
+
+// Result is the JSON shape of `bagnet classify -json` and of the page's
+// window.bagnetResult.
+type Result struct {
+	Image  string       `json:"image,omitempty"`
+	Model  string       `json:"model"`
+	Top    []Prediction `json:"top"`
+	Logits []float32    `json:"logits"`
+	Map    MapSize      `json:"map"`
+}
+
+// Timings of one classification, in milliseconds.
+type Timings struct {
+	DecodeMs     float64 `json:"decode_ms"`
+	PreprocessMs float64 `json:"preprocess_ms"`
+	InferMs      float64 `json:"infer_ms"`
+}
+
+// Analysis is a classification with everything needed to explain it.
+type Analysis struct {
+	Result
+	Transform preprocess.Transform // source image <-> model input geometry
+	Input     []uint8              // the model input, InputSize^2 RGB bytes (HWC)
+	Timings   Timings
+
+	feat  *model.QMap // int8 features
+	ffeat *model.Map  // float features
+	e     *Engine
+}
+
+// Label is the display name of the model.
+func (e *Engine) Label() string {
+	if e.Name != "" {
+		return e.Name
+	}
+	return fmt.Sprintf("%s width %g (%s)", e.Config.Arch, e.Config.Width, e.DType)
+}
+
+// Classify decodes image bytes, preprocesses them as the model file says and
+// runs the network. topK predictions come first in Result.Top.
+func (e *Engine) Classify(img []byte, topK int) (*Analysis, error) {
+	t0 := time.Now()
+	src, _, err := preprocess.Decode(img)
+	if err != nil {
+		return nil, err
+	}
+	t1 := time.Now()
+	mode, err := preprocess.ParseMode(e.Resize)
+	if err != nil {
+		return nil, err
+	}
+	b := src.Bounds()
+	tr := preprocess.NewTransform(mode, e.InputSize, b.Dx(), b.Dy())
+	rgb := tr.Apply(src)
+	t2 := time.Now()
+	a, err := e.ClassifyRGB(rgb, tr, topK)
+	if err != nil {
+		return nil, err
+	}
+	a.Timings.DecodeMs = ms(t1.Sub(t0))
+	a.Timings.PreprocessMs = ms(t2.Sub(t1))
+	return a, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// ClassifyRGB runs the network on an already preprocessed model input
+// (InputSize x InputSize RGB bytes) described by tr.
+func (e *Engine) ClassifyRGB(rgb []uint8, tr preprocess.Transform, topK int) (*Analysis, error) {
+	n := e.InputSize
+	if len(rgb) != n*n*3 {
+		return nil, fmt.Errorf("engine: model input is %d bytes, want %dx%dx3", len(rgb), n, n)
+	}
+	t0 := time.Now()
+	a := &Analysis{Transform: tr, Input: rgb, e: e}
+	var logits []float32
+	var h, w int
+	if e.Int8 != nil {
+		f, err := e.Int8.Features(rgb, n, n)
+		if err != nil {
+			return nil, err
+		}
+		a.feat, logits, h, w = f, e.Int8.Logits(f), f.H, f.W
+	} else {
+		f, err := e.Float.Features(model.NormalizedInput(rgb, n, n, e.Mean, e.Std))
+		if err != nil {
+			return nil, err
+		}
+		a.ffeat, logits, h, w = f, e.Float.Logits(f), f.H, f.W
+	}
+	a.Timings.InferMs = ms(time.Since(t0))
+	a.Result = Result{Model: e.Label(), Logits: logits, Map: MapSize{H: h, W: w}, Top: e.Top(logits, topK)}
+	return a, nil
+}
+
+// Top returns the k highest-scoring classes with softmax probabilities.
+func (e *Engine) Top(logits []float32, k int) []Prediction {
+	probs := Softmax(logits)
+	idx := make([]int, len(logits))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return logits[idx[a]] > logits[idx[b]] })
+	k = max(0, min(k, len(idx)))
+	top := make([]Prediction, k)
+	for i, c := range idx[:k] {
+		top[i] = Prediction{Index: c, ID: e.Classes[c].ID, Name: e.Classes[c].Name, Logit: logits[c], Prob: probs[c]}
+	}
+	return top
+}
+
+// Softmax of logits, computed in float64.
+func Softmax(logits []float32) []float32 {
+	m := math.Inf(-1)
+	for _, v := range logits {
+		m = math.Max(m, float64(v))
+	}
+	var sum float64
+	e := make([]float64, len(logits))
+	for i, v := range logits {
+		e[i] = math.Exp(float64(v) - m)
+		sum += e[i]
+	}
+	p := make([]float32, len(logits))
+	for i := range e {
+		p[i] = float32(e[i] / sum)
+	}
+	return p
+}
+
+// Evidence is class c's patch-evidence map (Map.H x Map.W, row-major): the
+// contribution of each patch to logit c. Its mean plus the class bias is the
+// logit. Computed on demand, so only the classes asked for cost anything.
+func (a *Analysis) Evidence(c int) ([]float32, error) {
+	if c < 0 || c >= len(a.Logits) {
+		return nil, fmt.Errorf("engine: class %d out of range [0, %d)", c, len(a.Logits))
+	}
+	if a.feat != nil {
+		return a.e.Int8.Evidence(a.feat, c), nil
+	}
+	return a.e.Float.Evidence(a.ffeat, c), nil
+}
+
+// Bias is class c's head bias (logit = mean(evidence) + bias).
+func (e *Engine) Bias(c int) float32 {
+	if e.Int8 != nil {
+		return e.Int8.FC.Bias[c]
+	}
+	return e.Float.FC.Bias[c]
+}
+
+// Features returns the real-valued last feature map (H' x W' x C).
+func (a *Analysis) Features() *model.Map {
+	if a.feat != nil {
+		return a.feat.Dequantize()
+	}
+	return a.ffeat
+}
+
+// Box is a rectangle in pixels, half-open, possibly fractional (source image).
+type Box struct{ X0, Y0, X1, Y1 float64 }
+
+// CellBoxes gives evidence-map cell (i, j)'s receptive field in the model
+// input (integer pixels) and in the original image.
+func (a *Analysis) CellBoxes(i, j int) (input model.Box, source Box) {
+	b := a.e.Config.CellBox(i, j)
+	x0, y0, x1, y1 := a.Transform.ToSource(float64(b.X0), float64(b.Y0), float64(b.X1), float64(b.Y1))
+	return b, Box{x0, y0, x1, y1}
+}
+
+// ClassIndex resolves a class given as an index, a WordNet id or a name
+// (case-insensitive).
+func (e *Engine) ClassIndex(s string) (int, error) {
+	var i int
+	if _, err := fmt.Sscanf(s, "%d", &i); err == nil && fmt.Sprint(i) == s {
+		if i < 0 || i >= len(e.Classes) {
+			return 0, fmt.Errorf("class index %d out of range [0, %d)", i, len(e.Classes))
+		}
+		return i, nil
+	}
+	for i, c := range e.Classes {
+		if c.ID == s || strings.EqualFold(c.Name, s) {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown class %q (give an index, a WordNet id or a name)", s)
+}

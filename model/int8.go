@@ -1,0 +1,329 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/bagnetweb/bagnet/model/kernel"
+)
+
+// The int8 engine. Weights are symmetric int8 per output channel with BN
+// folded in; activations are uint8 (every quantized activation follows a
+// ReLU) with one scale per tensor from calibration; products accumulate in
+// int32. Requantisation uses only integer arithmetic (a 31-bit fixed-point
+// multiplier and a shift per channel), so the same image gives bit-identical
+// results on every platform, js/wasm included. The input normalisation, the
+// 1x1 conv1 and the 3x3 conv2 of the stem are linear with no padding between
+// them, so they fold exactly into one 3x3 conv on the raw RGB bytes.
+
+// QMap is a uint8 feature map in HWC order; real value = Data * Scale.
+type QMap struct {
+	H, W, C int
+	Data    []uint8
+	Scale   float32
+}
+
+// fixed is a positive real multiplier as M / 2^Shift with M in [2^30, 2^31).
+type fixed struct {
+	M     int64
+	Shift int
+}
+
+func newFixed(x float64) fixed {
+	if !(x > 0) || math.IsInf(x, 0) {
+		return fixed{}
+	}
+	frac, exp := math.Frexp(x)
+	m := int64(math.Round(frac * (1 << 31)))
+	shift := 31 - exp
+	if m == 1<<31 {
+		m >>= 1
+		shift--
+	}
+	return fixed{m, shift}
+}
+
+// fracBits is the precision (fraction bits) of the residual sum.
+const fracBits = 16
+
+// at returns floor(v * M / 2^(Shift-fracBits)): v times the multiplier with
+// fracBits fraction bits. |v| < 2^31 keeps the product inside int64.
+func (f fixed) at(v int64) int64 {
+	p := v * f.M
+	s := f.Shift - fracBits
+	switch {
+	case s >= 63:
+		if p < 0 {
+			return -1
+		}
+		return 0
+	case s >= 0:
+		return p >> s
+	case s > -16:
+		return p << -s
+	default: // a multiplier above 2^47: saturate
+		if p < 0 {
+			return math.MinInt64 / 4
+		}
+		return math.MaxInt64 / 4
+	}
+}
+
+// toU8 rounds a fracBits fixed-point value and clamps it to [0, 255] (the ReLU).
+func toU8(r int64) uint8 {
+	q := (r + 1<<(fracBits-1)) >> fracBits
+	if q < 0 {
+		return 0
+	}
+	if q > 255 {
+		return 255
+	}
+	return uint8(q)
+}
+
+// maxBiasQ bounds quantized biases so accumulator + bias stays below 2^31.
+const maxBiasQ = 1 << 30
+
+// QConv is an int8 convolution with BN folded in: out = W·x*Scale[o] + Bias[o].
+type QConv struct {
+	In, Out, K, Stride int
+	Weight             []int8    // [Out][K][K][In]
+	Scale              []float32 // per output channel
+	Bias               []float32 // per output channel
+
+	inScale float32
+	biasQ   []int64 // Bias in accumulator units
+	mult    []fixed // accumulator units -> output units
+}
+
+// prepare derives the integer requantisation for an input scale and an
+// output scale.
+func (c *QConv) prepare(inScale, outScale float32) {
+	c.inScale = inScale
+	c.biasQ = make([]int64, c.Out)
+	c.mult = make([]fixed, c.Out)
+	for o := 0; o < c.Out; o++ {
+		acc := float64(c.Scale[o]) * float64(inScale) // one accumulator unit
+		b := math.Round(float64(c.Bias[o]) / acc)
+		c.biasQ[o] = int64(math.Max(-maxBiasQ, math.Min(maxBiasQ, b)))
+		c.mult[o] = newFixed(acc / float64(outScale))
+	}
+}
+
+// accumulate runs the GEMM: int32 sums per output position and channel.
+func (c *QConv) accumulate(k kernel.Kernels, x *QMap) ([]int32, int, int) {
+	cols, oh, ow := im2col(x.Data, x.H, x.W, x.C, c.K, c.Stride)
+	acc := make([]int32, oh*ow*c.Out)
+	if oh*ow > 0 {
+		k.U8I8(oh*ow, c.Out, c.K*c.K*c.In, cols, c.Weight, acc)
+	}
+	return acc, oh, ow
+}
+
+// Forward is conv, bias, ReLU, requantised to outScale (set by prepare).
+func (c *QConv) Forward(k kernel.Kernels, x *QMap, outScale float32) *QMap {
+	acc, oh, ow := c.accumulate(k, x)
+	out := &QMap{H: oh, W: ow, C: c.Out, Data: make([]uint8, len(acc)), Scale: outScale}
+	for i := 0; i < len(acc); i += c.Out {
+		for o := 0; o < c.Out; o++ {
+			out.Data[i+o] = toU8(c.mult[o].at(int64(acc[i+o]) + c.biasQ[o]))
+		}
+	}
+	return out
+}
+
+// QBottleneck is the int8 Bottleneck; OutScale is the scale of its output.
+type QBottleneck struct {
+	Conv1, Conv2, Conv3 QConv
+	Downsample          *QConv // nil: identity
+	Scale1, Scale2      float32
+	OutScale            float32
+
+	identity fixed // input units -> output units (identity path)
+}
+
+func (b *QBottleneck) prepare(inScale float32) {
+	b.Conv1.prepare(inScale, b.Scale1)
+	b.Conv2.prepare(b.Scale1, b.Scale2)
+	b.Conv3.prepare(b.Scale2, b.OutScale)
+	if b.Downsample != nil {
+		b.Downsample.prepare(inScale, b.OutScale)
+	} else {
+		b.identity = newFixed(float64(inScale) / float64(b.OutScale))
+	}
+}
+
+// Forward runs the block. The residual sum is formed from the conv3 and
+// downsample accumulators directly (neither is rounded to 8 bits first).
+func (b *QBottleneck) Forward(k kernel.Kernels, x *QMap) *QMap {
+	h := b.Conv1.Forward(k, x, b.Scale1)
+	h = b.Conv2.Forward(k, h, b.Scale2)
+	acc, oh, ow := b.Conv3.accumulate(k, h)
+	var res []int32
+	if b.Downsample != nil {
+		res, _, _ = b.Downsample.accumulate(k, x)
+	}
+	C := b.Conv3.Out
+	out := &QMap{H: oh, W: ow, C: C, Data: make([]uint8, len(acc)), Scale: b.OutScale}
+	rw := x.W // residual width: the input's (identity) or the downsample's
+	if b.Downsample != nil {
+		rw = convOut(x.W, 1, b.Downsample.Stride)
+	}
+	for y := 0; y < oh; y++ {
+		for xx := 0; xx < ow; xx++ {
+			o := (y*ow + xx) * C
+			r := (y*rw + xx) * C
+			for c := 0; c < C; c++ {
+				v := b.Conv3.mult[c].at(int64(acc[o+c]) + b.Conv3.biasQ[c])
+				if b.Downsample != nil {
+					v += b.Downsample.mult[c].at(int64(res[r+c]) + b.Downsample.biasQ[c])
+				} else {
+					v += b.identity.at(int64(x.Data[r+c]))
+				}
+				out.Data[o+c] = toU8(v)
+			}
+		}
+	}
+	return out
+}
+
+// QLinear is the int8 head: evidence = (W·f)*Scale[c]*inScale, plus Bias for logits.
+type QLinear struct {
+	In, Out int
+	Weight  []int8 // [Out][In]
+	Scale   []float32
+	Bias    []float32
+}
+
+// QNet is the int8 BagNet. Its input is raw RGB bytes.
+type QNet struct {
+	Config
+	Stem      QConv   // normalisation + conv1 + conv2 + bn1, on raw RGB (scale 1)
+	StemScale float32 // scale of the stem's output
+	Layers    [4][]QBottleneck
+	FC        QLinear
+	Kernels   kernel.Kernels
+}
+
+// Prepare checks the network's tensors and scales and derives the integer
+// requantisation. Call it after building or loading a QNet.
+func (q *QNet) Prepare() error {
+	if err := q.Config.Validate(); err != nil {
+		return err
+	}
+	if q.Kernels == nil {
+		q.Kernels = kernel.Default
+	}
+	check := func(name string, c *QConv) error {
+		if len(c.Weight) != c.Out*c.K*c.K*c.In || len(c.Scale) != c.Out || len(c.Bias) != c.Out {
+			return fmt.Errorf("model: int8 %s: tensor sizes do not match %dx%dx%dx%d", name, c.Out, c.K, c.K, c.In)
+		}
+		for o := 0; o < c.Out; o++ {
+			if !finitePos(c.Scale[o]) || math.IsNaN(float64(c.Bias[o])) || math.IsInf(float64(c.Bias[o]), 0) {
+				return fmt.Errorf("model: int8 %s: channel %d has scale %v, bias %v", name, o, c.Scale[o], c.Bias[o])
+			}
+		}
+		return nil
+	}
+	if err := check("stem", &q.Stem); err != nil {
+		return err
+	}
+	scales := map[string]float32{"stem": q.StemScale}
+	for s := range q.Layers {
+		for i := range q.Layers[s] {
+			b := &q.Layers[s][i]
+			n := fmt.Sprintf("layer%d.%d", s+1, i)
+			scales[n], scales[n+".conv1"], scales[n+".conv2"] = b.OutScale, b.Scale1, b.Scale2
+			for j, c := range []*QConv{&b.Conv1, &b.Conv2, &b.Conv3, b.Downsample} {
+				if c == nil {
+					continue
+				}
+				if err := check(fmt.Sprintf("%s conv %d", n, j+1), c); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for n, s := range scales {
+		if !finitePos(s) {
+			return fmt.Errorf("model: int8 activation scale %s is %v", n, s)
+		}
+	}
+	if len(q.FC.Weight) != q.FC.In*q.FC.Out || len(q.FC.Scale) != q.FC.Out || len(q.FC.Bias) != q.FC.Out {
+		return fmt.Errorf("model: int8 fc: tensor sizes do not match %dx%d", q.FC.Out, q.FC.In)
+	}
+	q.Stem.prepare(1, q.StemScale)
+	in := q.StemScale
+	for s := range q.Layers {
+		for i := range q.Layers[s] {
+			q.Layers[s][i].prepare(in)
+			in = q.Layers[s][i].OutScale
+		}
+	}
+	return nil
+}
+
+func finitePos(s float32) bool { return s > 0 && !math.IsInf(float64(s), 0) }
+
+// Features runs the int8 network on h x w raw RGB bytes (HWC) up to the last
+// feature map.
+func (q *QNet) Features(rgb []uint8, h, w int) (*QMap, error) {
+	if len(rgb) != h*w*3 {
+		return nil, fmt.Errorf("model: %d bytes is not a %dx%d RGB image", len(rgb), w, h)
+	}
+	if mh, mw := q.MapSize(h, w); mh == 0 || mw == 0 {
+		return nil, fmt.Errorf("model: %dx%d input is smaller than one %d-pixel patch", w, h, q.Patch())
+	}
+	x := &QMap{H: h, W: w, C: 3, Data: rgb, Scale: 1}
+	x = q.Stem.Forward(q.Kernels, x, q.StemScale)
+	for s := range q.Layers {
+		for i := range q.Layers[s] {
+			x = q.Layers[s][i].Forward(q.Kernels, x)
+		}
+	}
+	return x, nil
+}
+
+// Logits are the image logits: the head on the mean feature, computed as
+// exact integer sums and one float64 scaling per class. They equal the mean
+// of every class's Evidence map plus its bias.
+func (q *QNet) Logits(f *QMap) []float32 {
+	sum := make([]int64, f.C) // per channel, over all positions
+	for i, v := range f.Data {
+		sum[i%f.C] += int64(v)
+	}
+	n := float64(f.H * f.W)
+	logits := make([]float32, q.FC.Out)
+	for c := range logits {
+		w := q.FC.Weight[c*f.C : (c+1)*f.C]
+		var acc int64
+		for k, s := range sum {
+			acc += int64(w[k]) * s
+		}
+		unit := float64(float64(q.FC.Scale[c]) * float64(f.Scale))
+		logits[c] = float32(float64(float64(acc)*unit)/n + float64(q.FC.Bias[c]))
+	}
+	return logits
+}
+
+// Evidence is class c's patch-evidence map (H' x W', row-major, no bias).
+func (q *QNet) Evidence(f *QMap, c int) []float32 {
+	w := q.FC.Weight[c*f.C : (c+1)*f.C]
+	acc := make([]int32, f.H*f.W)
+	q.Kernels.U8I8(f.H*f.W, 1, f.C, f.Data, w, acc)
+	unit := float64(float64(q.FC.Scale[c]) * float64(f.Scale))
+	ev := make([]float32, len(acc))
+	for i, a := range acc {
+		ev[i] = float32(float64(a) * unit)
+	}
+	return ev
+}
+
+// Dequantize returns the real-valued feature map.
+func (m *QMap) Dequantize() *Map {
+	r := NewMap(m.H, m.W, m.C)
+	for i, v := range m.Data {
+		r.Data[i] = float32(v) * m.Scale
+	}
+	return r
+}

@@ -1,0 +1,226 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Quantize builds the int8 network from a float network, the input
+// normalisation it was trained with and calibrated activation scales (by
+// Observer name: "stem", "layer1.0.conv1", "layer1.0.conv2", "layer1.0", ...).
+func Quantize(n *Net, mean, std [3]float32, act map[string]float32) (*QNet, error) {
+	get := func(name string) (float32, error) {
+		s, ok := act[name]
+		if !ok || !finitePos(s) {
+			return 0, fmt.Errorf("model: no usable activation scale for %s (got %v)", name, s)
+		}
+		return s, nil
+	}
+	q := &QNet{Config: n.Config, Kernels: n.Kernels}
+	var err error
+	if q.StemScale, err = get("stem"); err != nil {
+		return nil, err
+	}
+	q.Stem = quantizeConv(foldStem(n, mean, std))
+	for s := range n.Layers {
+		for i := range n.Layers[s] {
+			b := &n.Layers[s][i]
+			name := fmt.Sprintf("layer%d.%d", s+1, i)
+			var qb QBottleneck
+			if qb.Scale1, err = get(name + ".conv1"); err != nil {
+				return nil, err
+			}
+			if qb.Scale2, err = get(name + ".conv2"); err != nil {
+				return nil, err
+			}
+			if qb.OutScale, err = get(name); err != nil {
+				return nil, err
+			}
+			qb.Conv1 = quantizeConv(foldBN(&b.Conv1, &b.BN1))
+			qb.Conv2 = quantizeConv(foldBN(&b.Conv2, &b.BN2))
+			qb.Conv3 = quantizeConv(foldBN(&b.Conv3, &b.BN3))
+			if b.Downsample != nil {
+				d := quantizeConv(foldBN(b.Downsample, &b.DownsampleBN))
+				qb.Downsample = &d
+			}
+			q.Layers[s] = append(q.Layers[s], qb)
+		}
+	}
+	fc := n.FC
+	q.FC = QLinear{In: fc.In, Out: fc.Out, Weight: make([]int8, len(fc.Weight)),
+		Scale: make([]float32, fc.Out), Bias: append([]float32(nil), fc.Bias...)}
+	for c := 0; c < fc.Out; c++ {
+		row := make([]float64, fc.In)
+		for k := range row {
+			row[k] = float64(fc.Weight[c*fc.In+k])
+		}
+		q.FC.Scale[c] = quantizeRow(row, q.FC.Weight[c*fc.In:(c+1)*fc.In])
+	}
+	if err := q.Prepare(); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// foldedConv is a conv with BN folded in, in float64: out = W·x + B.
+type foldedConv struct {
+	in, out, k, stride int
+	w                  []float64 // [out][k][k][in]
+	b                  []float64
+}
+
+func foldBN(c *Conv2d, bn *BatchNorm2d) foldedConv {
+	f := foldedConv{in: c.In, out: c.Out, k: c.K, stride: c.Stride,
+		w: make([]float64, len(c.Weight)), b: make([]float64, c.Out)}
+	row := c.K * c.K * c.In
+	for o := 0; o < c.Out; o++ {
+		s := float64(bn.Scale[o])
+		for i := 0; i < row; i++ {
+			f.w[o*row+i] = float64(c.Weight[o*row+i]) * s
+		}
+		f.b[o] = float64(bn.Shift[o])
+	}
+	return f
+}
+
+// foldStem composes (x/255 - mean)/std, the 1x1 conv1, the 3x3 conv2 and bn1
+// into one 3x3 conv on raw bytes. It is exact: there is no padding and no
+// nonlinearity between them.
+func foldStem(n *Net, mean, std [3]float32) foldedConv {
+	c1, c2 := &n.Conv1, &n.Conv2
+	mid, out := c1.Out, c2.Out
+	f := foldedConv{in: 3, out: out, k: 3, stride: 1, w: make([]float64, out*9*3), b: make([]float64, out)}
+	for o := 0; o < out; o++ {
+		var bias float64
+		for t := 0; t < 9; t++ { // kernel tap (ky*3+kx)
+			for c := 0; c < 3; c++ {
+				var w float64
+				for j := 0; j < mid; j++ {
+					w += float64(c2.Weight[(o*9+t)*mid+j]) * float64(c1.Weight[j*3+c])
+				}
+				f.w[(o*9+t)*3+c] = w / (255 * float64(std[c]))
+				bias -= w * float64(mean[c]) / float64(std[c])
+			}
+		}
+		s := float64(n.BN1.Scale[o])
+		for i := 0; i < 27; i++ {
+			f.w[o*27+i] *= s
+		}
+		f.b[o] = bias*s + float64(n.BN1.Shift[o])
+	}
+	return f
+}
+
+// quantizeConv makes per-output-channel symmetric int8 weights.
+func quantizeConv(f foldedConv) QConv {
+	q := QConv{In: f.in, Out: f.out, K: f.k, Stride: f.stride, Weight: make([]int8, len(f.w)),
+		Scale: make([]float32, f.out), Bias: make([]float32, f.out)}
+	row := f.k * f.k * f.in
+	for o := 0; o < f.out; o++ {
+		q.Scale[o] = quantizeRow(f.w[o*row:(o+1)*row], q.Weight[o*row:(o+1)*row])
+		q.Bias[o] = float32(f.b[o])
+	}
+	return q
+}
+
+// quantizeRow writes round(w/scale) with scale = max|w|/127 and returns the
+// scale (1 for an all-zero row, so scales are always positive).
+func quantizeRow(w []float64, dst []int8) float32 {
+	var m float64
+	for _, v := range w {
+		m = math.Max(m, math.Abs(v))
+	}
+	scale := float32(m / 127)
+	if !(scale > 0) || math.IsInf(float64(scale), 0) {
+		scale = 1
+	}
+	for i, v := range w {
+		dst[i] = int8(math.Max(-127, math.Min(127, math.Round(v/float64(scale)))))
+	}
+	return scale
+}
+
+// Calibrator collects activation ranges from float forward passes. Attach
+// Observer() to Net.Observe, run calibration images, then read Scales.
+type Calibrator struct {
+	// Percentile of each image's activation values taken as that image's
+	// range (100 is the maximum). Default 99.99.
+	Percentile float64
+	ranges     map[string][]float64
+}
+
+// Observer returns the hook to set as Net.Observe.
+func (c *Calibrator) Observer() Observer {
+	if c.ranges == nil {
+		c.ranges = map[string][]float64{}
+	}
+	p := c.Percentile
+	if p == 0 {
+		p = 99.99
+	}
+	return func(name string, m *Map) {
+		c.ranges[name] = append(c.ranges[name], percentile(m.Data, p))
+	}
+}
+
+// Images is how many forward passes the calibrator has seen.
+func (c *Calibrator) Images() int { return len(c.ranges["stem"]) }
+
+// Scales gives each activation's uint8 scale: the largest per-image range
+// seen, divided by 255.
+func (c *Calibrator) Scales() map[string]float32 {
+	s := map[string]float32{}
+	for name, r := range c.ranges {
+		var m float64
+		for _, v := range r {
+			m = math.Max(m, v)
+		}
+		if m <= 0 {
+			m = 1e-6 // a dead activation: any positive scale represents its zeros
+		}
+		s[name] = float32(m / 255)
+	}
+	return s
+}
+
+// percentile of non-negative values, from a 4096-bin histogram over [0, max].
+func percentile(v []float32, p float64) float64 {
+	var mx float32
+	for _, x := range v {
+		if x > mx {
+			mx = x
+		}
+	}
+	if mx <= 0 || p >= 100 {
+		return float64(mx)
+	}
+	const bins = 4096
+	var h [bins]int
+	for _, x := range v {
+		if x > 0 {
+			h[min(bins-1, int(x/mx*bins))]++
+		} else {
+			h[0]++
+		}
+	}
+	want := int(math.Ceil(float64(len(v)) * p / 100))
+	cum := 0
+	for i, n := range h {
+		cum += n
+		if cum >= want {
+			return float64(mx) * float64(i+1) / bins
+		}
+	}
+	return float64(mx)
+}
+
+// sortedNames lists map keys in order (for stable output).
+func sortedNames[V any](m map[string]V) []string {
+	r := make([]string, 0, len(m))
+	for k := range m {
+		r = append(r, k)
+	}
+	sort.Strings(r)
+	return r
+}

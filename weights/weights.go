@@ -1,0 +1,445 @@
+// Package weights reads and writes BagNet model files: safetensors holding
+// either the float32 PyTorch state dict or the int8 engine's tensors, with
+// metadata describing the architecture, the classes and the preprocessing.
+// Files load from a byte slice (the browser) or a path, and everything is
+// validated: a truncated, corrupt or foreign file gives an error naming the
+// tensor or field, never a panic.
+package weights
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+
+	"github.com/bagnetweb/bagnet/model"
+	"github.com/bagnetweb/bagnet/weights/safetensors"
+)
+
+// FormatVersion is written to every file; Load refuses other versions.
+const FormatVersion = "1"
+
+// DType of the weights.
+const (
+	Int8    = "int8"
+	Float32 = "float32"
+)
+
+// ImageNet normalisation, the default for every BagNet.
+var (
+	ImageNetMean = [3]float32{0.485, 0.456, 0.406}
+	ImageNetStd  = [3]float32{0.229, 0.224, 0.225}
+)
+
+// Class is one output of the head.
+type Class struct {
+	ID   string `json:"id"`   // WordNet id, e.g. "n01440764"
+	Name string `json:"name"` // human-readable, e.g. "tench"
+}
+
+// Meta describes a model file.
+type Meta struct {
+	Name      string       // display name, e.g. "BagNet-33 Imagenette"
+	DType     string       // Int8 or Float32
+	Config    model.Config // arch, width, classes
+	Classes   []Class      // len == Config.Classes
+	InputSize int          // model input is InputSize x InputSize
+	Resize    string       // "squash" or "crop" (see package preprocess)
+	Mean, Std [3]float32   // input normalisation
+	Scales    map[string]float32
+	Info      map[string]string // free-form provenance (training recipe, accuracy)
+}
+
+// Model is a loaded file: exactly one of Float and Int8 is set.
+type Model struct {
+	Meta
+	Float *model.Net
+	Int8  *model.QNet
+	Bytes int // file size
+}
+
+func (m *Meta) encode() (map[string]string, error) {
+	classes, err := json.Marshal(m.Classes)
+	if err != nil {
+		return nil, err
+	}
+	md := map[string]string{
+		"format":     "bagnet",
+		"version":    FormatVersion,
+		"name":       m.Name,
+		"dtype":      m.DType,
+		"arch":       m.Config.Arch,
+		"width":      strconv.FormatFloat(m.Config.Width, 'g', -1, 64),
+		"classes":    string(classes),
+		"input_size": strconv.Itoa(m.InputSize),
+		"resize":     m.Resize,
+		"mean":       floats(m.Mean[:]),
+		"std":        floats(m.Std[:]),
+	}
+	if m.Scales != nil {
+		s, err := json.Marshal(m.Scales)
+		if err != nil {
+			return nil, err
+		}
+		md["act_scales"] = string(s)
+	}
+	if m.Info != nil {
+		s, err := json.Marshal(m.Info)
+		if err != nil {
+			return nil, err
+		}
+		md["info"] = string(s)
+	}
+	return md, nil
+}
+
+func floats(v []float32) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func decodeMeta(md map[string]string) (Meta, error) {
+	var m Meta
+	field := func(k string) (string, error) {
+		v, ok := md[k]
+		if !ok {
+			return "", fmt.Errorf("weights: metadata field %q missing", k)
+		}
+		return v, nil
+	}
+	if f, ok := md["format"]; !ok || f != "bagnet" {
+		return m, fmt.Errorf("weights: not a BagNet model file (metadata field \"format\" is %q, want \"bagnet\")", f)
+	}
+	v, err := field("version")
+	if err != nil {
+		return m, err
+	}
+	if v != FormatVersion {
+		return m, fmt.Errorf("weights: format version %q not supported (this build reads %q)", v, FormatVersion)
+	}
+	m.Name = md["name"]
+	if m.DType, err = field("dtype"); err != nil {
+		return m, err
+	}
+	if m.DType != Int8 && m.DType != Float32 {
+		return m, fmt.Errorf("weights: metadata field \"dtype\" is %q, want int8 or float32", m.DType)
+	}
+	if m.Config.Arch, err = field("arch"); err != nil {
+		return m, err
+	}
+	w, err := field("width")
+	if err != nil {
+		return m, err
+	}
+	if m.Config.Width, err = strconv.ParseFloat(w, 64); err != nil {
+		return m, fmt.Errorf("weights: metadata field \"width\": %v", err)
+	}
+	c, err := field("classes")
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal([]byte(c), &m.Classes); err != nil {
+		return m, fmt.Errorf("weights: metadata field \"classes\": %v", err)
+	}
+	m.Config.Classes = len(m.Classes)
+	if err := m.Config.Validate(); err != nil {
+		return m, fmt.Errorf("weights: metadata: %v", err)
+	}
+	s, err := field("input_size")
+	if err != nil {
+		return m, err
+	}
+	if m.InputSize, err = strconv.Atoi(s); err != nil || m.InputSize < m.Config.Patch() || m.InputSize > 4096 {
+		return m, fmt.Errorf("weights: metadata field \"input_size\" is %q, want an integer in [%d, 4096]", s, m.Config.Patch())
+	}
+	if m.Resize, err = field("resize"); err != nil {
+		return m, err
+	}
+	if m.Resize != "squash" && m.Resize != "crop" {
+		return m, fmt.Errorf("weights: metadata field \"resize\" is %q, want squash or crop", m.Resize)
+	}
+	for _, f := range []struct {
+		key string
+		dst *[3]float32
+	}{{"mean", &m.Mean}, {"std", &m.Std}} {
+		v, err := field(f.key)
+		if err != nil {
+			return m, err
+		}
+		var a []float32
+		if err := json.Unmarshal([]byte(v), &a); err != nil || len(a) != 3 {
+			return m, fmt.Errorf("weights: metadata field %q is %q, want 3 numbers", f.key, v)
+		}
+		copy(f.dst[:], a)
+	}
+	for c := 0; c < 3; c++ {
+		if !(m.Std[c] > 0) || math.IsInf(float64(m.Std[c]), 0) || math.IsNaN(float64(m.Mean[c])) {
+			return m, fmt.Errorf("weights: metadata fields \"mean\"/\"std\" are not usable: %v / %v", m.Mean, m.Std)
+		}
+	}
+	if m.DType == Int8 {
+		v, err := field("act_scales")
+		if err != nil {
+			return m, err
+		}
+		if err := json.Unmarshal([]byte(v), &m.Scales); err != nil {
+			return m, fmt.Errorf("weights: metadata field \"act_scales\": %v", err)
+		}
+	}
+	if v, ok := md["info"]; ok {
+		if err := json.Unmarshal([]byte(v), &m.Info); err != nil {
+			return m, fmt.Errorf("weights: metadata field \"info\": %v", err)
+		}
+	}
+	return m, nil
+}
+
+// LoadFile reads a model file from disk.
+func LoadFile(path string) (*Model, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("weights: %v", err)
+	}
+	m, err := Load(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// Load parses a model file held in memory.
+func Load(b []byte) (*Model, error) {
+	f, err := safetensors.Parse(b)
+	if err != nil {
+		return nil, err
+	}
+	meta, err := decodeMeta(f.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Meta: meta, Bytes: len(b)}
+	if meta.DType == Float32 {
+		sd := model.StateDict{}
+		for _, p := range meta.Config.Params() {
+			v, err := f.F32(p.Name, p.Shape)
+			if err != nil {
+				return nil, fmt.Errorf("weights: %s %v: %v", meta.Config.Arch, meta.Config.Width, err)
+			}
+			sd[p.Name] = &model.Tensor{Shape: p.Shape, Data: v}
+		}
+		if len(f.Tensors) != len(sd) {
+			return nil, fmt.Errorf("weights: float32 file holds %d tensors, %s width %g has %d", len(f.Tensors), meta.Config.Arch, meta.Config.Width, len(sd))
+		}
+		if m.Float, err = model.NewNet(meta.Config, sd); err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
+	q, err := readInt8(f, meta)
+	if err != nil {
+		return nil, err
+	}
+	m.Int8 = q
+	return m, nil
+}
+
+// int8Convs lists the int8 file's convolutions: name, in, out, kernel, stride.
+type convSpec struct {
+	name                string
+	in, out, k, stride  int
+	block, stage, index int // -1 for the stem
+	role                string
+}
+
+func int8Convs(c model.Config) []convSpec {
+	stem, planes := c.Channels()
+	specs := []convSpec{{name: "stem", in: 3, out: stem, k: 3, stride: 1, stage: -1}}
+	in := stem
+	for s := 0; s < 4; s++ {
+		p := planes[s]
+		for b := 0; b < model.Blocks[s]; b++ {
+			n := fmt.Sprintf("layer%d.%d", s+1, b)
+			stride := 1
+			if b == 0 {
+				stride = model.Strides[s]
+			}
+			specs = append(specs,
+				convSpec{n + ".conv1", in, p, 1, 1, b, s, 0, "conv1"},
+				convSpec{n + ".conv2", p, p, c.BlockKernel(s, b), stride, b, s, 0, "conv2"},
+				convSpec{n + ".conv3", p, p * model.Expansion, 1, 1, b, s, 0, "conv3"})
+			if b == 0 && (stride != 1 || in != p*model.Expansion) {
+				specs = append(specs, convSpec{n + ".downsample", in, p * model.Expansion, 1, stride, b, s, 0, "downsample"})
+			}
+			in = p * model.Expansion
+		}
+	}
+	return specs
+}
+
+func readInt8(f *safetensors.File, meta Meta) (*model.QNet, error) {
+	cfg := meta.Config
+	q := &model.QNet{Config: cfg}
+	n := 0
+	conv := func(s convSpec) (model.QConv, error) {
+		c := model.QConv{In: s.in, Out: s.out, K: s.k, Stride: s.stride}
+		var err error
+		if c.Weight, err = f.I8(s.name+".weight", []int{s.out, s.k, s.k, s.in}); err != nil {
+			return c, err
+		}
+		if c.Scale, err = f.F32(s.name+".scale", []int{s.out}); err != nil {
+			return c, err
+		}
+		if c.Bias, err = f.F32(s.name+".bias", []int{s.out}); err != nil {
+			return c, err
+		}
+		n += 3
+		return c, nil
+	}
+	scale := func(name string) (float32, error) {
+		s, ok := meta.Scales[name]
+		if !ok {
+			return 0, fmt.Errorf("weights: act_scales has no entry %q", name)
+		}
+		return s, nil
+	}
+	var err error
+	for _, s := range int8Convs(cfg) {
+		c, cerr := conv(s)
+		if cerr != nil {
+			return nil, cerr
+		}
+		if s.stage < 0 {
+			q.Stem = c
+			if q.StemScale, err = scale("stem"); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		layer := &q.Layers[s.stage]
+		if s.role == "conv1" {
+			*layer = append(*layer, model.QBottleneck{})
+		}
+		b := &(*layer)[len(*layer)-1]
+		blk := fmt.Sprintf("layer%d.%d", s.stage+1, s.block)
+		switch s.role {
+		case "conv1":
+			b.Conv1 = c
+			if b.Scale1, err = scale(blk + ".conv1"); err != nil {
+				return nil, err
+			}
+		case "conv2":
+			b.Conv2 = c
+			if b.Scale2, err = scale(blk + ".conv2"); err != nil {
+				return nil, err
+			}
+		case "conv3":
+			b.Conv3 = c
+			if b.OutScale, err = scale(blk); err != nil {
+				return nil, err
+			}
+		case "downsample":
+			b.Downsample = &c
+		}
+	}
+	feat := cfg.Features()
+	q.FC = model.QLinear{In: feat, Out: cfg.Classes}
+	if q.FC.Weight, err = f.I8("fc.weight", []int{cfg.Classes, feat}); err != nil {
+		return nil, err
+	}
+	if q.FC.Scale, err = f.F32("fc.scale", []int{cfg.Classes}); err != nil {
+		return nil, err
+	}
+	if q.FC.Bias, err = f.F32("fc.bias", []int{cfg.Classes}); err != nil {
+		return nil, err
+	}
+	n += 3
+	if len(f.Tensors) != n {
+		return nil, fmt.Errorf("weights: int8 file holds %d tensors, %s width %g has %d", len(f.Tensors), cfg.Arch, cfg.Width, n)
+	}
+	if err := q.Prepare(); err != nil {
+		return nil, fmt.Errorf("weights: %v", err)
+	}
+	return q, nil
+}
+
+// Encode serialises m (its Float or Int8 network) as a model file.
+func Encode(m *Model) ([]byte, error) {
+	meta := m.Meta
+	if len(meta.Classes) != meta.Config.Classes {
+		return nil, fmt.Errorf("weights: %d class names for %d classes", len(meta.Classes), meta.Config.Classes)
+	}
+	var ts []*safetensors.Tensor
+	switch {
+	case m.Int8 != nil:
+		meta.DType = Int8
+		meta.Scales = int8Scales(m.Int8)
+		q := m.Int8
+		add := func(name string, c *model.QConv) {
+			ts = append(ts,
+				safetensors.I8Tensor(name+".weight", []int{c.Out, c.K, c.K, c.In}, c.Weight),
+				safetensors.F32Tensor(name+".scale", []int{c.Out}, c.Scale),
+				safetensors.F32Tensor(name+".bias", []int{c.Out}, c.Bias))
+		}
+		add("stem", &q.Stem)
+		for s := range q.Layers {
+			for i := range q.Layers[s] {
+				b := &q.Layers[s][i]
+				n := fmt.Sprintf("layer%d.%d", s+1, i)
+				add(n+".conv1", &b.Conv1)
+				add(n+".conv2", &b.Conv2)
+				add(n+".conv3", &b.Conv3)
+				if b.Downsample != nil {
+					add(n+".downsample", b.Downsample)
+				}
+			}
+		}
+		ts = append(ts,
+			safetensors.I8Tensor("fc.weight", []int{q.FC.Out, q.FC.In}, q.FC.Weight),
+			safetensors.F32Tensor("fc.scale", []int{q.FC.Out}, q.FC.Scale),
+			safetensors.F32Tensor("fc.bias", []int{q.FC.Out}, q.FC.Bias))
+	case m.Float != nil:
+		return nil, fmt.Errorf("weights: Encode of a float network: use EncodeStateDict")
+	default:
+		return nil, fmt.Errorf("weights: model has no network to encode")
+	}
+	return encode(meta, ts)
+}
+
+// EncodeStateDict writes a float32 model file from a PyTorch state dict.
+func EncodeStateDict(meta Meta, sd model.StateDict) ([]byte, error) {
+	meta.DType = Float32
+	meta.Scales = nil
+	if err := meta.Config.CheckStateDict(sd); err != nil {
+		return nil, err
+	}
+	var ts []*safetensors.Tensor
+	for _, p := range meta.Config.Params() {
+		ts = append(ts, safetensors.F32Tensor(p.Name, p.Shape, sd[p.Name].Data))
+	}
+	return encode(meta, ts)
+}
+
+func encode(meta Meta, ts []*safetensors.Tensor) ([]byte, error) {
+	md, err := meta.encode()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, md, ts); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func int8Scales(q *model.QNet) map[string]float32 {
+	s := map[string]float32{"stem": q.StemScale}
+	for st := range q.Layers {
+		for i, b := range q.Layers[st] {
+			n := fmt.Sprintf("layer%d.%d", st+1, i)
+			s[n+".conv1"], s[n+".conv2"], s[n] = b.Scale1, b.Scale2, b.OutScale
+		}
+	}
+	return s
+}
