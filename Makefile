@@ -1,0 +1,56 @@
+# BagNet in the browser. `make serve` builds everything and serves the app;
+# `make test` runs every test (it installs Chromium with apt-get when missing).
+SHELL := /bin/bash
+GO ?= go
+export GOFLAGS ?= -mod=mod
+PYTHON ?= /usr/bin/python3
+SHARED ?= ../shared
+MODEL ?= weights/bagnet33_imagenette_int8.safetensors
+SAMPLES ?= $(SHARED)/data/samples
+ADDR ?= 127.0.0.1:8080
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: all build site serve test unit vet wasm browser chromium bench bench-wasm train imagenet verify-torch fixtures clean generate
+
+all: build site
+
+# Generated vugu code (ui/*_gen.go) is not committed.
+generate:
+	$(GO) generate ./ui/...
+
+build/bagnet: generate
+	$(GO) build -trimpath -o build/bagnet ./cmd/bagnet
+
+build: build/bagnet
+
+# The static site: dist/ (works from any static host under any sub-path).
+site: generate
+	$(GO) run ./cmd/mksite -model $(MODEL) -samples $(SAMPLES) -o dist
+
+serve: site
+	$(GO) run ./server -dir dist -addr $(ADDR)
+
+chromium:
+	@command -v $(CHROMIUM) >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+vet: generate
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./ui/...
+
+wasm: generate
+	GOOS=js GOARCH=wasm $(GO) build -o /dev/null ./wasm/...
+
+test: chromium vet wasm
+	$(GO) test ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./model/...
+
+train:
+	$(PYTHON) weights/train/train.py --data $(SHARED)/data/imagenette --out build/train
+
+fixtures:
+	$(PYTHON) weights/train/make_fixtures.py
+
+clean:
+	rm -rf build dist testout
