@@ -1,0 +1,212 @@
+package weights_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/bagnetweb/bagnet/internal/testmodel"
+	"github.com/bagnetweb/bagnet/model"
+	"github.com/bagnetweb/bagnet/weights"
+	"github.com/bagnetweb/bagnet/weights/safetensors"
+)
+
+func randomImage(n int, seed byte) []uint8 {
+	b := make([]uint8, n*n*3)
+	for i := range b {
+		b[i] = uint8(i*31+int(seed)*7) ^ uint8(i>>5)
+	}
+	return b
+}
+
+func TestInt8RoundTrip(t *testing.T) {
+	for _, arch := range []string{"bagnet9", "bagnet17", "bagnet33"} {
+		opt := testmodel.Options{Arch: arch, InputSize: 48, Seed: 3}
+		b, err := testmodel.Int8(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := weights.Load(b)
+		if err != nil {
+			t.Fatalf("%s: %v", arch, err)
+		}
+		if m.Int8 == nil || m.Float != nil || m.DType != weights.Int8 {
+			t.Fatalf("%s: loaded %+v", arch, m.Meta)
+		}
+		want := testmodel.Meta(opt)
+		if m.Config != want.Config || m.InputSize != 48 || m.Resize != "squash" || m.Mean != want.Mean || m.Std != want.Std {
+			t.Errorf("%s: meta %+v, want %+v", arch, m.Meta, want)
+		}
+		if len(m.Classes) != 10 || m.Classes[0] != (weights.Class{ID: "n01440764", Name: "tench"}) {
+			t.Errorf("%s: classes %v", arch, m.Classes)
+		}
+		// Re-encoding the loaded network gives the same bytes.
+		b2, err := weights.Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b, b2) {
+			t.Errorf("%s: re-encoded file differs", arch)
+		}
+		if _, err := m.Int8.Features(randomImage(48, 1), 48, 48); err != nil {
+			t.Errorf("%s: %v", arch, err)
+		}
+	}
+}
+
+func TestFloatRoundTrip(t *testing.T) {
+	n, meta, sd, err := testmodel.Float(testmodel.Options{Arch: "bagnet17", InputSize: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := weights.EncodeStateDict(meta, sd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := weights.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Float == nil || m.DType != weights.Float32 {
+		t.Fatalf("loaded %+v", m.Meta)
+	}
+	x := model.NormalizedInput(randomImage(40, 2), 40, 40, meta.Mean, meta.Std)
+	l1, _, err := n.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, _, err := m.Float.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range l1 {
+		if math.Float32bits(l1[i]) != math.Float32bits(l2[i]) {
+			t.Fatalf("logit %d: %v after round trip, %v before", i, l2[i], l1[i])
+		}
+	}
+}
+
+// rewrite parses a valid file, lets edit change its metadata or tensors, and
+// re-serialises it.
+func rewrite(t *testing.T, b []byte, edit func(md map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor) []byte {
+	f, err := safetensors.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := map[string]string{}
+	for k, v := range f.Metadata {
+		md[k] = v
+	}
+	ts := edit(md, append([]*safetensors.Tensor(nil), f.Tensors...))
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, md, ts); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestLoadErrors(t *testing.T) {
+	good, err := testmodel.Int8(testmodel.Options{InputSize: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drop := func(name string) func(map[string]string, []*safetensors.Tensor) []*safetensors.Tensor {
+		return func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
+			var r []*safetensors.Tensor
+			for _, x := range ts {
+				if x.Name != name {
+					r = append(r, x)
+				}
+			}
+			return r
+		}
+	}
+	setMeta := func(k, v string) func(map[string]string, []*safetensors.Tensor) []*safetensors.Tensor {
+		return func(md map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
+			if v == "" {
+				delete(md, k)
+			} else {
+				md[k] = v
+			}
+			return ts
+		}
+	}
+	hugeHeader := make([]byte, 16)
+	binary.LittleEndian.PutUint64(hugeHeader, 1<<40)
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"empty", nil, "too short"},
+		{"huge header", hugeHeader, "exceeds"},
+		{"truncated", good[:len(good)/2], "truncated"},
+		{"header only", good[:100], "truncated"},
+		{"not json", append([]byte{4, 0, 0, 0, 0, 0, 0, 0}, "abcd"...), "not a JSON object"},
+		{"foreign safetensors", rewrite(t, good, setMeta("format", "")), "not a BagNet model file"},
+		{"future version", rewrite(t, good, setMeta("version", "9")), "version"},
+		{"bad arch", rewrite(t, good, setMeta("arch", "resnet50")), "unknown architecture"},
+		{"bad width", rewrite(t, good, setMeta("width", "0.5")), "stem.weight"},
+		{"bad classes json", rewrite(t, good, setMeta("classes", "[{")), "classes"},
+		{"class count", rewrite(t, good, setMeta("classes", `[{"id":"a","name":"b"}]`)), "fc.weight"},
+		{"bad size", rewrite(t, good, setMeta("input_size", "7")), "input_size"},
+		{"bad resize", rewrite(t, good, setMeta("resize", "stretch")), "resize"},
+		{"bad std", rewrite(t, good, setMeta("std", "[0,1,1]")), "std"},
+		{"no scales", rewrite(t, good, setMeta("act_scales", "")), "act_scales"},
+		{"missing scale", rewrite(t, good, setMeta("act_scales", `{"stem":0.1}`)), "act_scales has no entry"},
+		{"zero scale", rewrite(t, good, func(md map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
+			md["act_scales"] = strings.Replace(md["act_scales"], `"stem":`, `"stem":0,"x":`, 1)
+			return ts
+		}), "activation scale stem"},
+		{"missing tensor", rewrite(t, good, drop("layer2.0.downsample.weight")), "layer2.0.downsample.weight"},
+		{"extra tensor", rewrite(t, good, func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
+			return append(ts, safetensors.F32Tensor("extra", []int{1}, []float32{1}))
+		}), "holds"},
+		{"wrong dtype", rewrite(t, good, func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
+			for i, x := range ts {
+				if x.Name == "fc.weight" {
+					ts[i] = &safetensors.Tensor{Name: x.Name, DType: "U8", Shape: x.Shape, Data: x.Data}
+				}
+			}
+			return ts
+		}), "fc.weight\" is U8"},
+		{"nan scale", rewrite(t, good, func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
+			for i, x := range ts {
+				if x.Name == "layer1.0.conv1.scale" {
+					v := make([]float32, x.Len())
+					for j := range v {
+						v[j] = float32(math.NaN())
+					}
+					ts[i] = safetensors.F32Tensor(x.Name, x.Shape, v)
+				}
+			}
+			return ts
+		}), "layer1.0"},
+	} {
+		_, err := weights.Load(tc.data)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to mention %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// FuzzLoad: no input may make Load panic.
+func FuzzLoad(f *testing.F) {
+	good, err := testmodel.Int8(testmodel.Options{InputSize: 36, Width: 0.0625})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:len(good)-1])
+	f.Add(good[:64])
+	f.Add([]byte{})
+	f.Add([]byte("\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":{\"dtype\":1}}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := weights.Load(b)
+		if err == nil && m.Int8 == nil && m.Float == nil {
+			t.Fatal("nil error but no network")
+		}
+	})
+}
