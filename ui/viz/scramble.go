@@ -10,7 +10,10 @@ import (
 // centred: the grid starts at pixel Off on both axes and any margin left
 // over (less than N pixels on each side) stays where it is.
 type Tiling struct {
-	Size, Tile, N, Off int
+	Size int `json:"size"`
+	Tile int `json:"tile"`
+	N    int `json:"n"`
+	Off  int `json:"off"`
 }
 
 // NewTiling chooses the tiles for the scramble experiment on a size x size

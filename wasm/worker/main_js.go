@@ -1,0 +1,281 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"syscall/js"
+	"time"
+	"unsafe"
+
+	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/ui/viz"
+)
+
+var (
+	global     = js.Global()
+	jsJSON     = global.Get("JSON")
+	jsObject   = global.Get("Object")
+	jsUint8    = global.Get("Uint8Array")
+	jsFloat32  = global.Get("Float32Array")
+	jsClamped  = global.Get("Uint8ClampedArray")
+	jsArray    = global.Get("Array")
+	jsPromise  = global.Get("Promise")
+	timeOrigin = time.Now()
+)
+
+func main() {
+	inbox := make(chan js.Value, 64)
+	handler := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) > 0 {
+			inbox <- args[0]
+		}
+		return nil
+	})
+	// worker.js queues messages that arrive before this point and hands
+	// them over in order.
+	global.Call("bagnetWorkerReady", handler)
+	var s server
+	for msg := range inbox {
+		s.handle(msg)
+	}
+}
+
+// ms is a monotonic clock in milliseconds.
+func ms() float64 { return float64(time.Since(timeOrigin).Microseconds()) / 1000 }
+
+// handle answers one message. A failure, a panic included, becomes an
+// "error" message carrying the request's id; the worker keeps serving.
+func (s *server) handle(msg js.Value) {
+	typ := msg.Get("type").String()
+	id := js.Null()
+	if v := msg.Get("id"); v.Type() == js.TypeNumber {
+		id = v
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			post(errorMsg(id, typ, fmt.Errorf("internal error: %v", r)), nil)
+			fmt.Printf("worker: panic handling %q: %v\n%s", typ, r, debug.Stack())
+		}
+	}()
+	var err error
+	switch typ {
+	case "load":
+		err = s.load(msg.Get("url").String(), intOr(msg.Get("size"), 0))
+	case "classify":
+		err = s.onClassify(id, msg)
+	case "scramble":
+		err = s.onScramble(id, msg)
+	case "evidence":
+		err = s.onEvidence(id, msg)
+	default:
+		err = fmt.Errorf("unknown message type %q", typ)
+	}
+	if err != nil {
+		post(errorMsg(id, typ, err), nil)
+	}
+}
+
+func errorMsg(id js.Value, what string, err error) js.Value {
+	m := object()
+	m.Set("type", "error")
+	m.Set("id", id)
+	m.Set("what", what)
+	m.Set("message", err.Error())
+	return m
+}
+
+func object() js.Value { return jsObject.New() }
+
+func intOr(v js.Value, def int) int {
+	if v.Type() == js.TypeNumber {
+		return v.Int()
+	}
+	return def
+}
+
+// post sends msg to the page, transferring the given buffers.
+func post(msg js.Value, transfer []any) {
+	if transfer == nil {
+		global.Call("postMessage", msg)
+		return
+	}
+	global.Call("postMessage", msg, jsArray.New(transfer...))
+}
+
+// await blocks the calling goroutine until p settles.
+func await(p js.Value) (js.Value, error) {
+	type settled struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan settled, 1)
+	ok := js.FuncOf(func(_ js.Value, a []js.Value) any { ch <- settled{v: a[0]}; return nil })
+	fail := js.FuncOf(func(_ js.Value, a []js.Value) any {
+		msg := "rejected"
+		if len(a) > 0 {
+			msg = a[0].Call("toString").String()
+		}
+		ch <- settled{err: fmt.Errorf("%s", msg)}
+		return nil
+	})
+	defer ok.Release()
+	defer fail.Release()
+	jsPromise.Call("resolve", p).Call("then", ok, fail)
+	r := <-ch
+	return r.v, r.err
+}
+
+// load fetches the model file at url, reporting progress, and loads it.
+// size, when positive, is the file's size (Content-Length may count
+// compressed bytes).
+func (s *server) load(url string, size int) error {
+	resp, err := await(global.Call("fetch", url))
+	if err != nil {
+		return fmt.Errorf("downloading the model: %v", err)
+	}
+	if !resp.Get("ok").Bool() {
+		return fmt.Errorf("downloading the model %s: HTTP %d %s", url, resp.Get("status").Int(), resp.Get("statusText").String())
+	}
+	total := size
+	if h := resp.Get("headers"); total <= 0 && h.Call("get", "content-encoding").IsNull() {
+		if n := h.Call("get", "content-length"); !n.IsNull() {
+			fmt.Sscan(n.String(), &total)
+		}
+	}
+	buf := make([]byte, 0, max(total, 1<<20))
+	progress := func() {
+		msg := object()
+		msg.Set("type", "progress")
+		msg.Set("what", "weights")
+		msg.Set("loaded", len(buf))
+		msg.Set("total", total)
+		post(msg, nil)
+	}
+	progress()
+	reader := resp.Get("body").Call("getReader")
+	last := ms()
+	for {
+		r, err := await(reader.Call("read"))
+		if err != nil {
+			return fmt.Errorf("downloading the model: %v", err)
+		}
+		if r.Get("done").Bool() {
+			break
+		}
+		chunk := r.Get("value")
+		n := chunk.Get("length").Int()
+		buf = append(buf, make([]byte, n)...)
+		js.CopyBytesToGo(buf[len(buf)-n:], chunk)
+		if now := ms(); now-last > 50 {
+			last = now
+			progress()
+		}
+	}
+	progress()
+	eng, err := engine.Load(buf)
+	if err != nil {
+		return fmt.Errorf("loading the model: %w", err)
+	}
+	s.eng = eng
+	info, err := json.Marshal(newInfo(eng, len(buf)))
+	if err != nil {
+		return err
+	}
+	msg := object()
+	msg.Set("type", "ready")
+	msg.Set("info", jsJSON.Call("parse", string(info)))
+	post(msg, nil)
+	return nil
+}
+
+func (s *server) onClassify(id js.Value, msg js.Value) error {
+	if id.IsNull() {
+		return fmt.Errorf("classify: missing numeric id")
+	}
+	b := msg.Get("bytes")
+	if b.Type() != js.TypeObject {
+		return fmt.Errorf("classify: no image bytes")
+	}
+	img := make([]byte, b.Get("byteLength").Int())
+	js.CopyBytesToGo(img, jsUint8.New(b))
+	a, m, err := s.classify(id.Int(), img, intOr(msg.Get("topK"), 5), ms)
+	if err != nil {
+		return err
+	}
+	postResult(id, a, m)
+	return nil
+}
+
+func (s *server) onScramble(id js.Value, msg js.Value) error {
+	if id.IsNull() {
+		return fmt.Errorf("scramble: missing numeric id")
+	}
+	seed := int64(msg.Get("seed").Float())
+	a, m, err := s.scramble(id.Int(), intOr(msg.Get("of"), -1), seed, intOr(msg.Get("topK"), 5), ms)
+	if err != nil {
+		return err
+	}
+	postResult(id, a, m)
+	return nil
+}
+
+func (s *server) onEvidence(id js.Value, msg js.Value) error {
+	if id.IsNull() {
+		return fmt.Errorf("evidence: missing numeric id")
+	}
+	c := intOr(msg.Get("class"), -1)
+	ev, bias, err := s.evidence(id.Int(), c)
+	if err != nil {
+		return err
+	}
+	arr := float32Array(ev)
+	out := object()
+	out.Set("type", "evidence")
+	out.Set("id", id)
+	out.Set("class", c)
+	out.Set("evidence", arr)
+	out.Set("bias", bias)
+	post(out, []any{arr.Get("buffer")})
+	return nil
+}
+
+// postResult sends a "result" message: the JSON metadata plus the evidence
+// maps and the model input as transferred typed arrays.
+func postResult(id js.Value, a *engine.Analysis, m *Meta) {
+	meta, err := json.Marshal(m)
+	if err != nil {
+		post(errorMsg(id, "result", err), nil)
+		return
+	}
+	out := jsJSON.Call("parse", string(meta))
+	out.Set("type", "result")
+	out.Set("id", id)
+	var transfer []any
+	maps := object()
+	for _, c := range m.Classes {
+		arr := float32Array(m.Maps[c])
+		maps.Set(fmt.Sprint(c), arr)
+		transfer = append(transfer, arr.Get("buffer"))
+	}
+	out.Set("evidence", maps)
+	rgba := viz.RGBA(a.Input)
+	input := jsClamped.New(len(rgba))
+	js.CopyBytesToJS(input, rgba)
+	out.Set("input", input)
+	transfer = append(transfer, input.Get("buffer"))
+	post(out, transfer)
+}
+
+// float32Array copies v into a new Float32Array (wasm is little-endian,
+// like every JavaScript engine's typed arrays in practice).
+func float32Array(v []float32) js.Value {
+	arr := jsFloat32.New(len(v))
+	if len(v) > 0 {
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 4*len(v))
+		js.CopyBytesToJS(jsUint8.New(arr.Get("buffer")), b)
+	}
+	return arr
+}

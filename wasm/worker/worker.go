@@ -1,0 +1,243 @@
+// Command worker is the page's inference Web Worker (GOOS=js GOARCH=wasm):
+// it loads the model once and classifies images sent by the UI thread,
+// answering with the prediction and the patch evidence behind it. Only the
+// engine packages are linked in (no UI framework). The JavaScript glue is
+// web/worker.js; the message protocol is described in protocol.md next to
+// this file.
+//
+// This file holds the parts that do not touch JavaScript, so they are tested
+// natively.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/model"
+	"github.com/bagnetweb/bagnet/preprocess"
+	"github.com/bagnetweb/bagnet/ui/viz"
+	"github.com/bagnetweb/bagnet/weights"
+)
+
+// Info describes the loaded model for the page's model card (the "ready"
+// message's info).
+type Info struct {
+	Name         string            `json:"name"`
+	Arch         string            `json:"arch"`
+	Width        float64           `json:"width"`
+	Classes      []weights.Class   `json:"classes"`
+	InputSize    int               `json:"inputSize"`
+	Resize       string            `json:"resize"`
+	DType        string            `json:"dtype"`
+	Patch        int               `json:"patch"`
+	Stride       int               `json:"stride"`
+	MapH         int               `json:"mapH"`
+	MapW         int               `json:"mapW"`
+	MACs         int64             `json:"macs"`
+	Params       int64             `json:"params"`
+	WeightsBytes int               `json:"weightsBytes"`
+	Meta         map[string]string `json:"meta,omitempty"` // provenance from the file
+}
+
+// newInfo describes e; size is the model file's size in bytes.
+func newInfo(e *engine.Engine, size int) Info {
+	c := e.Config
+	h, w := c.MapSize(e.InputSize, e.InputSize)
+	return Info{
+		Name: e.Label(), Arch: c.Arch, Width: c.Width, Classes: e.Classes,
+		InputSize: e.InputSize, Resize: e.Resize, DType: e.DType,
+		Patch: c.Patch(), Stride: model.Stride, MapH: h, MapW: w,
+		MACs: c.MACs(e.InputSize, e.InputSize), Params: c.NumParams(),
+		WeightsBytes: size, Meta: e.Info,
+	}
+}
+
+// allMapsUpTo is the largest class count for which every class's evidence
+// map is sent with a result (so hovering a patch can rank all classes);
+// beyond it only the top-K maps are sent and others come on request.
+const allMapsUpTo = 32
+
+// evidenceClasses lists the classes whose maps go with a result.
+func evidenceClasses(classes int, top []engine.Prediction) []int {
+	if classes <= allMapsUpTo {
+		all := make([]int, classes)
+		for i := range all {
+			all[i] = i
+		}
+		return all
+	}
+	cs := make([]int, len(top))
+	for i, p := range top {
+		cs[i] = p.Index
+	}
+	return cs
+}
+
+// Transform is the geometry from the source image to the model input, as
+// sent to the page.
+type Transform struct {
+	Mode     string `json:"mode"`
+	Size     int    `json:"size"`
+	SrcW     int    `json:"srcW"`
+	SrcH     int    `json:"srcH"`
+	ResizedW int    `json:"resizedW"`
+	ResizedH int    `json:"resizedH"`
+	OffX     int    `json:"offX"`
+	OffY     int    `json:"offY"`
+}
+
+func newTransform(t preprocess.Transform) Transform {
+	return Transform{Mode: string(t.Mode), Size: t.Size, SrcW: t.SrcW, SrcH: t.SrcH,
+		ResizedW: t.ResizedW, ResizedH: t.ResizedH, OffX: t.OffX, OffY: t.OffY}
+}
+
+// Scramble records how a scrambled input was made from an earlier one.
+type Scramble struct {
+	Of   int   `json:"of"` // id of the original analysis
+	Seed int64 `json:"seed"`
+	viz.Tiling
+	Perm []int `json:"perm"`
+}
+
+// Meta is the JSON part of a "result" message; the typed arrays (evidence
+// maps, the input image) travel beside it.
+type Meta struct {
+	Result    engine.Result     `json:"result"`
+	Bias      map[int]float32   `json:"bias"`
+	Transform Transform         `json:"transform"`
+	Timings   Timings           `json:"timings"`
+	Scramble  *Scramble         `json:"scramble,omitempty"`
+	Classes   []int             `json:"-"` // classes whose maps are sent
+	Maps      map[int][]float32 `json:"-"`
+}
+
+// Timings of one request in milliseconds: engine.Timings plus the time spent
+// computing the evidence maps sent with the result.
+type Timings struct {
+	engine.Timings
+	EvidenceMs float64 `json:"evidence_ms"`
+}
+
+// keep is how many analyses the worker remembers for follow-up requests.
+const keep = 8
+
+// store remembers the latest analyses by request id.
+type store struct {
+	ids []int
+	m   map[int]*engine.Analysis
+}
+
+func (s *store) put(id int, a *engine.Analysis) {
+	if s.m == nil {
+		s.m = map[int]*engine.Analysis{}
+	}
+	if _, ok := s.m[id]; !ok {
+		s.ids = append(s.ids, id)
+	}
+	s.m[id] = a
+	for len(s.ids) > keep {
+		delete(s.m, s.ids[0])
+		s.ids = slices.Delete(s.ids, 0, 1)
+	}
+}
+
+func (s *store) get(id int) (*engine.Analysis, error) {
+	a, ok := s.m[id]
+	if !ok {
+		return nil, fmt.Errorf("analysis %d is no longer available: classify the image again", id)
+	}
+	return a, nil
+}
+
+// errNoModel is returned for requests that arrive before a model is loaded.
+var errNoModel = errors.New("the model is not loaded yet")
+
+// server answers requests with one loaded model.
+type server struct {
+	eng *engine.Engine
+	mem store
+}
+
+// describe computes the evidence maps and metadata sent with analysis a.
+func (s *server) describe(a *engine.Analysis, sc *Scramble, ms func() float64) (*Meta, error) {
+	m := &Meta{Result: a.Result, Bias: map[int]float32{}, Maps: map[int][]float32{},
+		Transform: newTransform(a.Transform), Scramble: sc}
+	t0 := ms()
+	m.Classes = evidenceClasses(len(a.Logits), a.Top)
+	for _, c := range m.Classes {
+		ev, err := a.Evidence(c)
+		if err != nil {
+			return nil, err
+		}
+		m.Maps[c] = ev
+		m.Bias[c] = s.eng.Bias(c)
+	}
+	m.Timings = Timings{Timings: a.Timings, EvidenceMs: ms() - t0}
+	return m, nil
+}
+
+// classify runs the model on encoded image bytes.
+func (s *server) classify(id int, img []byte, topK int, ms func() float64) (*engine.Analysis, *Meta, error) {
+	if s.eng == nil {
+		return nil, nil, errNoModel
+	}
+	a, err := s.eng.Classify(img, topK)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := s.describe(a, nil, ms)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.mem.put(id, a)
+	return a, m, nil
+}
+
+// scramble shuffles the tiles of analysis of's model input with the given
+// seed and classifies the result.
+func (s *server) scramble(id, of int, seed int64, topK int, ms func() float64) (*engine.Analysis, *Meta, error) {
+	if s.eng == nil {
+		return nil, nil, errNoModel
+	}
+	orig, err := s.mem.get(of)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := viz.NewTiling(s.eng.InputSize, s.eng.Config.Patch())
+	if err != nil {
+		return nil, nil, err
+	}
+	perm := t.Permutation(uint64(seed))
+	rgb, err := t.Apply(orig.Input, perm)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := s.eng.ClassifyRGB(rgb, orig.Transform, topK)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := s.describe(a, &Scramble{Of: of, Seed: seed, Tiling: t, Perm: perm}, ms)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.mem.put(id, a)
+	return a, m, nil
+}
+
+// evidence is class c's map for an earlier analysis.
+func (s *server) evidence(id, c int) ([]float32, float32, error) {
+	if s.eng == nil {
+		return nil, 0, errNoModel
+	}
+	a, err := s.mem.get(id)
+	if err != nil {
+		return nil, 0, err
+	}
+	ev, err := a.Evidence(c)
+	if err != nil {
+		return nil, 0, err
+	}
+	return ev, s.eng.Bias(c), nil
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/internal/testmodel"
+	"github.com/bagnetweb/bagnet/ui/viz"
+)
+
+var (
+	engOnce sync.Once
+	engVal  *engine.Engine
+	engSize int
+	engErr  error
+)
+
+// testEngine is a random bagnet33 at 64 pixels (a 4x4 evidence map).
+func testEngine(t *testing.T) (*engine.Engine, int) {
+	t.Helper()
+	engOnce.Do(func() {
+		b, err := testmodel.Int8(testmodel.Options{InputSize: 64, Width: 0.125, Seed: 1})
+		if err != nil {
+			engErr = err
+			return
+		}
+		engSize = len(b)
+		engVal, engErr = engine.Load(b)
+	})
+	if engErr != nil {
+		t.Fatal(engErr)
+	}
+	return engVal, engSize
+}
+
+func pngBytes(t *testing.T, w, h int, seed int) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.NRGBA{uint8(x*7 + seed), uint8(y*5 ^ seed), uint8((x * y) >> 3), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func clock() func() float64 {
+	var t float64
+	return func() float64 { t++; return t }
+}
+
+func TestInfo(t *testing.T) {
+	e, size := testEngine(t)
+	info := newInfo(e, size)
+	if info.Patch != 33 || info.Stride != 8 || info.InputSize != 64 || info.Arch != "bagnet33" {
+		t.Errorf("info %+v: want bagnet33, patch 33, stride 8, input 64", info)
+	}
+	// (64-3)/2+1 = 31 after stage 1 ... a 64-pixel input gives a 4x4 map.
+	if info.MapH != 4 || info.MapW != 4 {
+		t.Errorf("map %dx%d, want 4x4", info.MapH, info.MapW)
+	}
+	if len(info.Classes) != 10 || info.Classes[0].Name != "tench" || info.WeightsBytes != size || info.MACs <= 0 {
+		t.Errorf("info %+v", info)
+	}
+	// The page reads these exact keys.
+	b, _ := json.Marshal(info)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	for _, k := range []string{"name", "arch", "width", "classes", "inputSize", "resize", "dtype", "patch",
+		"stride", "mapH", "mapW", "macs", "weightsBytes"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("info JSON lacks %q: %s", k, b)
+		}
+	}
+}
+
+func TestClassifySendsConsistentEvidence(t *testing.T) {
+	e, _ := testEngine(t)
+	s := server{eng: e}
+	a, m, err := s.classify(1, pngBytes(t, 90, 70, 3), 5, clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Result.Top) != 5 || len(m.Result.Logits) != 10 || m.Result.Map != (engine.MapSize{H: 4, W: 4}) {
+		t.Fatalf("result %+v", m.Result)
+	}
+	if len(m.Classes) != 10 {
+		t.Fatalf("sent maps of %v, want all 10 classes", m.Classes)
+	}
+	// Each map is the decision: mean + bias reproduces the logit.
+	for _, c := range m.Classes {
+		ev := m.Maps[c]
+		if len(ev) != 16 {
+			t.Fatalf("class %d map has %d cells, want 16", c, len(ev))
+		}
+		got := viz.Mean(ev) + float64(m.Bias[c])
+		if want := float64(m.Result.Logits[c]); math.Abs(got-want) > 1e-4*math.Max(1, math.Abs(want)) {
+			t.Errorf("class %d: mean evidence + bias = %v, logit %v", c, got, want)
+		}
+	}
+	if m.Transform.SrcW != 90 || m.Transform.SrcH != 70 || m.Transform.Size != 64 || m.Transform.Mode != "squash" {
+		t.Errorf("transform %+v", m.Transform)
+	}
+	if m.Timings.EvidenceMs <= 0 {
+		t.Errorf("evidence time %v not measured", m.Timings.EvidenceMs)
+	}
+	// The JSON part carries the CLI's result shape.
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{`"result":{"model":`, `"top":[{"index":`, `"logits":[`, `"map":{"h":4,"w":4}`, `"bias":{"0":`} {
+		if !strings.Contains(string(b), k) {
+			t.Errorf("meta JSON lacks %s: %.300s", k, b)
+		}
+	}
+	// Follow-up evidence requests are served from the stored analysis.
+	ev, bias, err := s.evidence(1, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := a.Evidence(7)
+	if !slices.Equal(ev, want) || bias != e.Bias(7) {
+		t.Errorf("evidence(1, 7) differs from the analysis")
+	}
+	if _, _, err := s.evidence(1, 10); err == nil {
+		t.Error("evidence for class 10 of 10: no error")
+	}
+	if _, _, err := s.evidence(2, 0); err == nil {
+		t.Error("evidence for an unknown id: no error")
+	}
+}
+
+func TestClassifyErrors(t *testing.T) {
+	var empty server
+	if _, _, err := empty.classify(1, pngBytes(t, 8, 8, 0), 5, clock()); !errors.Is(err, errNoModel) {
+		t.Errorf("no model: err = %v, want errNoModel", err)
+	}
+	e, _ := testEngine(t)
+	s := server{eng: e}
+	for _, b := range [][]byte{nil, []byte("hello, not an image"), pngBytes(t, 40, 40, 1)[:60]} {
+		if _, _, err := s.classify(1, b, 5, clock()); err == nil {
+			t.Errorf("classify(%q...): no error", b[:min(len(b), 10)])
+		}
+	}
+}
+
+func TestScramble(t *testing.T) {
+	e, _ := testEngine(t)
+	s := server{eng: e}
+	// A 64-pixel input cannot hold 2x2 tiles of 33 pixels: scrambling is refused.
+	if _, _, err := s.classify(1, pngBytes(t, 64, 64, 5), 3, clock()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.scramble(2, 1, 42, 3, clock()); err == nil {
+		t.Error("scramble of a 64-pixel input: no error")
+	}
+
+	b, err := testmodel.Int8(testmodel.Options{InputSize: 96, Width: 0.125, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e96, _ := engine.Load(b)
+	s = server{eng: e96}
+	orig, _, err := s.classify(1, pngBytes(t, 120, 100, 9), 3, clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, m, err := s.scramble(2, 1, 42, 3, clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, _ := viz.NewTiling(96, 33)
+	want, _ := tl.Apply(orig.Input, tl.Permutation(42))
+	if !slices.Equal(a.Input, want) || slices.Equal(a.Input, orig.Input) {
+		t.Error("scrambled input is not the original's tiles shuffled with seed 42")
+	}
+	if m.Scramble == nil || m.Scramble.Of != 1 || m.Scramble.Seed != 42 || m.Scramble.Tiling != tl {
+		t.Errorf("scramble record %+v", m.Scramble)
+	}
+	ref, err := e96.ClassifyRGB(want, orig.Transform, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ref.Logits, m.Result.Logits) {
+		t.Error("scrambled logits differ from classifying the scrambled input directly")
+	}
+	if _, _, err := s.scramble(3, 99, 1, 3, clock()); err == nil {
+		t.Error("scramble of an unknown id: no error")
+	}
+}
+
+func TestEvidenceClasses(t *testing.T) {
+	top := []engine.Prediction{{Index: 412}, {Index: 3}, {Index: 999}}
+	if got := evidenceClasses(1000, top); !slices.Equal(got, []int{412, 3, 999}) {
+		t.Errorf("1000 classes: %v, want the top-K", got)
+	}
+	if got := evidenceClasses(4, top[:1]); !slices.Equal(got, []int{0, 1, 2, 3}) {
+		t.Errorf("4 classes: %v, want all", got)
+	}
+}
+
+func TestStoreKeepsLatest(t *testing.T) {
+	var s store
+	for id := 1; id <= keep+3; id++ {
+		s.put(id, &engine.Analysis{})
+	}
+	for id := 1; id <= keep+3; id++ {
+		_, err := s.get(id)
+		if (err == nil) != (id > 3) {
+			t.Errorf("get(%d) = %v after %d puts", id, err, keep+3)
+		}
+	}
+	s.put(5, &engine.Analysis{}) // replacing keeps one entry
+	if len(s.ids) != keep {
+		t.Errorf("%d ids kept, want %d", len(s.ids), keep)
+	}
+}
