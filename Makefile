@@ -30,8 +30,15 @@ site: generate
 serve: site
 	$(GO) run ./server -dir dist -addr $(ADDR)
 
+# Installs Debian's Chromium (for the browser tests) when $(CHROMIUM) is missing;
+# uses sudo unless run as root.
 chromium:
-	@command -v $(CHROMIUM) >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	@test -x $(CHROMIUM) || { \
+		echo "chromium: $(CHROMIUM) is missing: installing Debian's chromium"; \
+		sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$sudo apt-get update -q && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	@test -x $(CHROMIUM) || { echo "chromium: still no $(CHROMIUM) after apt-get install chromium" >&2; exit 1; }
 
 vet: generate
 	$(GO) vet ./...
@@ -40,8 +47,9 @@ vet: generate
 wasm: generate
 	GOOS=js GOARCH=wasm $(GO) build -o /dev/null ./wasm/...
 
+# The browser tests (browsertest/) drive $(CHROMIUM); they need ../shared.
 test: chromium vet wasm
-	$(GO) test ./...
+	CHROMIUM=$(CHROMIUM) $(GO) test ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./model/...
