@@ -9,18 +9,21 @@ import (
 
 // The int8 engine. Weights are symmetric int8 per output channel with BN
 // folded in; activations are uint8 (every quantized activation follows a
-// ReLU) with one scale per tensor from calibration; products accumulate in
-// int32. Requantisation uses only integer arithmetic (a 31-bit fixed-point
+// ReLU) with scales from calibration; products accumulate in int32.
+// Activation scales are per channel: a conv's input scales are folded into
+// its weights before they are quantized (W'[o][k] = W[o][k] * s_in[k]), so a
+// per-channel scale costs nothing at run time and each channel uses all of
+// its 8 bits (per-tensor scales lose the small channels of a layer). Requantisation uses only integer arithmetic (a 31-bit fixed-point
 // multiplier and a shift per channel), so the same image gives bit-identical
 // results on every platform, js/wasm included. The input normalisation, the
 // 1x1 conv1 and the 3x3 conv2 of the stem are linear with no padding between
 // them, so they fold exactly into one 3x3 conv on the raw RGB bytes.
 
-// QMap is a uint8 feature map in HWC order; real value = Data * Scale.
+// QMap is a uint8 feature map in HWC order; real value = Data * Scale[channel].
 type QMap struct {
 	H, W, C int
 	Data    []uint8
-	Scale   float32
+	Scale   []float32 // per channel
 }
 
 // fixed is a positive real multiplier as M / 2^Shift with M in [2^30, 2^31).
@@ -84,29 +87,27 @@ func toU8(r int64) uint8 {
 // maxBiasQ bounds quantized biases so accumulator + bias stays below 2^31.
 const maxBiasQ = 1 << 30
 
-// QConv is an int8 convolution with BN folded in: out = W·x*Scale[o] + Bias[o].
+// QConv is an int8 convolution with BN and the input's activation scales
+// folded in: out[o] = (W·q)[o]*Scale[o] + Bias[o] for uint8 inputs q.
 type QConv struct {
 	In, Out, K, Stride int
 	Weight             []int8    // [Out][K][K][In]
-	Scale              []float32 // per output channel
+	Scale              []float32 // per output channel: the real value of one accumulator unit
 	Bias               []float32 // per output channel
 
-	inScale float32
-	biasQ   []int64 // Bias in accumulator units
-	mult    []fixed // accumulator units -> output units
+	biasQ []int64 // Bias in accumulator units
+	mult  []fixed // accumulator units -> output units
 }
 
-// prepare derives the integer requantisation for an input scale and an
-// output scale.
-func (c *QConv) prepare(inScale, outScale float32) {
-	c.inScale = inScale
+// prepare derives the integer requantisation for the output's scales.
+func (c *QConv) prepare(outScale []float32) {
 	c.biasQ = make([]int64, c.Out)
 	c.mult = make([]fixed, c.Out)
 	for o := 0; o < c.Out; o++ {
-		acc := float64(c.Scale[o]) * float64(inScale) // one accumulator unit
+		acc := float64(c.Scale[o]) // one accumulator unit
 		b := math.Round(float64(c.Bias[o]) / acc)
 		c.biasQ[o] = int64(math.Max(-maxBiasQ, math.Min(maxBiasQ, b)))
-		c.mult[o] = newFixed(acc / float64(outScale))
+		c.mult[o] = newFixed(acc / float64(outScale[o]))
 	}
 }
 
@@ -121,7 +122,7 @@ func (c *QConv) accumulate(k kernel.Kernels, x *QMap) ([]int32, int, int) {
 }
 
 // Forward is conv, bias, ReLU, requantised to outScale (set by prepare).
-func (c *QConv) Forward(k kernel.Kernels, x *QMap, outScale float32) *QMap {
+func (c *QConv) Forward(k kernel.Kernels, x *QMap, outScale []float32) *QMap {
 	acc, oh, ow := c.accumulate(k, x)
 	out := &QMap{H: oh, W: ow, C: c.Out, Data: make([]uint8, len(acc)), Scale: outScale}
 	for i := 0; i < len(acc); i += c.Out {
@@ -132,24 +133,28 @@ func (c *QConv) Forward(k kernel.Kernels, x *QMap, outScale float32) *QMap {
 	return out
 }
 
-// QBottleneck is the int8 Bottleneck; OutScale is the scale of its output.
+// QBottleneck is the int8 Bottleneck. Scale1, Scale2 and OutScale are the
+// per-channel scales of conv1's, conv2's and the block's outputs.
 type QBottleneck struct {
 	Conv1, Conv2, Conv3 QConv
 	Downsample          *QConv // nil: identity
-	Scale1, Scale2      float32
-	OutScale            float32
+	Scale1, Scale2      []float32
+	OutScale            []float32
 
-	identity fixed // input units -> output units (identity path)
+	identity []fixed // input units -> output units per channel (identity path)
 }
 
-func (b *QBottleneck) prepare(inScale float32) {
-	b.Conv1.prepare(inScale, b.Scale1)
-	b.Conv2.prepare(b.Scale1, b.Scale2)
-	b.Conv3.prepare(b.Scale2, b.OutScale)
+func (b *QBottleneck) prepare(inScale []float32) {
+	b.Conv1.prepare(b.Scale1)
+	b.Conv2.prepare(b.Scale2)
+	b.Conv3.prepare(b.OutScale)
 	if b.Downsample != nil {
-		b.Downsample.prepare(inScale, b.OutScale)
+		b.Downsample.prepare(b.OutScale)
 	} else {
-		b.identity = newFixed(float64(inScale) / float64(b.OutScale))
+		b.identity = make([]fixed, len(inScale))
+		for c := range inScale {
+			b.identity[c] = newFixed(float64(inScale[c]) / float64(b.OutScale[c]))
+		}
 	}
 }
 
@@ -178,7 +183,7 @@ func (b *QBottleneck) Forward(k kernel.Kernels, x *QMap) *QMap {
 				if b.Downsample != nil {
 					v += b.Downsample.mult[c].at(int64(res[r+c]) + b.Downsample.biasQ[c])
 				} else {
-					v += b.identity.at(int64(x.Data[r+c]))
+					v += b.identity[c].at(int64(x.Data[r+c]))
 				}
 				out.Data[o+c] = toU8(v)
 			}
@@ -187,7 +192,8 @@ func (b *QBottleneck) Forward(k kernel.Kernels, x *QMap) *QMap {
 	return out
 }
 
-// QLinear is the int8 head: evidence = (W·f)*Scale[c]*inScale, plus Bias for logits.
+// QLinear is the int8 head with the feature map's scales folded in:
+// evidence = (W·f)*Scale[c] for uint8 features f, plus Bias for logits.
 type QLinear struct {
 	In, Out int
 	Weight  []int8 // [Out][In]
@@ -198,8 +204,8 @@ type QLinear struct {
 // QNet is the int8 BagNet. Its input is raw RGB bytes.
 type QNet struct {
 	Config
-	Stem      QConv   // normalisation + conv1 + conv2 + bn1, on raw RGB (scale 1)
-	StemScale float32 // scale of the stem's output
+	Stem      QConv     // normalisation + conv1 + conv2 + bn1, on raw RGB (scale 1)
+	StemScale []float32 // per-channel scale of the stem's output
 	Layers    [4][]QBottleneck
 	FC        QLinear
 	Kernels   kernel.Kernels
@@ -228,12 +234,14 @@ func (q *QNet) Prepare() error {
 	if err := check("stem", &q.Stem); err != nil {
 		return err
 	}
-	scales := map[string]float32{"stem": q.StemScale}
+	scales := map[string][]float32{"stem": q.StemScale}
+	want := map[string]int{"stem": q.Stem.Out}
 	for s := range q.Layers {
 		for i := range q.Layers[s] {
 			b := &q.Layers[s][i]
 			n := fmt.Sprintf("layer%d.%d", s+1, i)
 			scales[n], scales[n+".conv1"], scales[n+".conv2"] = b.OutScale, b.Scale1, b.Scale2
+			want[n], want[n+".conv1"], want[n+".conv2"] = b.Conv3.Out, b.Conv1.Out, b.Conv2.Out
 			for j, c := range []*QConv{&b.Conv1, &b.Conv2, &b.Conv3, b.Downsample} {
 				if c == nil {
 					continue
@@ -244,15 +252,21 @@ func (q *QNet) Prepare() error {
 			}
 		}
 	}
-	for n, s := range scales {
-		if !finitePos(s) {
-			return fmt.Errorf("model: int8 activation scale %s is %v", n, s)
+	for _, n := range sortedNames(scales) {
+		s := scales[n]
+		if len(s) != want[n] {
+			return fmt.Errorf("model: int8 activation scale %s has %d channels, want %d", n, len(s), want[n])
+		}
+		for c, v := range s {
+			if !finitePos(v) {
+				return fmt.Errorf("model: int8 activation scale %s channel %d is %v", n, c, v)
+			}
 		}
 	}
 	if len(q.FC.Weight) != q.FC.In*q.FC.Out || len(q.FC.Scale) != q.FC.Out || len(q.FC.Bias) != q.FC.Out {
 		return fmt.Errorf("model: int8 fc: tensor sizes do not match %dx%d", q.FC.Out, q.FC.In)
 	}
-	q.Stem.prepare(1, q.StemScale)
+	q.Stem.prepare(q.StemScale)
 	in := q.StemScale
 	for s := range q.Layers {
 		for i := range q.Layers[s] {
@@ -274,7 +288,7 @@ func (q *QNet) Features(rgb []uint8, h, w int) (*QMap, error) {
 	if mh, mw := q.MapSize(h, w); mh == 0 || mw == 0 {
 		return nil, fmt.Errorf("model: %dx%d input is smaller than one %d-pixel patch", w, h, q.Patch())
 	}
-	x := &QMap{H: h, W: w, C: 3, Data: rgb, Scale: 1}
+	x := &QMap{H: h, W: w, C: 3, Data: rgb, Scale: []float32{1, 1, 1}}
 	x = q.Stem.Forward(q.Kernels, x, q.StemScale)
 	for s := range q.Layers {
 		for i := range q.Layers[s] {
@@ -300,8 +314,7 @@ func (q *QNet) Logits(f *QMap) []float32 {
 		for k, s := range sum {
 			acc += int64(w[k]) * s
 		}
-		unit := float64(float64(q.FC.Scale[c]) * float64(f.Scale))
-		logits[c] = float32(float64(float64(acc)*unit)/n + float64(q.FC.Bias[c]))
+		logits[c] = float32(float64(float64(acc)*float64(q.FC.Scale[c]))/n + float64(q.FC.Bias[c]))
 	}
 	return logits
 }
@@ -311,7 +324,7 @@ func (q *QNet) Evidence(f *QMap, c int) []float32 {
 	w := q.FC.Weight[c*f.C : (c+1)*f.C]
 	acc := make([]int32, f.H*f.W)
 	q.Kernels.U8I8(f.H*f.W, 1, f.C, f.Data, w, acc)
-	unit := float64(float64(q.FC.Scale[c]) * float64(f.Scale))
+	unit := float64(q.FC.Scale[c])
 	ev := make([]float32, len(acc))
 	for i, a := range acc {
 		ev[i] = float32(float64(a) * unit)
@@ -323,7 +336,7 @@ func (q *QNet) Evidence(f *QMap, c int) []float32 {
 func (m *QMap) Dequantize() *Map {
 	r := NewMap(m.H, m.W, m.C)
 	for i, v := range m.Data {
-		r.Data[i] = float32(v) * m.Scale
+		r.Data[i] = float32(v) * m.Scale[i%m.C]
 	}
 	return r
 }

@@ -7,44 +7,52 @@ import (
 )
 
 // Quantize builds the int8 network from a float network, the input
-// normalisation it was trained with and calibrated activation scales (by
-// Observer name: "stem", "layer1.0.conv1", "layer1.0.conv2", "layer1.0", ...).
-func Quantize(n *Net, mean, std [3]float32, act map[string]float32) (*QNet, error) {
-	get := func(name string) (float32, error) {
+// normalisation it was trained with and calibrated per-channel activation
+// scales (by Observer name: "stem", "layer1.0.conv1", "layer1.0.conv2",
+// "layer1.0", ...).
+func Quantize(n *Net, mean, std [3]float32, act map[string][]float32) (*QNet, error) {
+	get := func(name string, channels int) ([]float32, error) {
 		s, ok := act[name]
-		if !ok || !finitePos(s) {
-			return 0, fmt.Errorf("model: no usable activation scale for %s (got %v)", name, s)
+		if !ok || len(s) != channels {
+			return nil, fmt.Errorf("model: need %d activation scales for %s, have %d", channels, name, len(s))
+		}
+		for c, v := range s {
+			if !finitePos(v) {
+				return nil, fmt.Errorf("model: activation scale %s channel %d is %v", name, c, v)
+			}
 		}
 		return s, nil
 	}
 	q := &QNet{Config: n.Config, Kernels: n.Kernels}
 	var err error
-	if q.StemScale, err = get("stem"); err != nil {
+	if q.StemScale, err = get("stem", n.Conv2.Out); err != nil {
 		return nil, err
 	}
-	q.Stem = quantizeConv(foldStem(n, mean, std))
+	q.Stem = quantizeConv(foldStem(n, mean, std), []float32{1, 1, 1})
+	in := q.StemScale
 	for s := range n.Layers {
 		for i := range n.Layers[s] {
 			b := &n.Layers[s][i]
 			name := fmt.Sprintf("layer%d.%d", s+1, i)
 			var qb QBottleneck
-			if qb.Scale1, err = get(name + ".conv1"); err != nil {
+			if qb.Scale1, err = get(name+".conv1", b.Conv1.Out); err != nil {
 				return nil, err
 			}
-			if qb.Scale2, err = get(name + ".conv2"); err != nil {
+			if qb.Scale2, err = get(name+".conv2", b.Conv2.Out); err != nil {
 				return nil, err
 			}
-			if qb.OutScale, err = get(name); err != nil {
+			if qb.OutScale, err = get(name, b.Conv3.Out); err != nil {
 				return nil, err
 			}
-			qb.Conv1 = quantizeConv(foldBN(&b.Conv1, &b.BN1))
-			qb.Conv2 = quantizeConv(foldBN(&b.Conv2, &b.BN2))
-			qb.Conv3 = quantizeConv(foldBN(&b.Conv3, &b.BN3))
+			qb.Conv1 = quantizeConv(foldBN(&b.Conv1, &b.BN1), in)
+			qb.Conv2 = quantizeConv(foldBN(&b.Conv2, &b.BN2), qb.Scale1)
+			qb.Conv3 = quantizeConv(foldBN(&b.Conv3, &b.BN3), qb.Scale2)
 			if b.Downsample != nil {
-				d := quantizeConv(foldBN(b.Downsample, &b.DownsampleBN))
+				d := quantizeConv(foldBN(b.Downsample, &b.DownsampleBN), in)
 				qb.Downsample = &d
 			}
 			q.Layers[s] = append(q.Layers[s], qb)
+			in = qb.OutScale
 		}
 	}
 	fc := n.FC
@@ -53,7 +61,7 @@ func Quantize(n *Net, mean, std [3]float32, act map[string]float32) (*QNet, erro
 	for c := 0; c < fc.Out; c++ {
 		row := make([]float64, fc.In)
 		for k := range row {
-			row[k] = float64(fc.Weight[c*fc.In+k])
+			row[k] = float64(fc.Weight[c*fc.In+k]) * float64(in[k])
 		}
 		q.FC.Scale[c] = quantizeRow(row, q.FC.Weight[c*fc.In:(c+1)*fc.In])
 	}
@@ -112,13 +120,18 @@ func foldStem(n *Net, mean, std [3]float32) foldedConv {
 	return f
 }
 
-// quantizeConv makes per-output-channel symmetric int8 weights.
-func quantizeConv(f foldedConv) QConv {
+// quantizeConv folds the input's per-channel activation scales into the
+// weights and makes per-output-channel symmetric int8 weights.
+func quantizeConv(f foldedConv, inScale []float32) QConv {
 	q := QConv{In: f.in, Out: f.out, K: f.k, Stride: f.stride, Weight: make([]int8, len(f.w)),
 		Scale: make([]float32, f.out), Bias: make([]float32, f.out)}
 	row := f.k * f.k * f.in
+	w := make([]float64, row)
 	for o := 0; o < f.out; o++ {
-		q.Scale[o] = quantizeRow(f.w[o*row:(o+1)*row], q.Weight[o*row:(o+1)*row])
+		for i := range w {
+			w[i] = f.w[o*row+i] * float64(inScale[i%f.in])
+		}
+		q.Scale[o] = quantizeRow(w, q.Weight[o*row:(o+1)*row])
 		q.Bias[o] = float32(f.b[o])
 	}
 	return q
@@ -141,78 +154,62 @@ func quantizeRow(w []float64, dst []int8) float32 {
 	return scale
 }
 
-// Calibrator collects activation ranges from float forward passes. Attach
-// Observer() to Net.Observe, run calibration images, then read Scales.
+// Calibrator collects per-channel activation ranges from float forward
+// passes. Attach Observer() to Net.Observe, run calibration images, then read
+// Scales.
 type Calibrator struct {
-	// Percentile of each image's activation values taken as that image's
-	// range (100 is the maximum). Default 99.99.
-	Percentile float64
-	ranges     map[string][]float64
+	max    map[string][]float32 // per channel, over every position and image
+	images int
 }
 
 // Observer returns the hook to set as Net.Observe.
 func (c *Calibrator) Observer() Observer {
-	if c.ranges == nil {
-		c.ranges = map[string][]float64{}
-	}
-	p := c.Percentile
-	if p == 0 {
-		p = 99.99
+	if c.max == nil {
+		c.max = map[string][]float32{}
 	}
 	return func(name string, m *Map) {
-		c.ranges[name] = append(c.ranges[name], percentile(m.Data, p))
+		if name == "stem" {
+			c.images++
+		}
+		mx := c.max[name]
+		if mx == nil {
+			mx = make([]float32, m.C)
+			c.max[name] = mx
+		}
+		for i := 0; i < len(m.Data); i += m.C {
+			for ch, v := range m.Data[i : i+m.C] {
+				if v > mx[ch] {
+					mx[ch] = v
+				}
+			}
+		}
 	}
 }
 
 // Images is how many forward passes the calibrator has seen.
-func (c *Calibrator) Images() int { return len(c.ranges["stem"]) }
+func (c *Calibrator) Images() int { return c.images }
 
-// Scales gives each activation's uint8 scale: the largest per-image range
-// seen, divided by 255.
-func (c *Calibrator) Scales() map[string]float32 {
-	s := map[string]float32{}
-	for name, r := range c.ranges {
-		var m float64
-		for _, v := range r {
-			m = math.Max(m, v)
+// Scales gives each activation's per-channel uint8 scale: the largest value
+// seen in that channel divided by 255. A channel that never fired (or barely
+// did) gets 1/10^4 of the layer's largest range, which keeps every scale
+// positive and the requantisation multipliers bounded.
+func (c *Calibrator) Scales() map[string][]float32 {
+	s := map[string][]float32{}
+	for name, mx := range c.max {
+		var top float32
+		for _, v := range mx {
+			top = max(top, v)
 		}
-		if m <= 0 {
-			m = 1e-6 // a dead activation: any positive scale represents its zeros
+		if top <= 0 {
+			top = 1
 		}
-		s[name] = float32(m / 255)
+		sc := make([]float32, len(mx))
+		for ch, v := range mx {
+			sc[ch] = max(v, top*1e-4) / 255
+		}
+		s[name] = sc
 	}
 	return s
-}
-
-// percentile of non-negative values, from a 4096-bin histogram over [0, max].
-func percentile(v []float32, p float64) float64 {
-	var mx float32
-	for _, x := range v {
-		if x > mx {
-			mx = x
-		}
-	}
-	if mx <= 0 || p >= 100 {
-		return float64(mx)
-	}
-	const bins = 4096
-	var h [bins]int
-	for _, x := range v {
-		if x > 0 {
-			h[min(bins-1, int(x/mx*bins))]++
-		} else {
-			h[0]++
-		}
-	}
-	want := int(math.Ceil(float64(len(v)) * p / 100))
-	cum := 0
-	for i, n := range h {
-		cum += n
-		if cum >= want {
-			return float64(mx) * float64(i+1) / bins
-		}
-	}
-	return float64(mx)
 }
 
 // sortedNames lists map keys in order (for stable output).

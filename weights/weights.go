@@ -41,14 +41,13 @@ type Class struct {
 
 // Meta describes a model file.
 type Meta struct {
-	Name      string       // display name, e.g. "BagNet-33 Imagenette"
-	DType     string       // Int8 or Float32
-	Config    model.Config // arch, width, classes
-	Classes   []Class      // len == Config.Classes
-	InputSize int          // model input is InputSize x InputSize
-	Resize    string       // "squash" or "crop" (see package preprocess)
-	Mean, Std [3]float32   // input normalisation
-	Scales    map[string]float32
+	Name      string            // display name, e.g. "BagNet-33 Imagenette"
+	DType     string            // Int8 or Float32
+	Config    model.Config      // arch, width, classes
+	Classes   []Class           // len == Config.Classes
+	InputSize int               // model input is InputSize x InputSize
+	Resize    string            // "squash" or "crop" (see package preprocess)
+	Mean, Std [3]float32        // input normalisation
 	Info      map[string]string // free-form provenance (training recipe, accuracy)
 }
 
@@ -77,13 +76,6 @@ func (m *Meta) encode() (map[string]string, error) {
 		"resize":     m.Resize,
 		"mean":       floats(m.Mean[:]),
 		"std":        floats(m.Std[:]),
-	}
-	if m.Scales != nil {
-		s, err := json.Marshal(m.Scales)
-		if err != nil {
-			return nil, err
-		}
-		md["act_scales"] = string(s)
 	}
 	if m.Info != nil {
 		s, err := json.Marshal(m.Info)
@@ -177,15 +169,6 @@ func decodeMeta(md map[string]string) (Meta, error) {
 	for c := 0; c < 3; c++ {
 		if !(m.Std[c] > 0) || math.IsInf(float64(m.Std[c]), 0) || math.IsNaN(float64(m.Mean[c])) {
 			return m, fmt.Errorf("weights: metadata fields \"mean\"/\"std\" are not usable: %v / %v", m.Mean, m.Std)
-		}
-	}
-	if m.DType == Int8 {
-		v, err := field("act_scales")
-		if err != nil {
-			return m, err
-		}
-		if err := json.Unmarshal([]byte(v), &m.Scales); err != nil {
-			return m, fmt.Errorf("weights: metadata field \"act_scales\": %v", err)
 		}
 	}
 	if v, ok := md["info"]; ok {
@@ -297,12 +280,10 @@ func readInt8(f *safetensors.File, meta Meta) (*model.QNet, error) {
 		n += 3
 		return c, nil
 	}
-	scale := func(name string) (float32, error) {
-		s, ok := meta.Scales[name]
-		if !ok {
-			return 0, fmt.Errorf("weights: act_scales has no entry %q", name)
-		}
-		return s, nil
+	// Per-channel activation scales: "act.<activation>" (see model.Observer).
+	scale := func(name string, channels int) ([]float32, error) {
+		n++
+		return f.F32("act."+name, []int{channels})
 	}
 	var err error
 	for _, s := range int8Convs(cfg) {
@@ -312,7 +293,7 @@ func readInt8(f *safetensors.File, meta Meta) (*model.QNet, error) {
 		}
 		if s.stage < 0 {
 			q.Stem = c
-			if q.StemScale, err = scale("stem"); err != nil {
+			if q.StemScale, err = scale("stem", s.out); err != nil {
 				return nil, err
 			}
 			continue
@@ -326,17 +307,17 @@ func readInt8(f *safetensors.File, meta Meta) (*model.QNet, error) {
 		switch s.role {
 		case "conv1":
 			b.Conv1 = c
-			if b.Scale1, err = scale(blk + ".conv1"); err != nil {
+			if b.Scale1, err = scale(blk+".conv1", s.out); err != nil {
 				return nil, err
 			}
 		case "conv2":
 			b.Conv2 = c
-			if b.Scale2, err = scale(blk + ".conv2"); err != nil {
+			if b.Scale2, err = scale(blk+".conv2", s.out); err != nil {
 				return nil, err
 			}
 		case "conv3":
 			b.Conv3 = c
-			if b.OutScale, err = scale(blk); err != nil {
+			if b.OutScale, err = scale(blk, s.out); err != nil {
 				return nil, err
 			}
 		case "downsample":
@@ -374,7 +355,6 @@ func Encode(m *Model) ([]byte, error) {
 	switch {
 	case m.Int8 != nil:
 		meta.DType = Int8
-		meta.Scales = int8Scales(m.Int8)
 		q := m.Int8
 		add := func(name string, c *model.QConv) {
 			ts = append(ts,
@@ -382,14 +362,21 @@ func Encode(m *Model) ([]byte, error) {
 				safetensors.F32Tensor(name+".scale", []int{c.Out}, c.Scale),
 				safetensors.F32Tensor(name+".bias", []int{c.Out}, c.Bias))
 		}
+		act := func(name string, s []float32) {
+			ts = append(ts, safetensors.F32Tensor("act."+name, []int{len(s)}, s))
+		}
 		add("stem", &q.Stem)
+		act("stem", q.StemScale)
 		for s := range q.Layers {
 			for i := range q.Layers[s] {
 				b := &q.Layers[s][i]
 				n := fmt.Sprintf("layer%d.%d", s+1, i)
 				add(n+".conv1", &b.Conv1)
+				act(n+".conv1", b.Scale1)
 				add(n+".conv2", &b.Conv2)
+				act(n+".conv2", b.Scale2)
 				add(n+".conv3", &b.Conv3)
+				act(n, b.OutScale)
 				if b.Downsample != nil {
 					add(n+".downsample", b.Downsample)
 				}
@@ -410,7 +397,6 @@ func Encode(m *Model) ([]byte, error) {
 // EncodeStateDict writes a float32 model file from a PyTorch state dict.
 func EncodeStateDict(meta Meta, sd model.StateDict) ([]byte, error) {
 	meta.DType = Float32
-	meta.Scales = nil
 	if err := meta.Config.CheckStateDict(sd); err != nil {
 		return nil, err
 	}
@@ -431,15 +417,4 @@ func encode(meta Meta, ts []*safetensors.Tensor) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-func int8Scales(q *model.QNet) map[string]float32 {
-	s := map[string]float32{"stem": q.StemScale}
-	for st := range q.Layers {
-		for i, b := range q.Layers[st] {
-			n := fmt.Sprintf("layer%d.%d", st+1, i)
-			s[n+".conv1"], s[n+".conv2"], s[n] = b.Scale1, b.Scale2, b.OutScale
-		}
-	}
-	return s
 }

@@ -154,12 +154,15 @@ func TestLoadErrors(t *testing.T) {
 		{"bad size", rewrite(t, good, setMeta("input_size", "7")), "input_size"},
 		{"bad resize", rewrite(t, good, setMeta("resize", "stretch")), "resize"},
 		{"bad std", rewrite(t, good, setMeta("std", "[0,1,1]")), "std"},
-		{"no scales", rewrite(t, good, setMeta("act_scales", "")), "act_scales"},
-		{"missing scale", rewrite(t, good, setMeta("act_scales", `{"stem":0.1}`)), "act_scales has no entry"},
-		{"zero scale", rewrite(t, good, func(md map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
-			md["act_scales"] = strings.Replace(md["act_scales"], `"stem":`, `"stem":0,"x":`, 1)
+		{"missing act scale", rewrite(t, good, drop("act.layer3.1.conv2")), "act.layer3.1.conv2"},
+		{"zero act scale", rewrite(t, good, func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
+			for i, x := range ts {
+				if x.Name == "act.layer1.0" {
+					ts[i] = safetensors.F32Tensor(x.Name, x.Shape, make([]float32, x.Len()))
+				}
+			}
 			return ts
-		}), "activation scale stem"},
+		}), "activation scale layer1.0 channel 0"},
 		{"missing tensor", rewrite(t, good, drop("layer2.0.downsample.weight")), "layer2.0.downsample.weight"},
 		{"extra tensor", rewrite(t, good, func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
 			return append(ts, safetensors.F32Tensor("extra", []int{1}, []float32{1}))
