@@ -8,7 +8,9 @@
 // browser is /usr/bin/chromium, or the file named by the environment variable
 // CHROMIUM. The model is the file named by BAGNET_MODEL (relative names are
 // taken from the repository root), else the trained default model if it
-// exists, else a small random int8 model. Screenshots of the main states go to
+// exists, else a small random int8 model. BROWSERTEST_SITE names a site built
+// before (say dist, by make site) to test instead of building one; its
+// model.safetensors is then the reference. Screenshots of the main states go to
 // testout/ at the repository root.
 package browsertest
 

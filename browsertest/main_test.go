@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -101,18 +102,27 @@ func setup() error {
 	}
 	cleanups = append(cleanups, func() { os.RemoveAll(tmp) })
 
-	if suite.model, err = modelFile(root, tmp); err != nil {
-		return err
+	if site := os.Getenv("BROWSERTEST_SITE"); site != "" {
+		// A site built before: its own model file is the reference.
+		if !filepath.IsAbs(site) {
+			site = filepath.Join(root, site)
+		}
+		suite.site = site
+		suite.model = filepath.Join(site, "model.safetensors")
+	} else {
+		if suite.model, err = modelFile(root, tmp); err != nil {
+			return err
+		}
+		suite.site = filepath.Join(tmp, "site")
+		t0 := time.Now()
+		if err := buildSite(root, suite.model, suite.samples, suite.site); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "browsertest: built the site with %s in %v\n", suite.model, time.Since(t0).Round(time.Millisecond))
 	}
 	if suite.eng, err = engine.LoadFile(suite.model); err != nil {
 		return fmt.Errorf("native engine: %w", err)
 	}
-	suite.site = filepath.Join(tmp, "site")
-	t0 := time.Now()
-	if err := buildSite(root, suite.model, suite.samples, suite.site); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "browsertest: built the site with %s in %v\n", suite.model, time.Since(t0).Round(time.Millisecond))
 
 	h, err := static.NewHandler(suite.site, static.Options{})
 	if err != nil {
@@ -226,9 +236,11 @@ type tab struct {
 	ctx    context.Context // the tab, bounded by tabTimeout
 	origin string          // the origin the tab was opened on
 
-	mu   sync.Mutex
-	urls []string // URLs of all requests, in order
-	logs []string // console calls, exceptions and browser log entries
+	mu         sync.Mutex
+	urls       []string // URLs of all requests, in order
+	logs       []string // console calls, exceptions and browser log entries
+	violations []string // Content Security Policy violations (blocked loads)
+	checked    bool     // checkOrigin ran
 }
 
 // newTab opens a tab. On failure, the test prints what the page logged.
@@ -259,10 +271,8 @@ func newTab(t *testing.T) *tab {
 	t.Cleanup(tcancel)
 	tb.ctx = tctx
 	t.Cleanup(func() {
-		if tb.origin != "" {
-			if foreign := foreignURLs(tb.origin, tb.requests()); len(foreign) > 0 {
-				t.Errorf("requests to other origins than %s: %q", tb.origin, foreign)
-			}
+		if tb.origin != "" && !tb.checked {
+			tb.checkOrigin()
 		}
 		if t.Failed() {
 			tb.dumpLogs()
@@ -294,7 +304,17 @@ func (tb *tab) listener(from string) func(ev any) {
 			}
 			tb.logf("%s exception at %s:%d:%d: %s", from, d.URL, d.LineNumber+1, d.ColumnNumber+1, msg)
 		case *log.EventEntryAdded:
-			tb.logf("%s log %s %s: %s %s", from, ev.Entry.Level, ev.Entry.Source, ev.Entry.Text, ev.Entry.URL)
+			e := ev.Entry
+			tb.logf("%s log %s %s: %s %s", from, e.Level, e.Source, e.Text, e.URL)
+			if e.Source == log.EntrySourceSecurity && strings.Contains(e.Text, "Content Security Policy") {
+				// A load the policy blocked: it never reaches the
+				// Network domain, so it is caught here.
+				tb.mu.Lock()
+				if !slices.Contains(tb.violations, e.Text) {
+					tb.violations = append(tb.violations, e.Text)
+				}
+				tb.mu.Unlock()
+			}
 		case *target.EventAttachedToTarget:
 			if ev.WaitingForDebugger && ev.TargetInfo != nil {
 				go tb.attachWorker(ev.TargetInfo)
@@ -354,6 +374,23 @@ func (tb *tab) dumpLogs() {
 	tb.t.Log(b.String())
 }
 
+// checkOrigin fails the test if the page or its workers requested anything
+// from another origin than the page's, or tried to and were blocked by the
+// Content Security Policy.
+func (tb *tab) checkOrigin() {
+	tb.t.Helper()
+	tb.checked = true
+	if foreign := foreignURLs(tb.origin, tb.requests()); len(foreign) > 0 {
+		tb.t.Errorf("requests to other origins than %s: %q", tb.origin, foreign)
+	}
+	tb.mu.Lock()
+	v := slices.Clone(tb.violations)
+	tb.mu.Unlock()
+	if len(v) > 0 {
+		tb.t.Errorf("Content Security Policy violations:\n\t%s", strings.Join(v, "\n\t"))
+	}
+}
+
 // requests returns the URLs requested so far.
 func (tb *tab) requests() []string {
 	tb.mu.Lock()
@@ -388,7 +425,11 @@ func (tb *tab) waitFor(expr string) string {
 	v, ok := tb.tryWaitFor(expr, stateTimeout)
 	if !ok {
 		st, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`String(document.body?.dataset.state)`))
-		tb.t.Fatalf("waited %v for %s; data-state=%q; last error: %v", stateTimeout, expr, st, v)
+		msg := fmt.Sprintf("waited %v for %s; data-state=%q", stateTimeout, expr, st)
+		if v != "" {
+			msg += "; last evaluation error: " + v
+		}
+		tb.t.Fatal(msg)
 	}
 	return v
 }
@@ -409,7 +450,10 @@ func (tb *tab) tryWaitFor(expr string, timeout time.Duration) (string, bool) {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Sprint(last), false
+			if last != nil {
+				return last.Error(), false
+			}
+			return "", false
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
