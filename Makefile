@@ -60,5 +60,24 @@ train:
 fixtures:
 	$(PYTHON) weights/train/make_fixtures.py
 
+# The authors' ImageNet BagNet-9/17/33 (Brendel & Bethge 2019), downloaded once into
+# build/imagenet/ (needs network access) and converted to int8 model files there.
+IMAGENET_URL ?= https://bitbucket.org/wielandbrendel/bag-of-feature-pretrained-models/raw/249e8fa82c0913623a807d9d35eeab9da7dcc2a8
+imagenet:
+	@mkdir -p build/imagenet
+	@for f in bagnet8-34f4ccd2.pth.tar bagnet16-105524de.pth.tar bagnet32-2ddd53ed.pth.tar; do \
+		test -s build/imagenet/$$f && continue; \
+		echo "imagenet: downloading $(IMAGENET_URL)/$$f"; \
+		curl -fL --connect-timeout 30 -o build/imagenet/$$f.part $(IMAGENET_URL)/$$f || { \
+			rm -f build/imagenet/$$f.part; \
+			echo "imagenet: cannot download $$f (offline?): copy it into build/imagenet/ by hand and rerun" >&2; exit 1; }; \
+		mv build/imagenet/$$f.part build/imagenet/$$f; \
+	done
+	@set -e; for p in 8-34f4ccd2:9 16-105524de:17 32-2ddd53ed:33; do \
+		$(GO) run ./cmd/bagnet convert -arch bagnet$${p#*:} -classes $(SHARED)/data/imagenet_classes.tsv -preprocess crop -size 224 \
+			-calib $(SHARED)/data/imagenette/train -calib-n 128 -name "BagNet-$${p#*:} ImageNet (Brendel & Bethge)" \
+			-o build/imagenet/bagnet$${p#*:}_imagenet_int8.safetensors build/imagenet/bagnet$${p%:*}.pth.tar; \
+	done
+
 clean:
 	rm -rf build dist testout

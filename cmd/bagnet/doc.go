@@ -1,0 +1,69 @@
+// Command bagnet converts, runs and evaluates BagNet models natively, with
+// the same engine the browser app uses.
+//
+// Usage:
+//
+//	bagnet convert [-arch auto|bagnet9|bagnet17|bagnet33] [-classes FILE]
+//	               [-preprocess squash|crop] [-size N] [-calib DIR] [-calib-n N]
+//	               [-float] [-name NAME] -o OUT.safetensors IN.pth
+//	bagnet classify [-weights FILE] [-top K] [-json] IMAGE...
+//	bagnet heatmap  [-weights FILE] [-class NAME|INDEX|WNID] [-alpha A] -o OUT.png IMAGE
+//	bagnet eval     [-weights FILE] [-json] [-workers N] [-limit N] DIR
+//	bagnet help [COMMAND]
+//
+// Flags may come before or after the arguments. Without -weights, classify,
+// heatmap and eval use the shipped model
+// weights/bagnet33_imagenette_int8.safetensors, found under the repository
+// root above the working directory or next to the executable (../weights).
+//
+// convert reads a PyTorch checkpoint (zip or legacy format, a plain state
+// dict or one wrapped in {"state_dict": ...}, "module." prefixes allowed),
+// detects the architecture, width and class count from its shapes and writes
+// a model file. By default the file is int8: the float network runs on
+// -calib-n images from -calib (an evenly spaced subset of the sorted list of
+// image files found recursively) to calibrate the activation scales, and the
+// int8 and float networks are then compared on a few of those images (the
+// result is printed and stored in the file's info metadata). -float writes
+// the float32 state dict instead. -classes takes a list of
+// "index<TAB>wnid<TAB>name", "wnid<TAB>name" or "wnid name" lines; a
+// 1000-class checkpoint without -classes gets ../shared/data/imagenet_classes.tsv
+// when it exists, any other checkpoint the names "class 0", "class 1", ....
+// -preprocess and -size record how images are mapped onto the model input.
+// For example, the authors' ImageNet BagNet-33:
+//
+//	bagnet convert -classes ../shared/data/imagenet_classes.tsv -preprocess crop -size 224 \
+//	    -calib ../shared/data/imagenette/train -calib-n 128 \
+//	    -o build/imagenet/bagnet33_imagenet_int8.safetensors bagnet32-2ddd53ed.pth.tar
+//
+// (make imagenet downloads and converts all three.)
+//
+// classify prints the top -top classes of each image with probability and
+// logit; -json prints one object per image per line, the shape of
+// engine.Result with "image" set:
+//
+//	{"image":"x.jpg","model":"...","top":[{"index":0,"id":"n01440764","name":"tench","logit":4.2,"prob":0.83}],"logits":[...],"map":{"h":12,"w":12}}
+//
+// heatmap writes a PNG of the original image (scaled down to at most
+// -max-side pixels on its longer side) with the patch evidence for -class
+// (default: the top-1 class) painted over it in a diverging blue-white-red
+// colour map (ColorBrewer RdBu, readable with colour blindness) symmetric
+// around zero, and a legend strip of heatmap.LegendHeight pixels below it
+// with the colour scale and the evidence range. The map is interpolated
+// bilinearly between the patch centres over the area the patches cover;
+// parts of the image the model did not see are dimmed (see package heatmap).
+//
+// eval classifies every image under DIR/WNID/ (one folder per class, named
+// by the WordNet ids of the model's classes; -limit caps the images per
+// class) with -workers goroutines sharing one engine, and prints top-1 and
+// top-5 accuracy, per-class accuracy and the confusion matrix (rows: true
+// class, columns: predicted class, plus "other" for predictions of a class
+// DIR lacks). -json prints the same as one object.
+//
+// convert and eval draw a progress bar on stderr when it is a terminal (a
+// plain line every 15 s otherwise).
+//
+// Exit status: 0 on success, 2 for a usage error, 1 for any other failure.
+// Every failure is one line on stderr, "bagnet: FILE: PROBLEM"; classify and
+// eval report each unreadable image on its own line, carry on with the
+// others and exit with status 1 at the end.
+package main

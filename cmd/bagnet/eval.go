@@ -1,0 +1,348 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/bagnetweb/bagnet/engine"
+)
+
+var evalCmd = &command{
+	name:    "eval",
+	summary: "measure top-1 and top-5 accuracy on DIR, which holds one folder of images per class named by WordNet id (n01440764/...)",
+	usage:   "[-weights FILE] [-json] [-workers N] [-limit N] DIR",
+	flags: func(fs *flag.FlagSet) func(*env, []string) error {
+		o := &evalOpts{}
+		o.weights = weightsFlag(fs)
+		fs.BoolVar(&o.json, "json", false, `print one JSON object: {"model","images","errors","top1","top5","per_class":{WNID:{"name","images","top1","top5"}},"classes","columns","confusion"}`)
+		fs.IntVar(&o.workers, "workers", 2, "images classified in parallel")
+		fs.IntVar(&o.limit, "limit", 0, "at most this many images per class, evenly spaced over the sorted file list (0: all)")
+		return o.run
+	},
+}
+
+type evalOpts struct {
+	weights *string
+	json    bool
+	workers int
+	limit   int
+}
+
+// evalClass is one class folder of the data set.
+type evalClass struct {
+	id     string
+	index  int // in the model's classes
+	images []string
+}
+
+// evalJob is one image and what became of it.
+type evalJob struct {
+	path  string
+	class int // row: index into the evalClass slice
+	top   []int
+	err   error
+}
+
+func (o *evalOpts) run(e *env, args []string) error {
+	if len(args) != 1 {
+		return usagef("want exactly one directory, got %d arguments", len(args))
+	}
+	if o.workers < 1 || o.workers > 256 {
+		return usagef("-workers %d out of range [1, 256]", o.workers)
+	}
+	if o.limit < 0 {
+		return usagef("-limit %d: want 0 (all) or more", o.limit)
+	}
+	dir := args[0]
+	eng, wpath, err := loadEngineAt(*o.weights)
+	if err != nil {
+		return err
+	}
+	classes, err := evalClasses(dir, eng, wpath, o.limit)
+	if err != nil {
+		return err
+	}
+	var jobs []*evalJob
+	for r, c := range classes {
+		for _, p := range c.images {
+			jobs = append(jobs, &evalJob{path: p, class: r})
+		}
+	}
+	if len(jobs) == 0 {
+		return fileErrf(dir, "no images found in the class folders (looked for %s files)", extList())
+	}
+	k := min(5, len(eng.Classes))
+
+	queue := make(chan *evalJob)
+	done := make(chan struct{})
+	for w := 0; w < min(o.workers, len(jobs)); w++ {
+		go func() {
+			for j := range queue {
+				j.top, j.err = topClasses(eng, j.path, k)
+				done <- struct{}{}
+			}
+		}()
+	}
+	go func() {
+		for _, j := range jobs {
+			queue <- j
+		}
+		close(queue)
+	}()
+	bar := newProgress(e.stderr, "evaluating", len(jobs))
+	for n := 1; n <= len(jobs); n++ {
+		<-done
+		bar.update(n)
+	}
+	bar.finish(len(jobs))
+
+	rep := summarize(eng, classes, jobs)
+	for _, j := range jobs {
+		if j.err != nil {
+			fmt.Fprintf(e.stderr, "bagnet: %s\n", oneLine(fileErr(j.path, j.err).Error()))
+		}
+	}
+	if o.json {
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return fmt.Errorf("encoding the report: %v", err)
+		}
+		fmt.Fprintf(e.stdout, "%s\n", b)
+	} else {
+		rep.print(e.stdout, dir, eng)
+	}
+	if rep.Errors > 0 {
+		return errReported
+	}
+	return nil
+}
+
+// evalClasses lists the class folders of dir, in the model's class order.
+func evalClasses(dir string, eng *engine.Engine, wpath string, limit int) ([]evalClass, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fileErr(dir, err)
+	}
+	byID := map[string]int{}
+	for i, c := range eng.Classes {
+		if c.ID != "" {
+			byID[c.ID] = i
+		}
+	}
+	var classes []evalClass
+	for _, ent := range entries {
+		name := ent.Name()
+		p := filepath.Join(dir, name)
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		if st, err := os.Stat(p); err != nil || !st.IsDir() { // follows symbolic links
+			continue
+		}
+		idx, ok := byID[name]
+		if !ok {
+			return nil, fileErrf(p, "folder name %q is not a WordNet id of the model's classes (%s)", name, filepath.Base(wpath))
+		}
+		imgs, err := findImages(p)
+		if err != nil {
+			return nil, err
+		}
+		classes = append(classes, evalClass{id: name, index: idx, images: spread(imgs, limit)})
+	}
+	if len(classes) == 0 {
+		return nil, fileErrf(dir, "no class folders (want one folder of images per class, named by WordNet id, e.g. n01440764)")
+	}
+	sort.Slice(classes, func(a, b int) bool { return classes[a].index < classes[b].index })
+	return classes, nil
+}
+
+// topClasses classifies one image file and returns its k best classes.
+func topClasses(eng *engine.Engine, path string, k int) (top []int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			top, err = nil, fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	a, err := eng.Classify(b, k)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range a.Top {
+		top = append(top, p.Index)
+	}
+	return top, nil
+}
+
+// evalReport is the result of eval and the JSON that -json prints.
+// Accuracies are fractions; they are null for a class without images.
+type evalReport struct {
+	Model    string                `json:"model"`
+	Images   int                   `json:"images"` // classified (errors excluded)
+	Errors   int                   `json:"errors"` // images that could not be read or decoded
+	Top1     *float64              `json:"top1"`
+	Top5     *float64              `json:"top5"`
+	PerClass map[string]classScore `json:"per_class"`
+	// Classes are the confusion matrix's rows (true classes) in the
+	// model's class order; Columns its columns (predicted classes): the same
+	// WordNet ids, then "other" (a class of the model that DIR lacks) when
+	// the model has more classes than DIR.
+	Classes   []string `json:"classes"`
+	Columns   []string `json:"columns"`
+	Confusion [][]int  `json:"confusion"`
+
+	names          []string
+	top1n, top5n   int
+	rowImages      []int
+	rowTop1, rowT5 []int
+}
+
+type classScore struct {
+	Name   string   `json:"name"`
+	Images int      `json:"images"`
+	Top1   *float64 `json:"top1"`
+	Top5   *float64 `json:"top5"`
+}
+
+func frac(n, d int) *float64 {
+	if d == 0 {
+		return nil
+	}
+	f := float64(n) / float64(d)
+	return &f
+}
+
+func summarize(eng *engine.Engine, classes []evalClass, jobs []*evalJob) *evalReport {
+	n := len(classes)
+	col := map[int]int{} // model class index -> column
+	for r, c := range classes {
+		col[c.index] = r
+	}
+	cols := n
+	if len(eng.Classes) > n {
+		cols++
+	}
+	rep := &evalReport{
+		Model: eng.Label(), PerClass: map[string]classScore{},
+		Confusion: make([][]int, n), rowImages: make([]int, n), rowTop1: make([]int, n), rowT5: make([]int, n),
+	}
+	for r, c := range classes {
+		rep.Classes = append(rep.Classes, c.id)
+		rep.names = append(rep.names, eng.Classes[c.index].Name)
+		rep.Confusion[r] = make([]int, cols)
+	}
+	rep.Columns = append(rep.Columns, rep.Classes...)
+	if cols > n {
+		rep.Columns = append(rep.Columns, "other")
+	}
+	for _, j := range jobs {
+		if j.err != nil {
+			rep.Errors++
+			continue
+		}
+		truth := classes[j.class].index
+		rep.Images++
+		rep.rowImages[j.class]++
+		if j.top[0] == truth {
+			rep.top1n++
+			rep.rowTop1[j.class]++
+		}
+		for _, t := range j.top {
+			if t == truth {
+				rep.top5n++
+				rep.rowT5[j.class]++
+				break
+			}
+		}
+		c, ok := col[j.top[0]]
+		if !ok {
+			c = n
+		}
+		rep.Confusion[j.class][c]++
+	}
+	rep.Top1, rep.Top5 = frac(rep.top1n, rep.Images), frac(rep.top5n, rep.Images)
+	for r, id := range rep.Classes {
+		rep.PerClass[id] = classScore{
+			Name: rep.names[r], Images: rep.rowImages[r],
+			Top1: frac(rep.rowTop1[r], rep.rowImages[r]), Top5: frac(rep.rowT5[r], rep.rowImages[r]),
+		}
+	}
+	return rep
+}
+
+func pct(f *float64) string {
+	if f == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100**f)
+}
+
+// print writes the human-readable report.
+func (r *evalReport) print(w io.Writer, dir string, eng *engine.Engine) {
+	fmt.Fprintf(w, "model  %s\n", r.Model)
+	fmt.Fprintf(w, "data   %s: %d images in %d classes", dir, r.Images, len(r.Classes))
+	if r.Errors > 0 {
+		fmt.Fprintf(w, ", %d unreadable", r.Errors)
+	}
+	fmt.Fprintln(w)
+	k := min(5, len(eng.Classes))
+	fmt.Fprintf(w, "top-1  %s (%d/%d)\n", pct(r.Top1), r.top1n, r.Images)
+	fmt.Fprintf(w, "top-%d  %s (%d/%d)\n\n", k, pct(r.Top5), r.top5n, r.Images)
+
+	nameW := 4
+	for _, n := range r.names {
+		nameW = max(nameW, min(len([]rune(n)), 24))
+	}
+	fmt.Fprintf(w, "%3s  %-10s %-*s %6s %7s %7s\n", "#", "class", nameW, "name", "images", "top-1", "top-"+fmt.Sprint(k))
+	for i, id := range r.Classes {
+		s := r.PerClass[id]
+		fmt.Fprintf(w, "%3d  %-10s %-*s %6d %7s %7s\n", i, id, nameW, clip(s.Name, nameW), s.Images, pct(s.Top1), pct(s.Top5))
+	}
+
+	// Confusion matrix: rows and columns use the row numbers above.
+	cw := 3
+	for _, row := range r.Confusion {
+		for _, v := range row {
+			cw = max(cw, len(fmt.Sprint(v))+1)
+		}
+	}
+	lw := 3 + 1 + 12 // row number, space, short name
+	fmt.Fprintf(w, "\nconfusion matrix (rows: true class, columns: predicted class, by # above")
+	if len(r.Columns) > len(r.Classes) {
+		fmt.Fprint(w, "; oth: a class not in "+filepath.Base(dir))
+	}
+	fmt.Fprintf(w, ")\n%*s", lw, "")
+	for c := range r.Columns {
+		label := fmt.Sprint(c)
+		if c >= len(r.Classes) {
+			label = "oth"
+		}
+		fmt.Fprintf(w, " %*s", cw, label)
+	}
+	fmt.Fprintln(w)
+	for i, row := range r.Confusion {
+		fmt.Fprintf(w, "%3d %-12s", i, clip(r.names[i], 12))
+		for _, v := range row {
+			fmt.Fprintf(w, " %*d", cw, v)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// clip shortens s to n characters.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
