@@ -1,0 +1,486 @@
+// Command mksite builds the static web app into a directory that any static
+// file host can serve, under any sub-path (every URL in it is relative).
+//
+// Usage:
+//
+//	go run ./cmd/mksite -model FILE [-samples DIR] [-o dist]
+//
+// It compiles the UI (./wasm/app) and the inference worker (./wasm/worker)
+// with GOOS=js GOARCH=wasm, copies Go's wasm_exec.js, the web sources
+// (package web), the model file (as model.safetensors) and the sample images
+// (with samples/index.json), writes a service worker whose cache name is a
+// hash of every asset, and stores gzip (-9) and brotli copies of the
+// compressible files next to them for servers that serve precompressed
+// files.
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	"github.com/andybalholm/brotli"
+	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/web"
+)
+
+// CSP is the page's Content-Security-Policy, set with a <meta> tag so that it
+// holds on any host: only this origin, WebAssembly compilation, no inline
+// scripts.
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; " +
+	"connect-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; " +
+	"object-src 'none'; base-uri 'self'"
+
+// ModelFile is the name the model gets in the site.
+const ModelFile = "model.safetensors"
+
+func main() {
+	err := run(os.Args[1:], os.Stderr)
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	default:
+		fmt.Fprintln(os.Stderr, "mksite:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stderr io.Writer) error {
+	fl := flag.NewFlagSet("mksite", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var c Config
+	fl.StringVar(&c.Model, "model", "", "model file (.safetensors) to ship (required)")
+	fl.StringVar(&c.Samples, "samples", "../shared/data/samples", "directory of sample images for the gallery (skipped when missing)")
+	fl.StringVar(&c.Out, "o", "dist", "output directory (replaced)")
+	root := fl.String("root", ".", "module root holding ./wasm/app and ./wasm/worker")
+	goCmd := fl.String("go", "go", "go command used to build the wasm binaries")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if c.Model == "" || fl.NArg() > 0 {
+		fl.Usage()
+		return errors.New("need -model FILE and no other arguments")
+	}
+	c.Log = stderr
+	c.Wasm = GoBuilder(*goCmd, *root)
+	return Build(c)
+}
+
+// Config says what Build puts into the site.
+type Config struct {
+	Model   string // model file
+	Samples string // directory of sample images; "" or missing means none
+	Out     string // output directory, replaced as a whole
+	// Wasm builds the two WebAssembly binaries and gathers their runtime
+	// scripts, returning their contents by site file name: "app.wasm",
+	// "worker.wasm", Go's "wasm_exec.js" and vugu's DOM renderer helper
+	// "vugu-render.js".
+	Wasm func() (map[string][]byte, error)
+	Log  io.Writer // progress messages; nil discards them
+}
+
+// GoBuilder compiles ./wasm/app and ./wasm/worker under root with the given
+// go command (GOOS=js GOARCH=wasm, -trimpath, stripped), reads wasm_exec.js
+// from that Go's GOROOT and extracts vugu's renderer helper (see
+// VuguHelper) from the vugu module the app is built with.
+func GoBuilder(goCmd, root string) func() (map[string][]byte, error) {
+	return func() (map[string][]byte, error) {
+		tmp, err := os.MkdirTemp("", "mksite-wasm-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		out := map[string][]byte{}
+		for _, pkg := range []string{"app", "worker"} {
+			dst := filepath.Join(tmp, pkg+".wasm")
+			cmd := exec.Command(goCmd, "build", "-trimpath", "-ldflags=-s -w", "-o", dst, "./wasm/"+pkg)
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				return nil, fmt.Errorf("building ./wasm/%s: %v\n%s", pkg, err, b)
+			}
+			if out[pkg+".wasm"], err = os.ReadFile(dst); err != nil {
+				return nil, err
+			}
+		}
+		goOut := func(args ...string) (string, error) {
+			cmd := exec.Command(goCmd, args...)
+			cmd.Dir = root
+			b, err := cmd.Output()
+			if err != nil {
+				return "", fmt.Errorf("go %s: %v", strings.Join(args, " "), err)
+			}
+			return strings.TrimSpace(string(b)), nil
+		}
+		vugu, err := goOut("list", "-m", "-f", "{{.Dir}}", "github.com/vugu/vugu")
+		if err != nil {
+			return nil, err
+		}
+		if out["vugu-render.js"], err = VuguHelper(vugu); err != nil {
+			return nil, err
+		}
+		goroot, err := goOut("env", "GOROOT")
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range []string{"lib/wasm/wasm_exec.js", "misc/wasm/wasm_exec.js"} {
+			if out["wasm_exec.js"], err = os.ReadFile(filepath.Join(goroot, p)); err == nil {
+				return out, nil
+			}
+		}
+		return nil, fmt.Errorf("no wasm_exec.js under GOROOT %s", goroot)
+	}
+}
+
+// VuguHelper returns the JavaScript that vugu's DOM renderer installs with
+// window.eval at start-up (the constant jsHelperScript of its domrender
+// package, read from the module directory vuguDir). The page's
+// Content-Security-Policy forbids eval, so the site ships the script as a
+// file (vugu-render.js) and app.js turns the renderer's eval of it into a
+// no-op.
+func VuguHelper(vuguDir string) ([]byte, error) {
+	file := filepath.Join(vuguDir, "domrender", "renderer-js-script.go")
+	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+	if err != nil {
+		return nil, fmt.Errorf("vugu renderer helper: %w", err)
+	}
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range g.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, name := range vs.Names {
+				if name.Name != "jsHelperScript" || i >= len(vs.Values) {
+					continue
+				}
+				lit, ok := vs.Values[i].(*ast.BasicLit)
+				if !ok || lit.Kind != token.STRING {
+					return nil, fmt.Errorf("vugu renderer helper: %s: jsHelperScript is not a string literal", file)
+				}
+				s, err := strconv.Unquote(lit.Value)
+				if err != nil {
+					return nil, fmt.Errorf("vugu renderer helper: %s: %w", file, err)
+				}
+				if !strings.HasPrefix(s, VuguHelperPrefix) {
+					return nil, fmt.Errorf("vugu renderer helper: %s: the script no longer starts with %q (app.js relies on it)", file, VuguHelperPrefix)
+				}
+				return []byte(s + "\n"), nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("vugu renderer helper: no const jsHelperScript in %s", file)
+}
+
+// VuguHelperPrefix starts vugu's helper script; web/app.js recognises the
+// renderer's eval of it by this prefix.
+const VuguHelperPrefix = "(function(){if(window.vuguRender)return;"
+
+// Sample is one entry of samples/index.json.
+type Sample struct {
+	File string `json:"file"`           // URL relative to the site root
+	Name string `json:"name"`           // display name, e.g. "English springer"
+	WNID string `json:"wnid,omitempty"` // WordNet id when the file name starts with one
+}
+
+// SiteInfo is embedded in index.html for the boot script.
+type SiteInfo struct {
+	Model   string         `json:"model"`
+	Samples string         `json:"samples"`
+	Sizes   map[string]int `json:"sizes"` // uncompressed byte sizes of the big downloads
+}
+
+// compressible lists the extensions that get .gz and .br copies.
+var compressible = []string{".wasm", ".js", ".html", ".css", ".json", ".webmanifest", ".svg", ".safetensors"}
+
+// Build writes the site into c.Out, replacing what was there. The output is
+// written into a temporary directory beside it first, so a failed build
+// leaves the old site untouched.
+func Build(c Config) error {
+	logf := func(format string, a ...any) {
+		if c.Log != nil {
+			fmt.Fprintf(c.Log, format+"\n", a...)
+		}
+	}
+	t0 := time.Now()
+	model, err := os.ReadFile(c.Model)
+	if err != nil {
+		return fmt.Errorf("model: %w (build one with `make train`, or a random stand-in with `go run ./internal/cmd/randommodel -o FILE`)", err)
+	}
+	eng, err := engine.Load(model)
+	if err != nil {
+		return fmt.Errorf("model %s: %w", c.Model, err)
+	}
+	logf("model: %s (%d classes, %dx%d input, %d bytes)", eng.Label(), len(eng.Classes), eng.InputSize, eng.InputSize, len(model))
+
+	files := map[string][]byte{ModelFile: model}
+	if err := fs.WalkDir(web.Files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files[p], err = web.Files.ReadFile(p)
+		return err
+	}); err != nil {
+		return err
+	}
+	samples, err := addSamples(files, c.Samples)
+	if err != nil {
+		return err
+	}
+	if len(samples) == 0 {
+		logf("warning: no sample images in %q: the gallery will be empty", c.Samples)
+	}
+
+	if c.Wasm == nil {
+		return errors.New("no wasm builder configured")
+	}
+	logf("building app.wasm and worker.wasm ...")
+	bins, err := c.Wasm()
+	if err != nil {
+		return err
+	}
+	for _, f := range []string{"app.wasm", "worker.wasm", "wasm_exec.js", "vugu-render.js"} {
+		if len(bins[f]) == 0 {
+			return fmt.Errorf("wasm builder returned no %s", f)
+		}
+		files[f] = bins[f]
+	}
+
+	info := SiteInfo{Model: ModelFile, Samples: "samples/index.json", Sizes: map[string]int{}}
+	for _, f := range []string{"app.wasm", "worker.wasm", ModelFile} {
+		info.Sizes[f] = len(files[f])
+	}
+	infoJSON, err := json.Marshal(info) // escapes <, > and &: safe inside <script>
+	if err != nil {
+		return err
+	}
+	if files["index.html"], err = render("index.html", files["index.html"], map[string]any{
+		"CSP": CSP, "Site": string(infoJSON),
+	}); err != nil {
+		return err
+	}
+
+	version, assets := Version(files)
+	assetsJSON, _ := json.Marshal(assets)
+	if files["sw.js"], err = render("sw.js", files["sw.js"], map[string]any{
+		"Version": version, "Assets": string(assetsJSON),
+	}); err != nil {
+		return err
+	}
+
+	compressed, err := compressAll(files)
+	if err != nil {
+		return err
+	}
+	maps := []map[string][]byte{files, compressed}
+	if err := writeDir(c.Out, maps...); err != nil {
+		return err
+	}
+	logf("wrote %s: %d files, version %s, in %.1fs", c.Out, len(files)+len(compressed), version, time.Since(t0).Seconds())
+	for _, f := range []string{"app.wasm", "worker.wasm", ModelFile} {
+		logf("  %-18s %9d raw %9d gzip %9d brotli", f, len(files[f]), len(compressed[f+".gz"]), len(compressed[f+".br"]))
+	}
+	return nil
+}
+
+// render executes a text/template. The values are trusted: JSON produced by
+// encoding/json (which escapes '<') and constants.
+func render(name string, src []byte, data any) ([]byte, error) {
+	t, err := template.New(name).Option("missingkey=error").Parse(string(src))
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", name, err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return nil, fmt.Errorf("template %s: %w", name, err)
+	}
+	return b.Bytes(), nil
+}
+
+// imageExts are the sample files copied into the site.
+var imageExts = []string{".jpg", ".jpeg", ".png", ".webp", ".gif"}
+
+// addSamples copies the images of dir into files under samples/ and writes
+// samples/index.json. A missing dir gives an empty gallery.
+func addSamples(files map[string][]byte, dir string) ([]Sample, error) {
+	samples := []Sample{}
+	var ents []os.DirEntry
+	if dir != "" {
+		var err error
+		ents, err = os.ReadDir(dir)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("samples: %w", err)
+		}
+	}
+	for _, e := range ents {
+		ext := strings.ToLower(path.Ext(e.Name()))
+		if e.IsDir() || !slices.Contains(imageExts, ext) || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("samples: %w", err)
+		}
+		file := "samples/" + e.Name()
+		files[file] = b
+		s := Sample{File: file}
+		s.WNID, s.Name = sampleName(strings.TrimSuffix(e.Name(), path.Ext(e.Name())))
+		samples = append(samples, s)
+	}
+	b, err := json.MarshalIndent(samples, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	files["samples/index.json"] = b
+	return samples, nil
+}
+
+// sampleName splits "n01440764_tench" into its WordNet id and a display
+// name ("tench"); names without an id are returned with '_' as spaces.
+func sampleName(base string) (wnid, name string) {
+	if id, rest, ok := strings.Cut(base, "_"); ok && len(id) == 9 && id[0] == 'n' && strings.Trim(id[1:], "0123456789") == "" {
+		return id, strings.ReplaceAll(rest, "_", " ")
+	}
+	return "", strings.ReplaceAll(base, "_", " ")
+}
+
+// Version hashes every asset but sw.js (name and content) into the service
+// worker's cache version, and returns the sorted asset list it precaches.
+func Version(files map[string][]byte) (string, []string) {
+	var assets []string
+	for f := range files {
+		if f != "sw.js" {
+			assets = append(assets, f)
+		}
+	}
+	slices.Sort(assets)
+	h := sha256.New()
+	for _, f := range assets {
+		fmt.Fprintf(h, "%s\x00%d\x00", f, len(files[f]))
+		h.Write(files[f])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], assets
+}
+
+// compressAll returns gzip -9 (".gz") and brotli quality 11 (".br") copies of
+// the compressible files, keeping only copies smaller than the original.
+func compressAll(files map[string][]byte) (map[string][]byte, error) {
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		out  = map[string][]byte{}
+		errs []error
+		sem  = make(chan struct{}, runtime.GOMAXPROCS(0))
+	)
+	for name, b := range files {
+		if !slices.Contains(compressible, path.Ext(name)) {
+			continue
+		}
+		for _, enc := range []string{".gz", ".br"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				c, err := compress(enc, b)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, fmt.Errorf("compressing %s: %w", name, err))
+				} else if len(c) < len(b) {
+					out[name+enc] = c
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+func compress(enc string, b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	var w io.WriteCloser
+	switch enc {
+	case ".gz":
+		zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		if err != nil {
+			return nil, err
+		}
+		w = zw
+	case ".br":
+		w = brotli.NewWriterLevel(&buf, brotli.BestCompression)
+	default:
+		return nil, fmt.Errorf("unknown encoding %q", enc)
+	}
+	if _, err := w.Write(b); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// writeDir writes the files into a fresh directory and then puts it in
+// place of dir. An existing dir is replaced only when it is empty or looks
+// like a site (it has index.html and sw.js), so a mistaken -o cannot wipe
+// an unrelated directory.
+func writeDir(dir string, maps ...map[string][]byte) error {
+	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+		_, e1 := os.Stat(filepath.Join(dir, "index.html"))
+		_, e2 := os.Stat(filepath.Join(dir, "sw.js"))
+		if e1 != nil || e2 != nil {
+			return fmt.Errorf("refusing to replace %s: it is not empty and not a site built by mksite", dir)
+		}
+	}
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, ".mksite-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	for _, m := range maps {
+		for name, b := range m {
+			p := filepath.Join(tmp, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dir)
+}

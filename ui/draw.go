@@ -1,0 +1,104 @@
+package ui
+
+import (
+	"fmt"
+
+	"github.com/vugu/vugu/js"
+
+	"github.com/bagnetweb/bagnet/ui/viz"
+)
+
+// putRGBA draws w x h RGBA pixels onto a canvas, resizing it to w x h.
+//
+// It draws on every render: vugu drops attributes that the template does
+// not set, a canvas's width and height among them, and that clears the
+// canvas. The pixels themselves come from a cache.
+func putRGBA(canvas js.Value, w, h int, rgba []byte) {
+	if !canvas.Truthy() || w <= 0 || h <= 0 || len(rgba) < w*h*4 {
+		return
+	}
+	if canvas.Get("width").Int() != w {
+		canvas.Set("width", w)
+	}
+	if canvas.Get("height").Int() != h {
+		canvas.Set("height", h)
+	}
+	img := js.Global().Get("ImageData").New(w, h)
+	js.CopyBytesToJS(img.Get("data"), rgba[:w*h*4])
+	canvas.Call("getContext", "2d").Call("putImageData", img, 0, 0)
+}
+
+// picture is a cached RGBA image.
+type picture struct {
+	w, h int
+	rgba []byte
+}
+
+// pictures caches the images drawn recently, by a key that names their
+// content; it is emptied when it grows past maxPictures.
+var pictures = map[string]picture{}
+
+const maxPictures = 96
+
+// cached returns the picture for key, making it with mk when missing.
+func cached(key string, mk func() (picture, error)) (picture, error) {
+	if p, ok := pictures[key]; ok {
+		return p, nil
+	}
+	p, err := mk()
+	if err != nil {
+		return p, err
+	}
+	if len(pictures) >= maxPictures {
+		clear(pictures)
+	}
+	pictures[key] = p
+	return p, nil
+}
+
+// overlayScale: the overlay is drawn at least this many pixels wide, so the
+// cells' central blocks land on whole pixels and the image stays crisp.
+const overlayMinSide = 512
+
+// DrawOverlay draws analysis a's model input with class k's evidence over
+// it (colour range lim) onto canvas.
+func DrawOverlay(canvas js.Value, a *Analysis, k int, lim float32, opacity float64) {
+	if a == nil {
+		return
+	}
+	ev := a.Maps[k] // nil until it arrives: the image alone
+	key := fmt.Sprintf("ov %p %d %g %.3f %t", a, k, lim, opacity, ev != nil)
+	p, err := cached(key, func() (picture, error) {
+		scale := viz.OverlayScale(a.Geo.Size, overlayMinSide)
+		rgba, err := viz.Overlay(a.RGB, a.Geo, ev, lim, opacity, scale)
+		return picture{a.Geo.Size * scale, a.Geo.Size * scale, rgba}, err
+	})
+	if err != nil {
+		js.Global().Get("console").Call("error", err.Error())
+		return
+	}
+	putRGBA(canvas, p.w, p.h, p.rgba)
+}
+
+// DrawMap draws class k's evidence map of a, one pixel per cell.
+func DrawMap(canvas js.Value, a *Analysis, k int, lim float32) {
+	if a == nil || a.Maps[k] == nil {
+		return
+	}
+	p, _ := cached(fmt.Sprintf("map %p %d %g", a, k, lim), func() (picture, error) {
+		return picture{a.Geo.W, a.Geo.H, viz.MapImage(a.Maps[k], lim)}, nil
+	})
+	putRGBA(canvas, p.w, p.h, p.rgba)
+}
+
+// DrawPatch draws the model-input pixels of box b.
+func DrawPatch(canvas js.Value, a *Analysis, b viz.Box) {
+	if a == nil {
+		return
+	}
+	p, _ := cached(fmt.Sprintf("patch %p %v", a, b), func() (picture, error) {
+		rgba, w, h := viz.Crop(a.RGB, a.Geo.Size, b)
+		return picture{w, h, rgba}, nil
+	})
+	putRGBA(canvas, p.w, p.h, p.rgba)
+}

@@ -1,0 +1,257 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"unsafe"
+
+	"github.com/vugu/vugu/js"
+
+	"github.com/bagnetweb/bagnet/ui/viz"
+)
+
+// The page talks to the inference worker with the messages described in
+// wasm/worker/protocol.md. Worker messages arrive in JavaScript callbacks;
+// they are queued and applied in order by one goroutine that holds the
+// render lock while it changes the page's state.
+
+// setJS sets obj[key] = val for vugu's js.Value, which Value.Set does not
+// unwrap.
+func setJS(obj js.Value, key string, val js.Value) {
+	js.Global().Get("Reflect").Call("set", obj, key, val)
+}
+
+// now is performance.now() in milliseconds.
+func now() float64 { return js.Global().Get("performance").Call("now").Float() }
+
+// listen attaches to app.js's queue of worker messages.
+func (c *Root) listen(boot js.Value) {
+	inbox := make(chan js.Value, 1024)
+	f := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) == 0 {
+			return nil
+		}
+		select {
+		case inbox <- args[0]:
+		default:
+			if args[0].Get("type").String() != "progress" { // progress may be dropped
+				go func(m js.Value) { inbox <- m }(args[0])
+			}
+		}
+		return nil
+	})
+	c.funcs = append(c.funcs, f)
+	go func() {
+		for m := range inbox {
+			c.ee.Lock()
+			c.onMessage(m)
+			c.ee.UnlockRender()
+		}
+	}()
+	boot.Call("attach", f)
+}
+
+// decode turns a JavaScript value into v through JSON.
+func decode(val js.Value, v any) error {
+	s := js.Global().Get("JSON").Call("stringify", val).String()
+	return json.Unmarshal([]byte(s), v)
+}
+
+// float32s copies a Float32Array into Go.
+func float32s(arr js.Value) []float32 {
+	n := arr.Get("length").Int()
+	out := make([]float32, n)
+	if n > 0 {
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), 4*n)
+		u8 := js.Global().Get("Uint8Array").New(arr.Get("buffer"), arr.Get("byteOffset"), 4*n)
+		js.CopyBytesToGo(b, u8)
+	}
+	return out
+}
+
+// onMessage applies one worker message; the caller holds the lock.
+func (c *Root) onMessage(m js.Value) {
+	typ := m.Get("type").String()
+	id := -1
+	if v := m.Get("id"); v.Type() == js.TypeNumber {
+		id = v.Int()
+	}
+	switch typ {
+	case "progress":
+		p := c.Progress[m.Get("what").String()]
+		if p != nil {
+			p.Loaded, p.Total = int64(m.Get("loaded").Float()), int64(m.Get("total").Float())
+		}
+	case "ready":
+		var info ModelInfo
+		if err := decode(m.Get("info"), &info); err != nil {
+			c.fail("Could not read the model description: " + err.Error())
+			return
+		}
+		c.Info = &info
+		for _, p := range c.Progress {
+			p.Done = true
+		}
+		c.State, c.Err = StateReady, ""
+		c.Status = "Model ready. Choose, drop or paste an image."
+	case "result":
+		c.onResult(id, m)
+	case "evidence":
+		c.onEvidence(id, m)
+	case "error":
+		c.onError(id, m.Get("what").String(), m.Get("message").String())
+	}
+}
+
+func (c *Root) onResult(id int, m js.Value) {
+	if id != c.want {
+		return // an answer nobody waits for any more
+	}
+	var meta Meta
+	if err := decode(m, &meta); err != nil {
+		c.onError(id, "result", "unreadable result: "+err.Error())
+		return
+	}
+	a := &Analysis{ID: id, Label: c.labels[id], Result: meta.Result, Bias: meta.Bias,
+		Maps: map[int][]float32{}, Transform: meta.Transform, Timings: meta.Timings, Scramble: meta.Scramble}
+	if t, ok := c.sent[id]; ok {
+		a.RoundTrip = now() - t
+	}
+	ev := m.Get("evidence")
+	keys := js.Global().Get("Object").Call("keys", ev)
+	for k := 0; k < keys.Length(); k++ {
+		key := keys.Index(k).String()
+		cls, err := strconv.Atoi(key)
+		if err != nil {
+			continue
+		}
+		a.Maps[cls] = float32s(ev.Get(key))
+	}
+	input := m.Get("input")
+	rgba := make([]byte, input.Get("length").Int())
+	js.CopyBytesToGo(rgba, input)
+	a.RGB = make([]byte, 0, len(rgba)/4*3)
+	for p := 0; p+3 < len(rgba); p += 4 {
+		a.RGB = append(a.RGB, rgba[p], rgba[p+1], rgba[p+2])
+	}
+	if c.Info != nil {
+		a.Geo = viz.Geometry{Size: c.Info.InputSize, Patch: c.Info.Patch, Stride: c.Info.Stride,
+			H: a.Result.Map.H, W: a.Result.Map.W}
+	}
+	if err := a.Geo.Validate(); err != nil || len(a.RGB) != a.Geo.Size*a.Geo.Size*3 {
+		c.onError(id, "result", fmt.Sprintf("inconsistent result geometry (%v)", err))
+		return
+	}
+	if a.Scramble != nil {
+		c.Scr = a
+	} else {
+		c.Cur, c.Scr = a, nil
+		c.Sel = -1
+		c.Hover = Cell{}
+	}
+	c.ensureMap(a, c.Selected())
+	c.State, c.Err = StateDone, ""
+	top := "nothing"
+	if len(a.Result.Top) > 0 {
+		top = fmt.Sprintf("%s (%s)", a.Result.Top[0].Name, Percent(float64(a.Result.Top[0].Prob)))
+	}
+	if a.Scramble != nil {
+		c.Status = "Scrambled image: the model says " + top + "."
+	} else {
+		c.Status = "The model says " + top + "."
+	}
+	// Published for scripts and tests; data-state follows in Rendered.
+	setJS(js.Global(), "bagnetResult", m.Get("result"))
+	if a.Scramble != nil {
+		setJS(js.Global(), "bagnetScrambled", m.Get("result"))
+	} else {
+		js.Global().Set("bagnetScrambled", nil)
+	}
+}
+
+func (c *Root) onEvidence(id int, m js.Value) {
+	cls := m.Get("class").Int()
+	for _, a := range []*Analysis{c.Cur, c.Scr} {
+		if a != nil && a.ID == id {
+			a.Maps[cls] = float32s(m.Get("evidence"))
+			a.Bias[cls] = float32(m.Get("bias").Float())
+		}
+	}
+}
+
+func (c *Root) onError(id int, what, msg string) {
+	switch {
+	case what == "load" || what == "worker" || c.Info == nil:
+		c.fail("The classifier could not start: " + msg)
+	case what == "evidence":
+		c.Status = "Could not compute that evidence map: " + msg
+	case id != c.want:
+		// an error for a request nobody waits for any more
+	default:
+		if c.kinds[id] == "classify" {
+			c.Cur, c.Scr = nil, nil
+		}
+		label := c.labels[id]
+		if label != "" {
+			label += ": "
+		}
+		c.State, c.Err = StateError, label+msg
+		c.Status = "That did not work: " + msg
+	}
+}
+
+// request sends a message with a fresh id and makes it the one awaited.
+func (c *Root) request(kind, label string, msg map[string]any, transfer ...any) {
+	c.nextID++
+	id := c.nextID
+	c.want = id
+	c.kinds[id], c.labels[id] = kind, label
+	c.sent[id] = now()
+	msg["id"] = id
+	obj := js.Global().Get("Object").New()
+	for k, v := range msg {
+		if jv, ok := v.(js.Value); ok {
+			setJS(obj, k, jv)
+		} else {
+			obj.Set(k, v)
+		}
+	}
+	c.State, c.Err = StateWorking, ""
+	if transfer != nil {
+		c.worker.Call("postMessage", obj, js.Global().Get("Array").Call("of", transfer...))
+	} else {
+		c.worker.Call("postMessage", obj)
+	}
+}
+
+// classifyBuffer sends encoded image bytes (an ArrayBuffer, transferred) to
+// the worker.
+func (c *Root) classifyBuffer(label string, buf js.Value) {
+	c.Status = "Classifying " + label + "…"
+	c.request("classify", label, map[string]any{"type": "classify", "bytes": buf, "topK": TopK}, buf)
+}
+
+// Scramble shuffles the current image's tiles and classifies the result.
+func (c *Root) Scramble() {
+	if c.Cur == nil || c.Busy() {
+		return
+	}
+	c.lastSeed++
+	seed := int64(c.Cur.ID)*1000 + c.lastSeed
+	c.Status = "Shuffling the tiles and classifying again…"
+	c.request("scramble", c.Cur.Label, map[string]any{"type": "scramble", "of": c.Cur.ID, "seed": seed, "topK": TopK})
+}
+
+// ensureMap asks the worker for class k's map of a if it is missing.
+func (c *Root) ensureMap(a *Analysis, k int) {
+	if a == nil || k < 0 || a.Maps[k] != nil || c.asked[[2]int{a.ID, k}] || !c.worker.Truthy() {
+		return
+	}
+	c.asked[[2]int{a.ID, k}] = true
+	obj := js.Global().Get("Object").New()
+	obj.Set("type", "evidence")
+	obj.Set("id", a.ID)
+	obj.Set("class", k)
+	c.worker.Call("postMessage", obj)
+}

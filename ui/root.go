@@ -1,0 +1,290 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/vugu/vugu"
+	"github.com/vugu/vugu/js"
+
+	"github.com/bagnetweb/bagnet/ui/viz"
+)
+
+// Page states, published as <body data-state>.
+const (
+	StateLoading = "loading" // downloading the app, the engine or the weights
+	StateReady   = "ready"   // model loaded, nothing classified yet
+	StateWorking = "working" // a request is in flight
+	StateDone    = "done"    // the last request succeeded
+	StateError   = "error"   // the last request (or loading) failed
+)
+
+// TopK is how many classes a result lists.
+const TopK = 5
+
+// Root is the whole page.
+type Root struct {
+	ee     vugu.EventEnv
+	worker js.Value
+	funcs  []js.Func // released never: they live as long as the page
+
+	State  string
+	Status string // one line for screen readers and sighted users
+	Err    string
+
+	Progress map[string]*Progress // "app", "worker", "weights"
+	Info     *ModelInfo
+	Samples  []Sample
+
+	Cur      *Analysis // the image being explained
+	Scr      *Analysis // Cur with its tiles shuffled (the scramble experiment)
+	Sel      int       // selected class
+	Opacity  float64   // of the evidence overlay, 0..1
+	Hover    Cell      // the patch under the pointer or keyboard cursor
+	Dragging bool      // a file is dragged over the drop zone
+
+	Camera    CameraState
+	lastSeed  int64
+	nextID    int
+	want      int             // id of the request whose answer is awaited
+	sent      map[int]float64 // request id -> performance.now() when sent
+	asked     map[[2]int]bool // (analysis id, class) evidence requested
+	published string          // last data-state written to the DOM
+	resultJS  js.Value        // the result object to publish as window.bagnetResult
+	kinds     map[int]string  // request id -> "classify" or "scramble"
+	labels    map[int]string  // request id -> label of the image
+}
+
+// Sample is one picture of the gallery (samples/index.json).
+type Sample struct {
+	File string `json:"file"`
+	Name string `json:"name"`
+	WNID string `json:"wnid"`
+}
+
+// CameraState is the camera capture panel.
+type CameraState struct {
+	Available bool     // the browser offers getUserMedia
+	Open      bool     // the preview is showing
+	Stream    js.Value // the live MediaStream
+	video     js.Value
+}
+
+// Init runs once, before the first render: it takes over the worker that
+// app.js started and hooks the page-wide inputs.
+func (c *Root) Init(ctx vugu.InitCtx) {
+	c.ee = ctx.EventEnv()
+	c.State = StateLoading
+	c.Status = "Loading the model…"
+	c.Opacity = 0.65
+	c.Sel = -1
+	c.Progress = map[string]*Progress{"app": {Done: true}, "worker": {}, "weights": {}}
+	c.sent, c.asked, c.kinds, c.labels = map[int]float64{}, map[[2]int]bool{}, map[int]string{}, map[int]string{}
+	if !js.Global().Truthy() {
+		return // rendering outside a browser
+	}
+	boot := js.Global().Get("bagnetBoot")
+	if !boot.Truthy() {
+		c.fail("The page's boot script did not run.")
+		return
+	}
+	c.worker = boot.Get("worker")
+	nav := js.Global().Get("navigator")
+	md := nav.Get("mediaDevices")
+	c.Camera.Available = md.Truthy() && md.Get("getUserMedia").Truthy()
+	c.listen(boot)
+	c.hookPaste()
+	go c.loadSamples(boot.Get("site").Get("samples").String())
+}
+
+// AfterRender publishes the page state once the DOM shows it: tests and
+// scripts wait for <body data-state>, and window.bagnetResult is set before
+// data-state becomes "done". The render loop (wasm/app) calls it after each
+// render (vugu calls Rendered hooks of child components only).
+func (c *Root) AfterRender() {
+	if !js.Global().Truthy() || c.published == c.State {
+		return
+	}
+	c.published = c.State
+	js.Global().Get("document").Get("body").Get("dataset").Set("state", c.State)
+}
+
+// fail shows a problem that stops the app from classifying.
+func (c *Root) fail(msg string) {
+	c.State, c.Err, c.Status = StateError, msg, msg
+}
+
+// Busy reports whether the controls that start work should be disabled.
+func (c *Root) Busy() bool {
+	return c.State == StateLoading || c.State == StateWorking || c.Info == nil
+}
+
+// Loading reports whether the download progress is shown.
+func (c *Root) Loading() bool { return c.Info == nil && c.Err == "" }
+
+// ProgressList is the downloads in display order.
+func (c *Root) ProgressList() []ProgressRow {
+	names := [][2]string{{"app", "App"}, {"worker", "Inference engine"}, {"weights", "Model weights"}}
+	rows := make([]ProgressRow, 0, len(names))
+	for _, n := range names {
+		p := c.Progress[n[0]]
+		if p == nil {
+			p = &Progress{}
+		}
+		rows = append(rows, ProgressRow{Key: n[0], Label: n[1], P: *p})
+	}
+	return rows
+}
+
+// ProgressRow is one download bar.
+type ProgressRow struct {
+	Key, Label string
+	P          Progress
+}
+
+// Selected is the class whose evidence is shown.
+func (c *Root) Selected() int {
+	if c.Cur == nil {
+		return -1
+	}
+	if c.Sel >= 0 && c.Sel < len(c.Cur.Result.Logits) {
+		return c.Sel
+	}
+	if len(c.Cur.Result.Top) > 0 {
+		return c.Cur.Result.Top[0].Index
+	}
+	return 0
+}
+
+// ClassName names class i of the loaded model.
+func (c *Root) ClassName(i int) string {
+	if c.Info == nil {
+		return fmt.Sprint(i)
+	}
+	return className(c.Info.Classes, i)
+}
+
+// SelMap is the selected class's evidence map for a, nil until it arrives.
+func (c *Root) SelMap(a *Analysis) []float32 {
+	if a == nil {
+		return nil
+	}
+	return a.Maps[c.Selected()]
+}
+
+// SelLimit is the colour range shared by the main view and, when there is
+// one, the scrambled view, so that their colours compare.
+func (c *Root) SelLimit() float32 {
+	return viz.Limit(c.SelMap(c.Cur), c.SelMap(c.Scr))
+}
+
+// GridClasses are the classes shown as small-multiple evidence grids: the
+// top classes, then the selected class if it is not among them.
+func (c *Root) GridClasses() []int {
+	if c.Cur == nil {
+		return nil
+	}
+	var cs []int
+	for _, p := range c.Cur.Result.Top {
+		cs = append(cs, p.Index)
+	}
+	if s := c.Selected(); !slices.Contains(cs, s) {
+		cs = append(cs, s)
+	}
+	return cs
+}
+
+// GridLimit is the colour range shared by all small multiples.
+func (c *Root) GridLimit() float32 {
+	var maps [][]float32
+	for _, k := range c.GridClasses() {
+		maps = append(maps, c.Cur.Maps[k])
+	}
+	return viz.Limit(maps...)
+}
+
+// PatchView is one patch shown in the gallery of extremes.
+type PatchView struct {
+	Cell  Cell
+	Box   viz.Box
+	Value float32
+}
+
+// Extremes are the most positive and the most negative patches of the
+// selected class.
+func (c *Root) Extremes(n int) (top, bottom []PatchView) {
+	ev := c.SelMap(c.Cur)
+	if ev == nil {
+		return nil, nil
+	}
+	g := c.Cur.Geo
+	conv := func(idx []int) []PatchView {
+		out := make([]PatchView, len(idx))
+		for k, at := range idx {
+			i, j := at/g.W, at%g.W
+			out[k] = PatchView{Cell: Cell{I: i, J: j, OK: true}, Box: g.CellBox(i, j), Value: ev[at]}
+		}
+		return out
+	}
+	t, b := viz.Extremes(ev, n)
+	return conv(t), conv(b)
+}
+
+// TopPatches and BottomPatches feed the template.
+func (c *Root) TopPatches() []PatchView    { t, _ := c.Extremes(6); return t }
+func (c *Root) BottomPatches() []PatchView { _, b := c.Extremes(6); return b }
+
+// MeanEvidence of class k in analysis a (NaN when the map is missing).
+func MeanEvidence(a *Analysis, k int) float64 {
+	if a == nil || a.Maps[k] == nil {
+		return math.NaN()
+	}
+	return viz.Mean(a.Maps[k])
+}
+
+// HoverBox is the receptive field of the hovered patch, for the outline.
+func (c *Root) HoverBox() [4]int {
+	if c.Cur == nil || !c.Hover.OK {
+		return [4]int{}
+	}
+	b := c.Cur.Geo.CellBox(c.Hover.I, c.Hover.J)
+	return [4]int{b.X0, b.Y0, b.X1, b.Y1}
+}
+
+// HoverClasses ranks the classes at the hovered patch.
+func (c *Root) HoverClasses() []ClassScore {
+	if c.Info == nil {
+		return nil
+	}
+	return c.Cur.CellClasses(c.Hover, c.Info.Classes, 5)
+}
+
+// SetHover moves the patch cursor (clamped to the map).
+func (c *Root) SetHover(h Cell) {
+	if c.Cur != nil && h.OK {
+		h.I = max(0, min(c.Cur.Geo.H-1, h.I))
+		h.J = max(0, min(c.Cur.Geo.W-1, h.J))
+	}
+	c.Hover = h
+}
+
+// Select shows class k's evidence, asking the worker for maps not yet here.
+func (c *Root) Select(k int) {
+	c.Sel = k
+	c.ensureMap(c.Cur, k)
+	c.ensureMap(c.Scr, k)
+}
+
+// ShowFatal writes a message into the page when the UI itself cannot run.
+func ShowFatal(msg string) {
+	if !js.Global().Truthy() {
+		return
+	}
+	doc := js.Global().Get("document")
+	doc.Get("body").Get("dataset").Set("state", StateError)
+	if e := doc.Call("getElementById", "error"); e.Truthy() {
+		e.Set("hidden", false)
+		e.Set("textContent", msg)
+	}
+}

@@ -1,0 +1,284 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/vugu/vugu"
+
+	"github.com/bagnetweb/bagnet/ui/viz"
+)
+
+// Text and small computations for the template. None of it touches
+// JavaScript.
+
+// ProgressNow is a bar's aria-valuenow (percent), omitted when unknown.
+func (c *Root) ProgressNow(p Progress) any {
+	if f := p.Fraction(); f >= 0 {
+		return strconv.Itoa(int(math.Round(100 * f)))
+	}
+	return nil
+}
+
+// MeterClass styles a bar whose total is unknown as indeterminate.
+func (c *Root) MeterClass(p Progress) string {
+	if p.Fraction() < 0 {
+		return "meter-fill indeterminate"
+	}
+	return "meter-fill"
+}
+
+// DropClass highlights the drop zone while a file is dragged over it.
+func (c *Root) DropClass() string {
+	if c.Dragging {
+		return "dropzone dragging"
+	}
+	return "dropzone"
+}
+
+// archNames are display names of the architectures.
+var archNames = map[string]string{"bagnet9": "BagNet-9", "bagnet17": "BagNet-17", "bagnet33": "BagNet-33"}
+
+// ArchText is "BagNet-33, width ×0.25, 5.6 M parameters".
+func (c *Root) ArchText() string {
+	i := c.Info
+	name := archNames[i.Arch]
+	if name == "" {
+		name = i.Arch
+	}
+	s := name
+	if i.Width != 1 {
+		s += fmt.Sprintf(", width ×%g", i.Width)
+	}
+	if i.Params > 0 {
+		s += ", " + Count(i.Params) + " parameters"
+	}
+	return s
+}
+
+// PatchText is "33×33 px every 8 px → 12×12 patches".
+func (c *Root) PatchText() string {
+	i := c.Info
+	return fmt.Sprintf("%d×%d px every %d px → %d×%d patches", i.Patch, i.Patch, i.Stride, i.MapH, i.MapW)
+}
+
+// InputText is "128×128 px (squashed)".
+func (c *Root) InputText() string {
+	i := c.Info
+	how := map[string]string{"squash": "whole image squashed", "crop": "centre crop"}[i.Resize]
+	if how == "" {
+		how = i.Resize
+	}
+	return fmt.Sprintf("%d×%d px, %s", i.InputSize, i.InputSize, how)
+}
+
+// ClassesText is "10 (tench, English springer, …)".
+func (c *Root) ClassesText() string {
+	n := len(c.Info.Classes)
+	var names []string
+	for _, k := range c.Info.Classes[:min(3, n)] {
+		names = append(names, k.Name)
+	}
+	s := fmt.Sprintf("%d: %s", n, strings.Join(names, ", "))
+	if n > 3 {
+		s += ", …"
+	}
+	return s
+}
+
+// WeightsText is "1.1 MB, int8".
+func (c *Root) WeightsText() string {
+	return fmt.Sprintf("%s, %s", Bytes(int64(c.Info.WeightsBytes)), strings.ToLower(c.Info.DType))
+}
+
+// ComputeText is "0.35 GMAC per image".
+func (c *Root) ComputeText() string {
+	return fmt.Sprintf("%.2f GMAC per image", float64(c.Info.MACs)/1e9)
+}
+
+// metaLabels are the provenance keys shown on the model card.
+var metaLabels = [][2]string{
+	{"val_top1", "Validation accuracy"}, {"accuracy", "Accuracy"}, {"val_acc", "Validation accuracy"},
+	{"dataset", "Trained on"}, {"data", "Trained on"}, {"epochs", "Epochs"},
+}
+
+// MetaRows are the provenance facts of the model file worth showing.
+func (c *Root) MetaRows() [][2]string {
+	var rows [][2]string
+	for _, kl := range metaLabels {
+		v, ok := c.Info.Meta[kl[0]]
+		if !ok || v == "" || slices.ContainsFunc(rows, func(r [2]string) bool { return r[0] == kl[1] }) {
+			continue
+		}
+		if f, err := strconv.ParseFloat(v, 64); err == nil && f > 0 && f <= 1 && strings.Contains(kl[1], "ccuracy") {
+			v = fmt.Sprintf("%.1f%%", 100*f)
+		}
+		rows = append(rows, [2]string{kl[1], v})
+	}
+	return rows
+}
+
+// HeatmapLabel describes the main picture for screen readers.
+func (c *Root) HeatmapLabel() string {
+	return fmt.Sprintf("The model's %d×%d input with the evidence for %s over it: red patches count for the class, blue against.",
+		c.Cur.Geo.Size, c.Cur.Geo.Size, c.ClassName(c.Selected()))
+}
+
+// OpacityValue is the slider position.
+func (c *Root) OpacityValue() string { return strconv.Itoa(int(math.Round(100 * c.Opacity))) }
+
+// OnOpacity follows the slider.
+func (c *Root) OnOpacity(e vugu.DOMEvent) {
+	if v, err := strconv.Atoi(e.PropString("target", "value")); err == nil {
+		c.Opacity = math.Max(0, math.Min(1, float64(v)/100))
+	}
+}
+
+// RampStyle paints the legend.
+func (c *Root) RampStyle() string { return "background: " + viz.Gradient() }
+
+// HoverViz is the hovered patch's box.
+func (c *Root) HoverViz() viz.Box {
+	b := c.HoverBox()
+	return viz.Box{X0: b[0], Y0: b[1], X1: b[2], Y1: b[3]}
+}
+
+// HoverText describes the hovered patch.
+func (c *Root) HoverText() string {
+	b := c.HoverBox()
+	return fmt.Sprintf("Patch %d, %d: pixels %d–%d × %d–%d", c.Hover.I+1, c.Hover.J+1, b[0], b[2]-1, b[1], b[3]-1)
+}
+
+// ScoreClass colours an evidence value.
+func (c *Root) ScoreClass(v float32) string {
+	if v < 0 {
+		return "neg"
+	}
+	return "pos"
+}
+
+// SourceText says which image is shown.
+func (c *Root) SourceText() string {
+	t := c.Cur.Transform
+	s := c.Cur.Label
+	if t.SrcW > 0 {
+		s += fmt.Sprintf(" (%d×%d → %d×%d)", t.SrcW, t.SrcH, t.Size, t.Size)
+	}
+	return s
+}
+
+// PredClass marks the selected prediction.
+func (c *Root) PredClass(k int) string {
+	if k == c.Selected() {
+		return "pred-btn selected"
+	}
+	return "pred-btn"
+}
+
+// Pressed is aria-pressed for a class button.
+func (c *Root) Pressed(k int) string { return strconv.FormatBool(k == c.Selected()) }
+
+// LogitText is "score 4.21 = mean evidence 3.90 + bias 0.31".
+func (c *Root) LogitText(a *Analysis, k int) string {
+	if a == nil || k < 0 || k >= len(a.Result.Logits) {
+		return ""
+	}
+	l := float64(a.Result.Logits[k])
+	m := MeanEvidence(a, k)
+	if math.IsNaN(m) {
+		return "score " + Signed(l)
+	}
+	return fmt.Sprintf("score %s = mean patch evidence %s + bias %s", Signed(l), Signed(m), Signed(float64(a.Bias[k])))
+}
+
+// OnSelectClass follows the class menu.
+func (c *Root) OnSelectClass(e vugu.DOMEvent) {
+	if k, err := strconv.Atoi(e.PropString("target", "value")); err == nil {
+		c.Select(k)
+	}
+}
+
+// OptionText is a class menu entry.
+func (c *Root) OptionText(s ClassScore) string {
+	return fmt.Sprintf("%s (%s)", s.Name, Percent(c.Cur.Prob(s.Index)))
+}
+
+// TimingsText lists where the time went.
+func (c *Root) TimingsText() string {
+	t := c.Cur.Timings
+	var parts []string
+	if t.DecodeMs > 0 {
+		parts = append(parts, "decode "+Ms(t.DecodeMs))
+	}
+	if t.PreprocessMs > 0 {
+		parts = append(parts, "resize "+Ms(t.PreprocessMs))
+	}
+	parts = append(parts, "network "+Ms(t.InferMs), "evidence maps "+Ms(t.EvidenceMs))
+	if c.Cur.RoundTrip > 0 {
+		parts = append(parts, "total "+Ms(c.Cur.RoundTrip))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// ScrambleDisabled is true while the experiment cannot run.
+func (c *Root) ScrambleDisabled() bool { return c.Cur == nil || c.Busy() }
+
+// ScrambleHelp explains the button.
+func (c *Root) ScrambleHelp() string {
+	if c.Info == nil {
+		return ""
+	}
+	return fmt.Sprintf("Cut the %d-pixel input into tiles no smaller than a %d-pixel patch, shuffle them and classify again. A bag of local features barely cares where things are.",
+		c.Info.InputSize, c.Info.Patch)
+}
+
+// ScrambleCaption describes the scrambled input.
+func (c *Root) ScrambleCaption() string {
+	s := c.Scr.Scramble
+	return fmt.Sprintf("Scrambled: %d×%d tiles of %d px", s.N, s.N, s.Tile)
+}
+
+// Verdict compares the two predictions.
+func (c *Root) Verdict() string {
+	if c.Cur == nil || c.Scr == nil || len(c.Cur.Result.Top) == 0 || len(c.Scr.Result.Top) == 0 {
+		return ""
+	}
+	a, b := c.Cur.Result.Top[0], c.Scr.Result.Top[0]
+	k := a.Index
+	if a.Index == b.Index {
+		return fmt.Sprintf("Still %s: %s before, %s after shuffling.", a.Name, Percent(float64(a.Prob)), Percent(c.Scr.Prob(k)))
+	}
+	return fmt.Sprintf("Now %s (%s); %s fell from %s to %s.", b.Name, Percent(float64(b.Prob)), a.Name,
+		Percent(float64(a.Prob)), Percent(c.Scr.Prob(k)))
+}
+
+// MiniClass marks the selected small multiple.
+func (c *Root) MiniClass(k int) string {
+	if k == c.Selected() {
+		return "mini selected"
+	}
+	return "mini"
+}
+
+// MeanText is a class's mean evidence.
+func (c *Root) MeanText(a *Analysis, k int) string {
+	m := MeanEvidence(a, k)
+	if math.IsNaN(m) {
+		return "…"
+	}
+	return "mean " + Signed(m)
+}
+
+// PatchLabel describes a patch button.
+func (c *Root) PatchLabel(p PatchView) string {
+	return fmt.Sprintf("Patch %d, %d with evidence %s: show it on the image", p.Cell.I+1, p.Cell.J+1, Signed(float64(p.Value)))
+}
+
+// GridRange is the small multiples' colour range, "−3.20 to +3.20".
+func (c *Root) GridRange() string {
+	l := float64(c.GridLimit())
+	return Signed(-l) + " to " + Signed(l)
+}

@@ -1,0 +1,83 @@
+// The page's boot glue: start the inference worker and the model download
+// right away, show download progress until the Go UI (app.wasm) runs, then
+// hand the worker and its messages over to Go. Everything else is Go.
+'use strict';
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const site = JSON.parse($('site-info').textContent);
+  const size = (f) => (site.sizes && site.sizes[f]) || 0;
+
+  // vugu's DOM renderer installs its helper script with window.eval, which
+  // the page's Content-Security-Policy forbids. The site ships that script
+  // as vugu-render.js (loaded before this file), so its eval has nothing
+  // left to do: answer it without evaluating anything.
+  window.eval = (src) => {
+    if (window.vuguRender && typeof src === 'string' && src.startsWith('(function(){if(window.vuguRender)return;')) return undefined;
+    throw new EvalError('eval is disabled on this page');
+  };
+
+  if ('serviceWorker' in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register('sw.js').catch((e) => console.warn('service worker:', e));
+  }
+
+  // Messages from the worker wait here until the Go UI attaches; progress
+  // keeps only its latest value per download.
+  const pending = [];
+  const latest = {};
+  let listener = null;
+  const deliver = (m) => {
+    if (listener) return listener(m);
+    if (m.type === 'progress') {
+      latest[m.what] = m;
+      show(m.what, m.loaded, m.total);
+    } else {
+      pending.push(m);
+      if (m.type === 'error') fail(m.message);
+    }
+  };
+
+  const show = (what, loaded, total) => {
+    const bar = $(`boot-${what}`);
+    if (!bar) return;
+    if (total > 0) {
+      bar.max = total;
+      bar.value = Math.min(loaded, total);
+    }
+    const label = $(`boot-${what}-text`);
+    if (label) label.textContent = mb(loaded) + (total > 0 ? ` / ${mb(total)}` : '');
+  };
+  const mb = (n) => `${(n / 1048576).toFixed(1)} MB`;
+  const fail = (msg) => {
+    if (listener) return;
+    document.body.dataset.state = 'error';
+    const e = $('error');
+    e.hidden = false;
+    e.textContent = msg;
+  };
+
+  let worker = null;
+  try {
+    worker = new Worker('worker.js', {name: JSON.stringify({wasm: 'worker.wasm', bytes: size('worker.wasm')})});
+    worker.onmessage = (e) => deliver(e.data);
+    worker.onerror = (e) => deliver({type: 'error', id: null, what: 'worker', message: `inference worker: ${e.message || 'failed to start'}`});
+    worker.postMessage({type: 'load', url: site.model, size: size(site.model)});
+  } catch (e) {
+    deliver({type: 'error', id: null, what: 'worker', message: `cannot start a Web Worker: ${e.message || e}`});
+  }
+
+  // Read by wasm/app: the worker, the replay of early messages, the site info.
+  window.bagnetBoot = {
+    worker,
+    site,
+    attach(fn) {
+      listener = fn;
+      for (const m of Object.values(latest)) fn(m);
+      for (const m of pending.splice(0)) fn(m);
+    },
+  };
+
+  const go = new Go();
+  bagnetLoadWasm('app.wasm', size('app.wasm'), go, (l, t) => show('app', l, t))
+    .then(({instance}) => go.run(instance))
+    .catch((e) => fail(`Could not start the app: ${e.message || e}`));
+})();
