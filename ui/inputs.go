@@ -152,6 +152,37 @@ func (c *Root) hookPaste() {
 	js.Global().Get("document").Call("addEventListener", "paste", f)
 }
 
+// hookWindowDrop makes a file dropped anywhere on the page count as a drop
+// on the drop zone, instead of the browser leaving the page to show it.
+func (c *Root) hookWindowDrop() {
+	over := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		args[0].Call("preventDefault")
+		return nil
+	})
+	drop := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		e := args[0]
+		if e.Get("defaultPrevented").Bool() { // the drop zone took it
+			return nil
+		}
+		e.Call("preventDefault")
+		files := e.Get("dataTransfer").Get("files")
+		if !files.Truthy() || files.Length() == 0 {
+			return nil
+		}
+		f := files.Index(0)
+		go func() {
+			c.ee.Lock()
+			defer c.ee.UnlockRender()
+			c.classifyBlob(fileLabel(f), f)
+		}()
+		return nil
+	})
+	c.funcs = append(c.funcs, over, drop)
+	w := js.Global()
+	w.Call("addEventListener", "dragover", over)
+	w.Call("addEventListener", "drop", drop)
+}
+
 // loadSamples reads the gallery's index.
 func (c *Root) loadSamples(url string) {
 	var list []Sample

@@ -149,6 +149,7 @@ func (c *Root) onResult(id int, m js.Value) {
 		c.Cur, c.Scr = a, nil
 		c.Sel = -1
 		c.Hover = Cell{}
+		c.reveal = true
 	}
 	c.ensureMap(a, c.Selected())
 	c.State, c.Err = StateDone, ""

@@ -51,16 +51,25 @@ type Root struct {
 	sent      map[int]float64 // request id -> performance.now() when sent
 	asked     map[[2]int]bool // (analysis id, class) evidence requested
 	published string          // last data-state written to the DOM
-	resultJS  js.Value        // the result object to publish as window.bagnetResult
+	reveal    bool            // scroll to the new result after rendering
 	kinds     map[int]string  // request id -> "classify" or "scramble"
 	labels    map[int]string  // request id -> label of the image
 }
 
 // Sample is one picture of the gallery (samples/index.json).
 type Sample struct {
-	File string `json:"file"`
-	Name string `json:"name"`
-	WNID string `json:"wnid"`
+	File  string `json:"file"`
+	Thumb string `json:"thumb"`
+	Name  string `json:"name"`
+	WNID  string `json:"wnid"`
+}
+
+// Picture is the sample's gallery image: its thumbnail when there is one.
+func (s Sample) Picture() string {
+	if s.Thumb != "" {
+		return s.Thumb
+	}
+	return s.File
 }
 
 // CameraState is the camera capture panel.
@@ -95,6 +104,7 @@ func (c *Root) Init(ctx vugu.InitCtx) {
 	c.Camera.Available = md.Truthy() && md.Get("getUserMedia").Truthy()
 	c.listen(boot)
 	c.hookPaste()
+	c.hookWindowDrop()
 	go c.loadSamples(boot.Get("site").Get("samples").String())
 }
 
@@ -103,11 +113,37 @@ func (c *Root) Init(ctx vugu.InitCtx) {
 // data-state becomes "done". The render loop (wasm/app) calls it after each
 // render (vugu calls Rendered hooks of child components only).
 func (c *Root) AfterRender() {
-	if !js.Global().Truthy() || c.published == c.State {
+	if !js.Global().Truthy() {
+		return
+	}
+	if c.reveal {
+		c.reveal = false
+		revealResults()
+	}
+	if c.published == c.State {
 		return
 	}
 	c.published = c.State
 	js.Global().Get("document").Get("body").Get("dataset").Set("state", c.State)
+}
+
+// revealResults scrolls the evidence view into sight when a new result
+// arrives below the fold (smoothly unless the user prefers less motion).
+func revealResults() {
+	doc := js.Global().Get("document")
+	el := doc.Call("getElementById", "viewer-title")
+	if !el.Truthy() {
+		return
+	}
+	if top := el.Call("getBoundingClientRect").Get("top").Float(); top >= 0 && top < js.Global().Get("innerHeight").Float()*0.6 {
+		return // already in view
+	}
+	opts := js.Global().Get("Object").New()
+	opts.Set("block", "start")
+	if !js.Global().Call("matchMedia", "(prefers-reduced-motion: reduce)").Get("matches").Bool() {
+		opts.Set("behavior", "smooth")
+	}
+	el.Call("scrollIntoView", opts)
 }
 
 // fail shows a problem that stops the app from classifying.

@@ -26,6 +26,8 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"image"
+	"image/jpeg"
 	"io"
 	"io/fs"
 	"os"
@@ -41,7 +43,10 @@ import (
 	"time"
 
 	"github.com/andybalholm/brotli"
+	xdraw "golang.org/x/image/draw"
+
 	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/preprocess"
 	"github.com/bagnetweb/bagnet/web"
 )
 
@@ -201,9 +206,33 @@ const VuguHelperPrefix = "(function(){if(window.vuguRender)return;"
 
 // Sample is one entry of samples/index.json.
 type Sample struct {
-	File string `json:"file"`           // URL relative to the site root
-	Name string `json:"name"`           // display name, e.g. "English springer"
-	WNID string `json:"wnid,omitempty"` // WordNet id when the file name starts with one
+	File  string `json:"file"`            // URL relative to the site root
+	Thumb string `json:"thumb,omitempty"` // small square JPEG for the gallery
+	Name  string `json:"name"`            // display name, e.g. "English springer"
+	WNID  string `json:"wnid,omitempty"`  // WordNet id when the file name starts with one
+}
+
+// ThumbSize is the side of the gallery's thumbnails in pixels (twice their
+// CSS size, for sharp high-density screens).
+const ThumbSize = 144
+
+// thumbnail decodes an image (upright, as browsers show it) and returns a
+// ThumbSize x ThumbSize JPEG of its centre square.
+func thumbnail(data []byte) ([]byte, error) {
+	img, _, err := preprocess.Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	b := img.Bounds()
+	side := min(b.Dx(), b.Dy())
+	src := image.Rect(0, 0, side, side).Add(b.Min).Add(image.Pt((b.Dx()-side)/2, (b.Dy()-side)/2))
+	dst := image.NewRGBA(image.Rect(0, 0, ThumbSize, ThumbSize))
+	xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, src, xdraw.Src, nil)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 82}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // SiteInfo is embedded in index.html for the boot script.
@@ -347,6 +376,12 @@ func addSamples(files map[string][]byte, dir string) ([]Sample, error) {
 		file := "samples/" + e.Name()
 		files[file] = b
 		s := Sample{File: file}
+		if th, err := thumbnail(b); err == nil {
+			s.Thumb = "samples/thumbs/" + strings.TrimSuffix(e.Name(), path.Ext(e.Name())) + ".jpg"
+			files[s.Thumb] = th
+		} else {
+			return nil, fmt.Errorf("samples: %s: %w", e.Name(), err)
+		}
 		s.WNID, s.Name = sampleName(strings.TrimSuffix(e.Name(), path.Ext(e.Name())))
 		samples = append(samples, s)
 	}

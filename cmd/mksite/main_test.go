@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
 	"io"
 	"os"
 	"os/exec"
@@ -42,11 +46,66 @@ func setup(t *testing.T) (model, samples, out string) {
 	os.WriteFile(model, b, 0o644)
 	samples = filepath.Join(dir, "samples")
 	os.Mkdir(samples, 0o755)
-	os.WriteFile(filepath.Join(samples, "n01440764_tench.jpg"), []byte("jpeg bytes"), 0o644)
-	os.WriteFile(filepath.Join(samples, "n03417042_garbage_truck.JPG"), []byte("jpeg 2"), 0o644)
-	os.WriteFile(filepath.Join(samples, "my_cat.png"), []byte("png bytes"), 0o644)
+	os.WriteFile(filepath.Join(samples, "n01440764_tench.jpg"), encode(t, "jpeg", 300, 200), 0o644)
+	os.WriteFile(filepath.Join(samples, "n03417042_garbage_truck.JPG"), encode(t, "jpeg", 90, 160), 0o644)
+	os.WriteFile(filepath.Join(samples, "my_cat.png"), encode(t, "png", 50, 50), 0o644)
 	os.WriteFile(filepath.Join(samples, "notes.txt"), []byte("not an image"), 0o644)
 	return model, samples, filepath.Join(dir, "site", "dist")
+}
+
+// encode makes a w x h image whose centre third is red and the rest blue.
+func encode(t *testing.T, format string, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			c := color.RGBA{0, 0, 255, 255}
+			if x >= w/3 && x < 2*w/3 && y >= h/3 && y < 2*h/3 {
+				c = color.RGBA{255, 0, 0, 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	var err error
+	if format == "png" {
+		err = png.Encode(&buf, img)
+	} else {
+		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 95})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestThumbnail(t *testing.T) {
+	for _, sz := range [][2]int{{300, 200}, {90, 160}, {50, 50}} {
+		th, err := thumbnail(encode(t, "png", sz[0], sz[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := jpeg.Decode(bytes.NewReader(th))
+		if err != nil {
+			t.Fatalf("thumbnail is not a JPEG: %v", err)
+		}
+		if b := img.Bounds(); b.Dx() != ThumbSize || b.Dy() != ThumbSize {
+			t.Fatalf("thumbnail of %v is %v", sz, b)
+		}
+		// The centre crop keeps the red centre in the middle, blue corners
+		// on the short side's axis.
+		r, _, b, _ := img.At(ThumbSize/2, ThumbSize/2).RGBA()
+		if r>>8 < 200 || b>>8 > 60 {
+			t.Errorf("thumbnail of %v: centre is not red (r=%d b=%d)", sz, r>>8, b>>8)
+		}
+		r, _, b, _ = img.At(2, 2).RGBA()
+		if b>>8 < 200 || r>>8 > 60 {
+			t.Errorf("thumbnail of %v: corner is not blue (r=%d b=%d)", sz, r>>8, b>>8)
+		}
+	}
+	if _, err := thumbnail([]byte("not an image")); err == nil {
+		t.Error("thumbnail of junk: no error")
+	}
 }
 
 func read(t *testing.T, dir, name string) []byte {
@@ -67,17 +126,17 @@ func TestBuild(t *testing.T) {
 	if m, _ := os.ReadFile(model); !bytes.Equal(read(t, out, "model.safetensors"), m) {
 		t.Error("model.safetensors differs from the model file")
 	}
-	if got := string(read(t, out, "samples/n01440764_tench.jpg")); got != "jpeg bytes" {
-		t.Errorf("sample copied as %q", got)
+	if got, _ := os.ReadFile(filepath.Join(samples, "n01440764_tench.jpg")); !bytes.Equal(read(t, out, "samples/n01440764_tench.jpg"), got) {
+		t.Error("sample not copied byte for byte")
 	}
 	var idx []Sample
 	if err := json.Unmarshal(read(t, out, "samples/index.json"), &idx); err != nil {
 		t.Fatal(err)
 	}
 	want := []Sample{
-		{File: "samples/my_cat.png", Name: "my cat"},
-		{File: "samples/n01440764_tench.jpg", Name: "tench", WNID: "n01440764"},
-		{File: "samples/n03417042_garbage_truck.JPG", Name: "garbage truck", WNID: "n03417042"},
+		{File: "samples/my_cat.png", Thumb: "samples/thumbs/my_cat.jpg", Name: "my cat"},
+		{File: "samples/n01440764_tench.jpg", Thumb: "samples/thumbs/n01440764_tench.jpg", Name: "tench", WNID: "n01440764"},
+		{File: "samples/n03417042_garbage_truck.JPG", Thumb: "samples/thumbs/n03417042_garbage_truck.jpg", Name: "garbage truck", WNID: "n03417042"},
 	}
 	if !slices.Equal(idx, want) {
 		t.Errorf("samples/index.json = %+v, want %+v", idx, want)
@@ -189,6 +248,8 @@ func TestBuildErrors(t *testing.T) {
 	model, samples, out := setup(t)
 	junk := filepath.Join(t.TempDir(), "junk.safetensors")
 	os.WriteFile(junk, []byte("not a model"), 0o644)
+	badSamples := t.TempDir()
+	os.WriteFile(filepath.Join(badSamples, "broken.jpg"), []byte("not a jpeg"), 0o644)
 	keep := t.TempDir()
 	os.WriteFile(filepath.Join(keep, "precious.txt"), []byte("x"), 0o644)
 	tests := []struct {
@@ -198,6 +259,7 @@ func TestBuildErrors(t *testing.T) {
 	}{
 		{"missing model", Config{Model: model + ".nope", Samples: samples, Out: out, Wasm: fakeWasm("a")}, "randommodel"},
 		{"corrupt model", Config{Model: junk, Samples: samples, Out: out, Wasm: fakeWasm("a")}, "junk.safetensors"},
+		{"corrupt sample", Config{Model: model, Samples: badSamples, Out: out, Wasm: fakeWasm("a")}, "broken.jpg"},
 		{"foreign output dir", Config{Model: model, Samples: samples, Out: keep, Wasm: fakeWasm("a")}, "refusing"},
 		{"failing build", Config{Model: model, Samples: samples, Out: out, Wasm: func() (map[string][]byte, error) {
 			return map[string][]byte{"app.wasm": []byte("x")}, nil

@@ -1,0 +1,205 @@
+package ui
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bagnetweb/bagnet/ui/viz"
+)
+
+func TestFormat(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{Bytes(12), "12 B"},
+		{Bytes(830_000), "830 kB"},
+		{Bytes(1_110_368), "1.1 MB"},
+		{Bytes(2_500_000_000), "2.50 GB"},
+		{Count(950), "950"},
+		{Count(23_500_000), "23.5 M"},
+		{Count(1_200_000_000), "1.20 G"},
+		{Percent(0.6273), "62.7%"},
+		{Percent(0.99995), ">99.9%"},
+		{Percent(0.00002), "<0.1%"},
+		{Percent(1), "100.0%"},
+		{Percent(0), "0.0%"},
+		{Signed(1.234), "+1.23"},
+		{Signed(-0.5), "\u22120.50"},
+		{Signed(-0.001), "0.00"},
+		{Ms(4.25), "4.2 ms"},
+		{Ms(292.4), "292 ms"},
+		{Ms(12345), "12.3 s"},
+		{BarStyle(0.5), "width: 50.0%"},
+		{BarStyle(1.7), "width: 100.0%"},
+		{BarStyle(-1), "width: 0.0%"},
+		{BoxStyle([4]int{32, 64, 65, 97}, 128), "left: 25.000%; top: 50.000%; width: 25.781%; height: 25.781%"},
+		{BoxStyle([4]int{120, 0, 153, 33}, 128), "left: 93.750%; top: 0.000%; width: 6.250%; height: 25.781%"}, // clipped
+		{BoxStyle([4]int{0, 0, 1, 1}, 0), "display: none"},
+	}
+	for i, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("case %d: got %q, want %q", i, tt.got, tt.want)
+		}
+	}
+}
+
+func TestProgress(t *testing.T) {
+	tests := []struct {
+		p    Progress
+		frac float64
+		text string
+	}{
+		{Progress{Loaded: 500_000, Total: 1_000_000}, 0.5, "500 kB / 1.0 MB"},
+		{Progress{Loaded: 2_000_000, Total: 1_000_000}, 1, "1.0 MB / 1.0 MB"},
+		{Progress{Loaded: 300_000}, -1, "300 kB"},
+		{Progress{Done: true}, 1, "done"},
+	}
+	for _, tt := range tests {
+		if f := tt.p.Fraction(); f != tt.frac {
+			t.Errorf("%+v.Fraction() = %v, want %v", tt.p, f, tt.frac)
+		}
+		if s := tt.p.Text(); s != tt.text {
+			t.Errorf("%+v.Text() = %q, want %q", tt.p, s, tt.text)
+		}
+	}
+	var c Root
+	if got := c.ProgressNow(Progress{Loaded: 1, Total: 3}); got != "33" {
+		t.Errorf("ProgressNow = %v, want 33", got)
+	}
+	if got := c.ProgressNow(Progress{Loaded: 1}); got != nil {
+		t.Errorf("ProgressNow of unknown total = %v, want nil (no attribute)", got)
+	}
+}
+
+var names = []Class{{"n0", "tench"}, {"n1", "springer"}, {"n2", "cassette"}}
+
+// analysis is a 2x2 map of 33-pixel patches at stride 8 over a 48-pixel
+// input (two cells per side need 8+33 = 41 pixels).
+func analysis() *Analysis {
+	return &Analysis{
+		ID: 3,
+		Result: Result{Logits: []float32{1, 3, 2},
+			Top: []Prediction{{Index: 1, Name: "springer", Prob: 0.665}, {Index: 2, Name: "cassette", Prob: 0.245}, {Index: 0, Name: "tench", Prob: 0.09}}},
+		Maps: map[int][]float32{
+			0: {0.5, -1, 2, 0},
+			1: {1, 4, -2, 5},
+			2: {3, 0, 1, 2},
+		},
+		Bias: map[int]float32{0: 0.625, 1: 1, 2: 0.5},
+		RGB:  make([]uint8, 48*48*3),
+		Geo:  viz.Geometry{Size: 48, Patch: 33, Stride: 8, H: 2, W: 2},
+	}
+}
+
+func TestAnalysisHelpers(t *testing.T) {
+	a := analysis()
+	// Cell (1, 0) holds 2, -2, 1 for classes 0, 1, 2.
+	got := a.CellClasses(Cell{I: 1, J: 0, OK: true}, names, 5)
+	want := []ClassScore{{0, "tench", 2}, {2, "cassette", 1}, {1, "springer", -2}}
+	if !slices.Equal(got, want) {
+		t.Errorf("CellClasses = %v, want %v", got, want)
+	}
+	if got := a.CellClasses(Cell{I: 0, J: 0, OK: true}, names, 1); len(got) != 1 || got[0].Index != 2 {
+		t.Errorf("CellClasses k=1 = %v, want cassette only", got)
+	}
+	if got := a.CellClasses(Cell{}, names, 5); got != nil {
+		t.Errorf("CellClasses of no cell = %v", got)
+	}
+	r := a.Ranked(names)
+	if r[0].Index != 1 || r[1].Index != 2 || r[2].Index != 0 {
+		t.Errorf("Ranked = %v", r)
+	}
+	// Softmax of (1, 3, 2): e^3 / (e + e^3 + e^2).
+	e := math.E
+	if p, want := a.Prob(1), e*e*e/(e+e*e*e+e*e); math.Abs(p-want) > 1e-12 {
+		t.Errorf("Prob(1) = %v, want %v", p, want)
+	}
+	if p := a.Prob(7); p != 0 {
+		t.Errorf("Prob(7) = %v, want 0", p)
+	}
+	if m := MeanEvidence(a, 1); m != 2 {
+		t.Errorf("MeanEvidence = %v, want 2", m)
+	}
+	if m := MeanEvidence(a, 9); !math.IsNaN(m) {
+		t.Errorf("MeanEvidence of a missing map = %v, want NaN", m)
+	}
+}
+
+func TestRootViews(t *testing.T) {
+	c := &Root{Info: &ModelInfo{Classes: names, InputSize: 48, Patch: 33, Stride: 8, MapH: 2, MapW: 2,
+		Arch: "bagnet33", Width: 0.25, Params: 1_000_000, MACs: 300_000_000, WeightsBytes: 1_110_368, DType: "Int8",
+		Resize: "squash", Meta: map[string]string{"val_top1": "0.8125", "dataset": "Imagenette"}},
+		Cur: analysis(), Sel: -1, asked: map[[2]int]bool{}}
+	if c.Selected() != 1 {
+		t.Errorf("Selected = %d, want the top class 1", c.Selected())
+	}
+	c.Sel = 0
+	if c.Selected() != 0 {
+		t.Errorf("Selected after choosing 0 = %d", c.Selected())
+	}
+	if !slices.Equal(c.GridClasses(), []int{1, 2, 0}) {
+		t.Errorf("GridClasses = %v", c.GridClasses())
+	}
+	if c.GridLimit() != 5 {
+		t.Errorf("GridLimit = %v, want 5", c.GridLimit())
+	}
+	c.Sel = 1 // map 1, 4, -2, 5
+	top, bottom := c.Extremes(2)
+	if len(top) != 2 || top[0].Value != 5 || top[0].Cell != (Cell{I: 1, J: 1, OK: true}) || top[0].Box != (viz.Box{X0: 8, Y0: 8, X1: 41, Y1: 41}) {
+		t.Errorf("top patches %+v", top)
+	}
+	if len(bottom) != 1 || bottom[0].Value != -2 || bottom[0].Cell != (Cell{I: 1, J: 0, OK: true}) {
+		t.Errorf("bottom patches %+v", bottom)
+	}
+	if got, want := c.LogitText(c.Cur, 1), "score +3.00 = mean patch evidence +2.00 + bias +1.00"; got != want {
+		t.Errorf("LogitText = %q, want %q", got, want)
+	}
+	if got := c.ArchText(); got != "BagNet-33, width ×0.25, 1.0 M parameters" {
+		t.Errorf("ArchText = %q", got)
+	}
+	if got := c.WeightsText(); got != "1.1 MB, int8" {
+		t.Errorf("WeightsText = %q", got)
+	}
+	if got := c.ComputeText(); got != "0.30 GMAC per image" {
+		t.Errorf("ComputeText = %q", got)
+	}
+	if got := c.MetaRows(); !slices.Equal(got, [][2]string{{"Validation accuracy", "81.2%"}, {"Trained on", "Imagenette"}}) {
+		t.Errorf("MetaRows = %q", got)
+	}
+	c.SetHover(Cell{I: 5, J: -1, OK: true})
+	if c.Hover != (Cell{I: 1, J: 0, OK: true}) {
+		t.Errorf("SetHover did not clamp: %+v", c.Hover)
+	}
+	if got := c.HoverText(); got != "Patch 2, 1: pixels 0–32 × 8–40" {
+		t.Errorf("HoverText = %q", got)
+	}
+
+	// The scramble verdict compares the top class before and after.
+	c.Scr = analysis()
+	c.Scr.Result.Top = []Prediction{{Index: 2, Name: "cassette", Prob: 0.5}}
+	c.Scr.Result.Logits = []float32{0, 1, 1}
+	if v := c.Verdict(); !strings.HasPrefix(v, "Now cassette (50.0%); springer fell from 66.5% to ") {
+		t.Errorf("Verdict = %q", v)
+	}
+	c.Scr.Result.Top[0] = Prediction{Index: 1, Name: "springer", Prob: 0.4}
+	if v := c.Verdict(); !strings.HasPrefix(v, "Still springer: 66.5% before") {
+		t.Errorf("Verdict = %q", v)
+	}
+}
+
+func TestHeatmapTiles(t *testing.T) {
+	a := analysis()
+	a.Geo.Size = 128
+	h := &Heatmap{A: a}
+	if h.Tiles() != nil {
+		t.Error("tiles drawn on an image that was not scrambled")
+	}
+	a.Scramble = &ScrambleInfo{N: 3, Tile: 42, Off: 1}
+	tiles := h.Tiles()
+	if len(tiles) != 9 || tiles[0] != BoxStyle([4]int{1, 1, 43, 43}, 128) || tiles[8] != BoxStyle([4]int{85, 85, 127, 127}, 128) {
+		t.Errorf("tiles %q", tiles)
+	}
+	if h.TabIndex() != nil || h.IDAttr() != nil {
+		t.Error("a passive heatmap is focusable or has an id")
+	}
+}
