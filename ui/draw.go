@@ -8,13 +8,19 @@ import (
 	"github.com/bagnetweb/bagnet/ui/viz"
 )
 
-// putRGBA draws w x h RGBA pixels onto a canvas, resizing it to w x h.
+// putRGBA draws w x h RGBA pixels onto a canvas, resizing it to w x h,
+// unless the canvas already shows the picture named key.
 //
-// It draws on every render: vugu drops attributes that the template does
-// not set, a canvas's width and height among them, and that clears the
-// canvas. The pixels themselves come from a cache.
-func putRGBA(canvas js.Value, w, h int, rgba []byte) {
+// vugu drops attributes that the template does not set, a canvas's width
+// and height among them, which clears the canvas and resets it to 300 x 150:
+// so the picture is known to be intact only when the key and the size both
+// still match.
+func putRGBA(canvas js.Value, key string, w, h int, rgba []byte) {
 	if !canvas.Truthy() || w <= 0 || h <= 0 || len(rgba) < w*h*4 {
+		return
+	}
+	if k := canvas.Get("bagnetKey"); k.Type() == js.TypeString && k.String() == key &&
+		canvas.Get("width").Int() == w && canvas.Get("height").Int() == h {
 		return
 	}
 	if canvas.Get("width").Int() != w {
@@ -26,6 +32,7 @@ func putRGBA(canvas js.Value, w, h int, rgba []byte) {
 	img := js.Global().Get("ImageData").New(w, h)
 	js.CopyBytesToJS(img.Get("data"), rgba[:w*h*4])
 	canvas.Call("getContext", "2d").Call("putImageData", img, 0, 0)
+	canvas.Set("bagnetKey", key)
 }
 
 // picture is a cached RGBA image.
@@ -77,7 +84,7 @@ func DrawOverlay(canvas js.Value, a *Analysis, k int, lim float32, opacity float
 		js.Global().Get("console").Call("error", err.Error())
 		return
 	}
-	putRGBA(canvas, p.w, p.h, p.rgba)
+	putRGBA(canvas, key, p.w, p.h, p.rgba)
 }
 
 // DrawMap draws class k's evidence map of a, one pixel per cell.
@@ -85,10 +92,11 @@ func DrawMap(canvas js.Value, a *Analysis, k int, lim float32) {
 	if a == nil || a.Maps[k] == nil {
 		return
 	}
-	p, _ := cached(fmt.Sprintf("map %p %d %g", a, k, lim), func() (picture, error) {
+	key := fmt.Sprintf("map %p %d %g", a, k, lim)
+	p, _ := cached(key, func() (picture, error) {
 		return picture{a.Geo.W, a.Geo.H, viz.MapImage(a.Maps[k], lim)}, nil
 	})
-	putRGBA(canvas, p.w, p.h, p.rgba)
+	putRGBA(canvas, key, p.w, p.h, p.rgba)
 }
 
 // DrawPatch draws the model-input pixels of box b.
@@ -96,9 +104,10 @@ func DrawPatch(canvas js.Value, a *Analysis, b viz.Box) {
 	if a == nil {
 		return
 	}
-	p, _ := cached(fmt.Sprintf("patch %p %v", a, b), func() (picture, error) {
+	key := fmt.Sprintf("patch %p %v", a, b)
+	p, _ := cached(key, func() (picture, error) {
 		rgba, w, h := viz.Crop(a.RGB, a.Geo.Size, b)
 		return picture{w, h, rgba}, nil
 	})
-	putRGBA(canvas, p.w, p.h, p.rgba)
+	putRGBA(canvas, key, p.w, p.h, p.rgba)
 }

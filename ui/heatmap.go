@@ -18,9 +18,10 @@ type Heatmap struct {
 	Hover    Cell
 	OnHover  func(Cell) // nil: not interactive
 
-	ee    vugu.EventEnv
-	funcs []js.Func
-	last  Cell
+	ee      vugu.EventEnv
+	funcs   []js.Func
+	last    Cell // the last position reported
+	pending bool // a goroutine will apply last
 }
 
 // Init keeps the event environment for pointer callbacks.
@@ -108,17 +109,23 @@ func (c *Heatmap) attach(canvas js.Value) {
 
 // set reports a new cursor position from a JavaScript callback (the render
 // lock is not held there). Positions outside every patch centre keep the
-// last patch unless the pointer left.
+// last patch unless the pointer left. Moves that arrive while a render is
+// pending are coalesced: only the latest position is applied.
 func (c *Heatmap) set(cell Cell, apply bool) {
 	if !apply || cell == c.last {
 		return
 	}
 	c.last = cell
+	if c.pending {
+		return
+	}
+	c.pending = true
 	go func() {
 		c.ee.Lock()
 		defer c.ee.UnlockRender()
+		c.pending = false
 		if c.OnHover != nil {
-			c.OnHover(cell)
+			c.OnHover(c.last)
 		}
 	}()
 }

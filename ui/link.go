@@ -198,7 +198,7 @@ func (c *Root) onError(id int, what, msg string) {
 			label += ": "
 		}
 		c.State, c.Err = StateError, label+msg
-		c.Status = "That did not work: " + msg
+		c.Status = "" // #error says it (role=alert)
 	}
 }
 

@@ -282,3 +282,12 @@ func (c *Root) GridRange() string {
 	l := float64(c.GridLimit())
 	return Signed(-l) + " to " + Signed(l)
 }
+
+// StatusText is the status line: hidden behind the error message when
+// there is one.
+func (c *Root) StatusText() string {
+	if c.Err != "" {
+		return ""
+	}
+	return c.Status
+}

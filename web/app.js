@@ -46,7 +46,7 @@
     const label = $(`boot-${what}-text`);
     if (label) label.textContent = mb(loaded) + (total > 0 ? ` / ${mb(total)}` : '');
   };
-  const mb = (n) => `${(n / 1048576).toFixed(1)} MB`;
+  const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
   const fail = (msg) => {
     if (listener) return;
     document.body.dataset.state = 'error';
