@@ -40,6 +40,10 @@ func await(p js.Value) (js.Value, error) {
 // held; the reading happens in a goroutine.
 func (c *Root) classifyBlob(label string, blob js.Value) {
 	if c.Busy() {
+		c.Status = "Please wait for the current image to finish."
+		if c.Info == nil {
+			c.Status = "Please wait until the model has loaded."
+		}
 		return
 	}
 	if !blob.Truthy() {

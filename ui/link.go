@@ -104,7 +104,15 @@ func (c *Root) onMessage(m js.Value) {
 	}
 }
 
+// forget drops the bookkeeping of an answered request.
+func (c *Root) forget(id int) {
+	delete(c.sent, id)
+	delete(c.kinds, id)
+	delete(c.labels, id)
+}
+
 func (c *Root) onResult(id int, m js.Value) {
+	defer c.forget(id)
 	if id != c.want {
 		return // an answer nobody waits for any more
 	}
@@ -182,6 +190,7 @@ func (c *Root) onEvidence(id int, m js.Value) {
 }
 
 func (c *Root) onError(id int, what, msg string) {
+	defer c.forget(id)
 	switch {
 	case what == "load" || what == "worker" || c.Info == nil:
 		c.fail("The classifier could not start: " + msg)
