@@ -291,3 +291,18 @@ func (c *Root) StatusText() string {
 	}
 	return c.Status
 }
+
+// EngineText says where and how the network runs.
+func (c *Root) EngineText() string {
+	w := ""
+	if c.Info != nil {
+		switch strings.ToLower(c.Info.DType) {
+		case "int8":
+			w = ", with 8-bit integer weights"
+		case "float32":
+			w = ", with 32-bit floating-point weights"
+		}
+	}
+	return "The network runs in WebAssembly (Go) in a background worker of this page" + w +
+		". The page loads nothing from any other site, and after the first visit it works offline."
+}
