@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"syscall/js"
 	"time"
 	"unsafe"
@@ -167,7 +168,7 @@ func (s *server) load(url string, size int) error {
 		}
 		chunk := r.Get("value")
 		n := chunk.Get("length").Int()
-		buf = append(buf, make([]byte, n)...)
+		buf = slices.Grow(buf, n)[:len(buf)+n]
 		js.CopyBytesToGo(buf[len(buf)-n:], chunk)
 		if now := ms(); now-last > 50 {
 			last = now
