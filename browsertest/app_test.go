@@ -100,8 +100,9 @@ func TestRequestsStayOnOrigin(t *testing.T) {
 	}
 	tb.checkOrigin()
 	urls := tb.requests()
-	// The record must be complete enough to mean something: the app's
-	// files, fetched by the page, the worker or the service worker, are in it.
+	// The record must be complete enough to mean something: it holds the
+	// app's files, worker.wasm and the model among them, which only the
+	// inference worker fetches.
 	seen := make(map[string]bool)
 	for _, u := range urls {
 		if p, err := url.Parse(u); err == nil && p.Scheme+"://"+p.Host == tb.origin {

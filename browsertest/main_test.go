@@ -255,10 +255,13 @@ func newTab(t *testing.T) *tab {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
+	tctx, tcancel := context.WithTimeout(ctx, tabTimeout)
+	t.Cleanup(tcancel)
+	tb.ctx = tctx
 	// Pause every new dedicated worker (the inference worker) until it is
 	// attached with the Network domain on, so that its requests are seen
 	// too: Chromium reports them on the worker's own session only.
-	_, err := chromedp.Call(ctx, target.SetAutoAttach, target.SetAutoAttachParams{
+	_, err := chromedp.Call(tctx, target.SetAutoAttach, target.SetAutoAttachParams{
 		AutoAttach:             true,
 		WaitForDebuggerOnStart: true,
 		Flatten:                new(true),
@@ -267,9 +270,6 @@ func newTab(t *testing.T) *tab {
 	if err != nil {
 		t.Fatalf("auto-attach to workers: %v", err)
 	}
-	tctx, tcancel := context.WithTimeout(ctx, tabTimeout)
-	t.Cleanup(tcancel)
-	tb.ctx = tctx
 	t.Cleanup(func() {
 		if tb.origin != "" && !tb.checked {
 			tb.checkOrigin()
@@ -374,9 +374,10 @@ func (tb *tab) dumpLogs() {
 	tb.t.Log(b.String())
 }
 
-// checkOrigin fails the test if the page or its workers requested anything
-// from another origin than the page's, or tried to and were blocked by the
-// Content Security Policy.
+// checkOrigin fails the test if the page or its dedicated workers requested
+// anything from another origin than the page's, or tried to and were blocked
+// by the Content Security Policy. The service worker's own fetches (its
+// precache) are not seen here: TestOffline checks what it cached.
 func (tb *tab) checkOrigin() {
 	tb.t.Helper()
 	tb.checked = true
