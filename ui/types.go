@@ -74,6 +74,28 @@ type Transform struct {
 	OffY     int    `json:"offY"`
 }
 
+// ToSource maps the half-open model-input box [x0, x1) x [y0, y1) to the
+// source image's pixels (rounded outwards and clipped to the image), like
+// preprocess.Transform.ToSource. ok is false for an unknown transform.
+func (t Transform) ToSource(x0, y0, x1, y1 int) (sx0, sy0, sx1, sy1 int, ok bool) {
+	if t.ResizedW <= 0 || t.ResizedH <= 0 || t.SrcW <= 0 || t.SrcH <= 0 {
+		return 0, 0, 0, 0, false
+	}
+	fx := float64(t.SrcW) / float64(t.ResizedW)
+	fy := float64(t.SrcH) / float64(t.ResizedH)
+	conv := func(v, off int, f float64, lim int, up bool) int {
+		p := float64(v+off) * f
+		if up {
+			p = math.Ceil(p - 1e-9)
+		} else {
+			p = math.Floor(p + 1e-9)
+		}
+		return max(0, min(lim, int(p)))
+	}
+	return conv(x0, t.OffX, fx, t.SrcW, false), conv(y0, t.OffY, fy, t.SrcH, false),
+		conv(x1, t.OffX, fx, t.SrcW, true), conv(y1, t.OffY, fy, t.SrcH, true), true
+}
+
 // Timings of one request in milliseconds.
 type Timings struct {
 	DecodeMs     float64 `json:"decode_ms"`

@@ -152,6 +152,19 @@ func (c *Root) HoverText() string {
 	return fmt.Sprintf("Patch %d, %d: pixels %d–%d × %d–%d", c.Hover.I+1, c.Hover.J+1, b[0], b[2]-1, b[1], b[3]-1)
 }
 
+// HoverSource says where the hovered patch lies in the original image.
+func (c *Root) HoverSource() string {
+	if c.Cur == nil || c.Cur.Scramble != nil {
+		return ""
+	}
+	b := c.HoverBox()
+	x0, y0, x1, y1, ok := c.Cur.Transform.ToSource(b[0], b[1], b[2], b[3])
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("In your %d×%d image: x %d–%d, y %d–%d", c.Cur.Transform.SrcW, c.Cur.Transform.SrcH, x0, x1-1, y0, y1-1)
+}
+
 // ScoreClass colours an evidence value.
 func (c *Root) ScoreClass(v float32) string {
 	if v < 0 {
