@@ -79,5 +79,12 @@ imagenet:
 			-o build/imagenet/bagnet$${p#*:}_imagenet_int8.safetensors build/imagenet/bagnet$${p%:*}.pth.tar; \
 	done
 
+# Full-size BagNet-33 (1000 classes) against PyTorch; skips without torch.
+verify-torch:
+	@if $(PYTHON) -c "import torch" 2>/dev/null; then \
+		$(PYTHON) weights/train/verify_full.py build/verify && \
+		BAGNET_VERIFY_DIR=$(CURDIR)/build/verify $(GO) test -count=1 -v -run TestVerifyTorch ./weights/pth/; \
+	else echo "verify-torch: skipped (PyTorch is not installed: apt-get install python3-torch)"; fi
+
 clean:
 	rm -rf build dist testout
