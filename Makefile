@@ -51,8 +51,13 @@ wasm: generate
 test: chromium vet wasm
 	CHROMIUM=$(CHROMIUM) $(GO) test ./...
 
+# Benchmarks (GMAC/s in the output): natively, and in js/wasm under Node (V8, as Chromium).
+BENCH ?= .
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./model/...
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 3x ./model/...
+
+bench-wasm:
+	GOOS=js GOARCH=wasm $(GO) test -exec "$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -run '^$$' -bench '$(BENCH)' -benchtime 3x ./model/
 
 train:
 	$(PYTHON) weights/train/train.py --data $(SHARED)/data/imagenette --out build/train
