@@ -10,7 +10,7 @@ SAMPLES ?= $(SHARED)/data/samples
 ADDR ?= 127.0.0.1:8080
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: all build site serve test unit vet wasm browser chromium bench bench-wasm train imagenet verify-torch fixtures clean generate
+.PHONY: model all build site serve test unit vet wasm browser chromium bench bench-wasm train imagenet verify-torch fixtures clean generate
 
 all: build site
 
@@ -59,8 +59,23 @@ bench:
 bench-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -exec "$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -run '^$$' -bench '$(BENCH)' -benchtime 3x ./model/
 
+# The shipped model: train the BagNet-33 on Imagenette on the CPU (about 100
+# minutes on 2 cores; resumable: rerun to continue), then convert it.
 train:
 	$(PYTHON) weights/train/train.py --data $(SHARED)/data/imagenette --out build/train
+	$(MAKE) model
+
+CALIB_N ?= 256
+MODEL_NAME ?= BagNet-33 Imagenette (width 1/4, 128 px)
+model:
+	@test -s build/train/final.pth || { echo "model: no build/train/final.pth: run make train" >&2; exit 1; }
+	for d in $$(ls $(SHARED)/data/imagenette/train); do \
+		grep -P "\t$$d\t" $(SHARED)/data/imagenet_classes.tsv | cut -f2,3; done > build/imagenette_classes.tsv
+	$(GO) run ./cmd/bagnet convert -preprocess squash -size 128 -classes build/imagenette_classes.tsv \
+		-calib $(SHARED)/data/imagenette/train -calib-n $(CALIB_N) -name "$(MODEL_NAME)" \
+		-o weights/bagnet33_imagenette_int8.safetensors build/train/final.pth
+	$(GO) run ./cmd/bagnet convert -float -preprocess squash -size 128 -classes build/imagenette_classes.tsv \
+		-name "$(MODEL_NAME), float32" -o build/bagnet33_imagenette_f32.safetensors build/train/final.pth
 
 fixtures:
 	$(PYTHON) weights/train/make_fixtures.py
