@@ -1,0 +1,163 @@
+package engine_test
+
+import (
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/internal/testmodel"
+	"github.com/bagnetweb/bagnet/weights"
+)
+
+const tench = "../../shared/data/samples/n01440764_tench.jpg"
+
+func load(t *testing.T, opt testmodel.Options) *engine.Engine {
+	t.Helper()
+	b, err := testmodel.Int8(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func sample(t *testing.T) []byte {
+	b, err := os.ReadFile(tench)
+	if err != nil {
+		t.Skipf("sample image: %v", err)
+	}
+	return b
+}
+
+func TestClassifyResult(t *testing.T) {
+	for _, resize := range []string{"squash", "crop"} {
+		e := load(t, testmodel.Options{InputSize: 96, Resize: resize})
+		a, err := e.Classify(sample(t), 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a.Logits) != 10 || len(a.Top) != 5 {
+			t.Fatalf("%d logits, %d top", len(a.Logits), len(a.Top))
+		}
+		if h, w := e.Config.MapSize(96, 96); a.Map.H != h || a.Map.W != w || h != 8 {
+			t.Errorf("map %+v, want %dx%d", a.Map, h, w)
+		}
+		var psum float64
+		for _, p := range engine.Softmax(a.Logits) {
+			psum += float64(p)
+		}
+		if math.Abs(psum-1) > 1e-5 {
+			t.Errorf("probabilities sum to %v", psum)
+		}
+		for i, p := range a.Top {
+			if p.Logit != a.Logits[p.Index] || p.ID != e.Classes[p.Index].ID || p.Name != e.Classes[p.Index].Name {
+				t.Errorf("top[%d] = %+v inconsistent", i, p)
+			}
+			if i > 0 && p.Logit > a.Top[i-1].Logit {
+				t.Errorf("top not sorted: %v", a.Top)
+			}
+		}
+		// The decision is the mean of the evidence: mean(map) + bias = logit, for every class.
+		for c := range a.Logits {
+			ev, err := a.Evidence(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s float64
+			for _, v := range ev {
+				s += float64(v)
+			}
+			got := s/float64(len(ev)) + float64(e.Bias(c))
+			if math.Abs(got-float64(a.Logits[c])) > 1e-5*(1+math.Abs(got)) {
+				t.Errorf("class %d: mean evidence + bias = %v, logit %v", c, got, a.Logits[c])
+			}
+		}
+		if _, err := a.Evidence(10); err == nil {
+			t.Error("evidence for class 10 of 10: no error")
+		}
+		// Receptive fields: the tench photo is 500x375; cell (i, j) covers input
+		// pixels [8j, 8j+33) x [8i, 8i+33), mapped back to the photo.
+		in, src := a.CellBoxes(2, 3)
+		if in.X0 != 24 || in.Y0 != 16 || in.X1 != 57 || in.Y1 != 49 {
+			t.Errorf("input box %+v", in)
+		}
+		sx, sy := 500.0/96, 375.0/96 // squash
+		ox, oy := 0.0, 0.0
+		if resize == "crop" { // shorter side 375 -> 110 (96*256/224 rounded), 500 -> 147; centre crop 96
+			sx, sy = 500.0/147, 375.0/110
+			ox, oy = float64((147-96)/2)*sx, float64((110-96)/2)*sy
+		}
+		want := engine.Box{X0: ox + 24*sx, Y0: oy + 16*sy, X1: ox + 57*sx, Y1: oy + 49*sy}
+		if math.Abs(src.X0-want.X0) > 0.6 || math.Abs(src.Y0-want.Y0) > 0.6 || math.Abs(src.X1-want.X1) > 0.6 || math.Abs(src.Y1-want.Y1) > 0.6 {
+			t.Errorf("%s: source box %+v, want about %+v", resize, src, want)
+		}
+	}
+}
+
+func TestFloatAndInt8Agree(t *testing.T) {
+	opt := testmodel.Options{InputSize: 96, Seed: 4}
+	n, meta, sd, err := testmodel.Float(opt)
+	if err != nil || n == nil {
+		t.Fatal(err)
+	}
+	fb, err := weights.EncodeStateDict(meta, sd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ef, err := engine.Load(fb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq := load(t, opt)
+	img := sample(t)
+	af, err := ef.Classify(img, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aq, err := eq.Classify(img, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(af.Input) != string(aq.Input) {
+		t.Fatal("float and int8 engines preprocessed the image differently")
+	}
+	var ab, aa, bb float64
+	for c := range af.Logits {
+		ab += float64(af.Logits[c]) * float64(aq.Logits[c])
+		aa += float64(af.Logits[c]) * float64(af.Logits[c])
+		bb += float64(aq.Logits[c]) * float64(aq.Logits[c])
+	}
+	if c := ab / math.Sqrt(aa*bb); c < 0.98 {
+		t.Errorf("float vs int8 logit cosine %.4f", c)
+	}
+}
+
+func TestClassIndexAndErrors(t *testing.T) {
+	e := load(t, testmodel.Options{})
+	for _, tc := range []struct {
+		in   string
+		want int
+	}{{"0", 0}, {"9", 9}, {"n03888257", 9}, {"Tench", 0}, {"english springer", 1}} {
+		if got, err := e.ClassIndex(tc.in); err != nil || got != tc.want {
+			t.Errorf("ClassIndex(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"10", "-1", "goldfish", ""} {
+		if _, err := e.ClassIndex(bad); err == nil {
+			t.Errorf("ClassIndex(%q): no error", bad)
+		}
+	}
+	for _, img := range [][]byte{nil, []byte("not an image"), sample(t)[:200]} {
+		if _, err := e.Classify(img, 5); err == nil {
+			t.Errorf("Classify(%d bytes of junk): no error", len(img))
+		}
+	}
+	if _, err := engine.Load([]byte("garbage")); err == nil || !strings.Contains(err.Error(), "safetensors") {
+		t.Errorf("Load(garbage) = %v", err)
+	}
+}
