@@ -75,7 +75,7 @@ model:
 		-calib $(SHARED)/data/imagenette/train -calib-n $(CALIB_N) -name "$(MODEL_NAME)" \
 		-o weights/bagnet33_imagenette_int8.safetensors build/train/final.pth
 	$(GO) run ./cmd/bagnet convert -float -preprocess squash -size 128 -classes build/imagenette_classes.tsv \
-		-name "$(MODEL_NAME), float32" -o build/bagnet33_imagenette_f32.safetensors build/train/final.pth
+		-name "$(MODEL_NAME), float32" -o weights/bagnet33_imagenette_f32.safetensors build/train/final.pth
 
 fixtures:
 	$(PYTHON) weights/train/make_fixtures.py

@@ -1,0 +1,67 @@
+package engine_test
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/model/kernel/tensorkernel"
+)
+
+// The shipped model: its int8 file must agree with its float32 file on real
+// validation images (logit cosine >= 0.999 for the median image, >= 0.99 for
+// every one; the same top-1 on at least 97% of them).
+func TestShippedInt8MatchesFloat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("classifies ~100 images twice")
+	}
+	eq, err := engine.LoadFile("../weights/bagnet33_imagenette_int8.safetensors")
+	if err != nil {
+		t.Skipf("no shipped model: %v", err)
+	}
+	ef, err := engine.LoadFile("../weights/bagnet33_imagenette_f32.safetensors")
+	if err != nil {
+		t.Fatalf("the shipped int8 model has no float32 twin: %v", err)
+	}
+	ef.Float.Kernels = tensorkernel.Kernels{}
+	files, _ := filepath.Glob("../../shared/data/imagenette/val/*/*")
+	if len(files) == 0 {
+		t.Skip("no ../shared/data/imagenette/val")
+	}
+	sort.Strings(files)
+	var cos []float64
+	agree := 0
+	for i := 0; i < len(files); i += 30 {
+		b, err := os.ReadFile(files[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		aq, err := eq.Classify(b, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		af, err := ef.Classify(b, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ab, aa, bb float64
+		for c := range af.Logits {
+			ab += float64(af.Logits[c]) * float64(aq.Logits[c])
+			aa += float64(af.Logits[c]) * float64(af.Logits[c])
+			bb += float64(aq.Logits[c]) * float64(aq.Logits[c])
+		}
+		cos = append(cos, ab/math.Sqrt(aa*bb))
+		if aq.Top[0].Index == af.Top[0].Index {
+			agree++
+		}
+	}
+	sort.Float64s(cos)
+	med, rate := cos[len(cos)/2], float64(agree)/float64(len(cos))
+	t.Logf("%d val images: int8 vs float logit cosine min %.5f median %.6f; same top-1 %.1f%%", len(cos), cos[0], med, 100*rate)
+	if med < 0.999 || cos[0] < 0.99 || rate < 0.97 {
+		t.Errorf("int8 drifts from float: cosine min %.5f median %.6f, top-1 agreement %.1f%%", cos[0], med, 100*rate)
+	}
+}
