@@ -209,7 +209,7 @@ def main():
         va = evaluate(model, xva, yva, a.size) if (last or (epoch + 1) % a.eval_every == 0) else None
         dt = time.time() - te
         spent += dt
-        left = (a.epochs - epoch - 1) * spent / (epoch + 1 - start if start else epoch + 1)
+        left = (a.epochs - epoch - 1) * spent / (epoch + 1)  # spent covers every epoch so far
         history.append({"epoch": epoch + 1, "loss": tl / tn, "train_acc": tc / tn, "val_acc": va, "seconds": dt})
         vs = f"{va * 100:.2f}%" if va is not None else "  -   "
         print(f"epoch {epoch + 1:2d}/{a.epochs} loss {tl / tn:.3f} train {tc / tn * 100:.2f}% "
