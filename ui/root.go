@@ -86,7 +86,7 @@ func (c *Root) Init(ctx vugu.InitCtx) {
 	c.ee = ctx.EventEnv()
 	c.State = StateLoading
 	c.Status = "Loading the model…"
-	c.Opacity = 0.65
+	c.Opacity = 0.8
 	c.Sel = -1
 	c.Progress = map[string]*Progress{"app": {Done: true}, "worker": {}, "weights": {}}
 	c.sent, c.asked, c.kinds, c.labels = map[int]float64{}, map[[2]int]bool{}, map[int]string{}, map[int]string{}

@@ -150,11 +150,22 @@ func OverlayScale(size, minSide int) int {
 	return s
 }
 
+// Alpha is how strongly a cell with evidence v is painted over the image:
+// opacity (in [0, 1]) for |v| >= lim, fading with sqrt(|v|/lim) to
+// transparent at 0, so the photo stays visible where the evidence is weak.
+func Alpha(v, lim float32, opacity float64) float64 {
+	if !(lim > 0) || v != v {
+		return 0
+	}
+	r := math.Min(1, math.Abs(float64(v))/float64(lim))
+	return math.Max(0, math.Min(1, opacity)) * math.Sqrt(r)
+}
+
 // Overlay draws the model input rgb (Size x Size x 3 bytes) upscaled by an
 // even factor scale into an RGBA image of side Size*scale, and blends over
 // each cell's central Stride x Stride block the colour of its evidence
-// (Diverging with lim) at the given opacity in [0, 1]. Pixels that are the
-// centre of no patch keep the image. ev may be nil (image only).
+// (Diverging with lim) with the weight Alpha(v, lim, opacity). Pixels that
+// are the centre of no patch keep the image. ev may be nil (image only).
 func Overlay(rgb []uint8, g Geometry, ev []float32, lim float32, opacity float64, scale int) ([]uint8, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
@@ -184,10 +195,11 @@ func Overlay(rgb []uint8, g Geometry, ev []float32, lim float32, opacity float64
 	}
 	off := int(math.Round(g.centreOffset() * float64(scale)))
 	blk := g.Stride * scale
-	a := int(math.Round(opacity * 256))
 	for i := 0; i < g.H; i++ {
 		for j := 0; j < g.W; j++ {
-			c := Diverging(ev[i*g.W+j], lim)
+			v := ev[i*g.W+j]
+			c := Diverging(v, lim)
+			a := int(math.Round(256 * Alpha(v, lim, opacity)))
 			y0, x0 := off+i*blk, off+j*blk
 			for y := y0; y < y0+blk; y++ {
 				row := out[(y*side+x0)*4 : (y*side+x0+blk)*4]

@@ -181,19 +181,28 @@ func TestOverlay(t *testing.T) {
 			// Pixel centre in input coordinates decides which cell covers it.
 			px, py := (float64(x)+0.5)/float64(scale), (float64(y)+0.5)/float64(scale)
 			if i, j, ok := g.CellAt(px, py); ok {
-				c := Diverging(ev[i*g.W+j], 3)
-				want = [4]uint8{c.R, c.G, c.B, 255}
+				// Full opacity paints |v| = lim solid and fades with
+				// sqrt(|v|/lim) towards the image.
+				v := ev[i*g.W+j]
+				c := Diverging(v, 3)
+				f := math.Sqrt(math.Min(1, math.Abs(float64(v))/3))
+				mix := func(p, q uint8) uint8 { return uint8(math.Round(float64(p)*(1-f) + float64(q)*f)) }
+				want = [4]uint8{mix(want[0], c.R), mix(want[1], c.G), mix(want[2], c.B), 255}
 			}
-			if got := [4]uint8(full[d : d+4]); got != want {
-				t.Fatalf("opacity 1: pixel (%d,%d) = %v, want %v", x, y, got, want)
+			got := [4]uint8(full[d : d+4])
+			for k := range 3 {
+				if math.Abs(float64(got[k])-float64(want[k])) > 1 {
+					t.Fatalf("opacity 1: pixel (%d,%d) = %v, want %v", x, y, got, want)
+				}
 			}
 		}
 	}
+	// Half opacity on a saturated cell mixes image and colour equally.
+	ev[5*g.W+7] = -3
 	half, _ := Overlay(rgb, g, ev, 3, 0.5, scale)
-	i, j := 5, 7
-	b := g.CellBox(i, j)
+	b := g.CellBox(5, 7)
 	x, y := (b.X0+b.X1)/2*scale, (b.Y0+b.Y1)/2*scale
-	c := Diverging(ev[i*g.W+j], 3)
+	c := Diverging(-3, 3)
 	s := ((y/scale)*g.Size + x/scale) * 3
 	d := (y*side + x) * 4
 	if want := (int(rgb[s]) + int(c.R) + 1) / 2; math.Abs(float64(int(half[d])-want)) > 1 {
@@ -219,6 +228,28 @@ func TestOverlayErrors(t *testing.T) {
 	for _, tt := range tests {
 		if _, err := Overlay(tt.rgb, tt.g, tt.ev, 1, 0.5, tt.scale); err == nil {
 			t.Errorf("%s: no error", tt.name)
+		}
+	}
+}
+
+func TestAlpha(t *testing.T) {
+	tests := []struct {
+		v, lim  float32
+		opacity float64
+		want    float64
+	}{
+		{0, 2, 1, 0},
+		{2, 2, 1, 1},
+		{-2, 2, 0.5, 0.5},
+		{0.5, 2, 1, 0.5}, // sqrt(1/4)
+		{-8, 2, 0.8, 0.8},
+		{1, 0, 1, 0},
+		{float32(math.NaN()), 1, 1, 0},
+		{1, 1, 3, 1}, // opacity clamped
+	}
+	for _, tt := range tests {
+		if got := Alpha(tt.v, tt.lim, tt.opacity); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("Alpha(%v, %v, %v) = %v, want %v", tt.v, tt.lim, tt.opacity, got, tt.want)
 		}
 	}
 }
