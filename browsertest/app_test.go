@@ -31,13 +31,19 @@ const tench = "n01440764_tench.jpg"
 // for the same file and weights, and that it draws an evidence heatmap.
 func TestUploadMatchesNative(t *testing.T) {
 	tb := newTab(t)
+	t0 := time.Now()
 	tb.open(suite.srv.URL)
+	ready := time.Since(t0)
 	tb.screenshot("ready")
 
 	img := filepath.Join(suite.samples, tench)
+	t1 := time.Now()
 	if st := tb.classify(upload(img)); st != "done" {
 		t.Fatalf("after upload: data-state=%q, want done; #error: %q", st, tb.text("#error"))
 	}
+	// Timings for the record (not asserted): a cold page load (no cache) to
+	// data-state=ready, and one classification from the upload to done.
+	t.Logf("page load to ready %v; upload to done %v", ready.Round(time.Millisecond), time.Since(t1).Round(time.Millisecond))
 	got := tb.result()
 	want := nativeFor(t, img, got)
 	checkResult(t, "upload "+tench, got, want)
