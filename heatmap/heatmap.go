@@ -26,34 +26,16 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
-)
 
-// rdbu is ColorBrewer's 11-class RdBu scheme from the most negative value
-// (dark blue) through white to the most positive (dark red).
-var rdbu = [...][3]uint8{
-	{0x05, 0x30, 0x61}, {0x21, 0x66, 0xac}, {0x43, 0x93, 0xc3}, {0x92, 0xc5, 0xde},
-	{0xd1, 0xe5, 0xf0}, {0xf7, 0xf7, 0xf7}, {0xfd, 0xdb, 0xc7}, {0xf4, 0xa5, 0x82},
-	{0xd6, 0x60, 0x4d}, {0xb2, 0x18, 0x2b}, {0x67, 0x00, 0x1f},
-}
+	"github.com/bagnetweb/bagnet/heatmap/colormap"
+)
 
 // Color maps v onto the diverging colour scale [-absMax, absMax]: dark blue
 // at -absMax, near white (#f7f7f7) at 0, dark red at +absMax, interpolated
 // linearly in sRGB between the 11 RdBu colours. Values outside the range
 // take the end colours. NaN, or an absMax that is not positive and finite,
 // gives the neutral colour. The result is opaque.
-func Color(v, absMax float32) color.RGBA {
-	t := float64(v) / float64(absMax) // in [-1, 1]
-	if !(absMax > 0) || math.IsInf(float64(absMax), 0) || math.IsNaN(t) {
-		t = 0
-	}
-	t = math.Max(-1, math.Min(1, t))
-	x := (t + 1) / 2 * float64(len(rdbu)-1)
-	i := min(int(x), len(rdbu)-2)
-	f := x - float64(i)
-	a, b := rdbu[i], rdbu[i+1]
-	mix := func(a, b uint8) uint8 { return uint8(math.Round(float64(a)*(1-f) + float64(b)*f)) }
-	return color.RGBA{mix(a[0], b[0]), mix(a[1], b[1]), mix(a[2], b[2]), 0xff}
-}
+func Color(v, absMax float32) color.RGBA { return colormap.Color(v, absMax) }
 
 // Rect is a half-open rectangle [X0, X1) x [Y0, Y1) in (fractional) image
 // pixels; pixel (x, y) occupies [x, x+1) x [y, y+1).

@@ -10,6 +10,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/bagnetweb/bagnet/heatmap/colormap"
 )
 
 // RGB is an 8-bit sRGB colour.
@@ -18,34 +20,20 @@ type RGB struct{ R, G, B uint8 }
 // Hex is the colour in CSS #rrggbb notation.
 func (c RGB) Hex() string { return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B) }
 
-// rdBu is ColorBrewer's 11-class RdBu scheme (colour-blind safe), ordered
-// from the most negative (dark blue) through white to the most positive
-// (dark red).
-var rdBu = [...]RGB{
-	{0x05, 0x30, 0x61}, {0x21, 0x66, 0xac}, {0x43, 0x93, 0xc3}, {0x92, 0xc5, 0xde},
-	{0xd1, 0xe5, 0xf0}, {0xf7, 0xf7, 0xf7}, {0xfd, 0xdb, 0xc7}, {0xf4, 0xa5, 0x82},
-	{0xd6, 0x60, 0x4d}, {0xb2, 0x18, 0x2b}, {0x67, 0x00, 0x1f},
-}
+// rdBu is the shared colour map's palette (package heatmap/colormap).
+var rdBu = func() (p [len(colormap.RdBu)]RGB) {
+	for i, c := range colormap.RdBu {
+		p[i] = RGB{c.R, c.G, c.B}
+	}
+	return p
+}()
 
 // Diverging maps v onto the RdBu colour map, symmetric around 0: -lim is dark
 // blue, 0 is near white, +lim is dark red. Values beyond ±lim saturate; a
 // non-positive or non-finite lim, or a NaN v, gives the neutral colour.
 func Diverging(v, lim float32) RGB {
-	mid := rdBu[len(rdBu)/2]
-	if !(lim > 0) || math.IsInf(float64(lim), 0) || v != v {
-		return mid
-	}
-	t := (float64(v)/float64(lim) + 1) / 2 // 0 .. 1
-	t = math.Max(0, math.Min(1, t))
-	x := t * float64(len(rdBu)-1)
-	i := int(x)
-	if i >= len(rdBu)-1 {
-		return rdBu[len(rdBu)-1]
-	}
-	f := x - float64(i)
-	a, b := rdBu[i], rdBu[i+1]
-	mix := func(p, q uint8) uint8 { return uint8(math.Round(float64(p) + f*(float64(q)-float64(p)))) }
-	return RGB{mix(a.R, b.R), mix(a.G, b.G), mix(a.B, b.B)}
+	c := colormap.Color(v, lim)
+	return RGB{c.R, c.G, c.B}
 }
 
 // Gradient is a CSS linear-gradient (left to right, -lim to +lim) of the
