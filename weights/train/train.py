@@ -138,6 +138,9 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-every", type=int, default=100)
     p.add_argument("--limit-steps", type=int, default=0, help="stop each epoch after N steps (timing)")
+    p.add_argument("--init", default="", help="start from these weights (a final.pth) instead of random ones: "
+                   "a second cosine cycle (warm restart) with a fresh optimizer")
+    p.add_argument("--cache", default="", help="decoded-image cache folder (default OUT/cache)")
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -145,7 +148,7 @@ def main():
     np.random.seed(a.seed)
     torch.manual_seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
-    cache = os.path.join(a.out, "cache")
+    cache = a.cache or os.path.join(a.out, "cache")
 
     t0 = time.time()
     xtr, ytr, classes = load_split(a.data, "train", cache)
@@ -153,6 +156,9 @@ def main():
     print(f"data: {len(xtr)} train, {len(xva)} val, {len(classes)} classes, loaded in {time.time() - t0:.0f}s", flush=True)
 
     model = BagNet(a.arch, a.width, len(classes)).to(memory_format=torch.channels_last)
+    if a.init:
+        model.load_state_dict(torch.load(a.init))
+        print(f"initialised from {a.init}", flush=True)
     macs, params = count_macs(model, a.size), count_params(model)
     print(f"model: {a.arch} width {a.width} at {a.size}px: {macs / 1e9:.3f} GMAC, {params / 1e6:.2f} M params", flush=True)
 
