@@ -13,6 +13,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -274,7 +275,7 @@ func (c Config) CheckStateDict(sd StateDict) error {
 		if !ok {
 			return fmt.Errorf("model: %s %s: missing tensor %s", c.Arch, c.widthString(), p.Name)
 		}
-		if !sameShape(t.Shape, p.Shape) {
+		if !slices.Equal(t.Shape, p.Shape) {
 			return fmt.Errorf("model: %s %s: tensor %s has shape %v, want %v", c.Arch, c.widthString(), p.Name, t.Shape, p.Shape)
 		}
 		if len(t.Data) != prod(p.Shape) {
@@ -295,18 +296,6 @@ func (c Config) CheckStateDict(sd StateDict) error {
 }
 
 func (c Config) widthString() string { return fmt.Sprintf("width %g", c.Width) }
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
 
 func prod(s []int) int {
 	n := 1

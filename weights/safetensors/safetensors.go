@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -176,7 +177,7 @@ func (f *File) typed(name, dtype string, shape []int) (*Tensor, error) {
 	if t.DType != dtype {
 		return nil, fmt.Errorf("safetensors: tensor %q is %s, want %s", name, t.DType, dtype)
 	}
-	if shape != nil && !equalShape(t.Shape, shape) {
+	if shape != nil && !slices.Equal(t.Shape, shape) {
 		return nil, fmt.Errorf("safetensors: tensor %q has shape %v, want %v", name, t.Shape, shape)
 	}
 	return t, nil
@@ -215,18 +216,6 @@ func (f *File) U8(name string, shape []int) ([]uint8, error) {
 		return nil, err
 	}
 	return append([]uint8(nil), t.Data...), nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Write serialises tensors (in the given order) and metadata.
