@@ -10,9 +10,15 @@ SAMPLES ?= $(SHARED)/data/samples
 ADDR ?= 127.0.0.1:8080
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: model all build site serve test unit vet wasm browser chromium bench bench-wasm train imagenet verify-torch fixtures clean generate
+.PHONY: simd model all build site serve test unit vet wasm browser chromium bench bench-wasm train imagenet verify-torch fixtures clean generate
 
 all: build site
+
+# The WebAssembly SIMD kernel module, wasm/simd/kernel.wasm, from
+# wasm/simd/c/kernel.c (Debian's clang and lld). The built bytes are
+# committed, so nothing else needs clang; a test rebuilds and compares them.
+simd:
+	$(GO) run ./wasm/simd/build -o wasm/simd/kernel.wasm
 
 # Generated vugu code (ui/*_gen.go) is not committed.
 generate:

@@ -30,11 +30,23 @@ const tench = "n01440764_tench.jpg"
 // that the page shows and publishes exactly what the native engine computes
 // for the same file and weights, and that it draws an evidence heatmap.
 func TestUploadMatchesNative(t *testing.T) {
+	for _, tc := range []struct{ name, query, engine string }{
+		{"simd", "", "Engine: WebAssembly SIMD."},
+		{"fallback", "?simd=0", "Engine: WebAssembly without SIMD (SIMD turned off)."},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testUpload(t, tc.query, tc.engine) })
+	}
+}
+
+func testUpload(t *testing.T, query, engineText string) {
 	tb := newTab(t)
 	t0 := time.Now()
-	tb.open(suite.srv.URL)
+	tb.openQuery(suite.srv.URL, query)
 	ready := time.Since(t0)
 	tb.screenshot("ready")
+	if body := tb.text("body"); !strings.Contains(body, engineText) {
+		t.Errorf("the page does not say %q", engineText)
+	}
 
 	img := filepath.Join(suite.samples, tench)
 	t1 := time.Now()

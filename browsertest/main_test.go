@@ -400,10 +400,13 @@ func (tb *tab) requests() []string {
 }
 
 // open navigates to the page at base and waits for data-state=ready.
-func (tb *tab) open(base string) {
+func (tb *tab) open(base string) { tb.t.Helper(); tb.openQuery(base, "") }
+
+// openQuery is open with a query string ("?simd=0").
+func (tb *tab) openQuery(base, query string) {
 	tb.t.Helper()
 	tb.origin = base
-	if err := chromedp.Do(tb.ctx, chromedp.Navigate(base+"/")); err != nil {
+	if err := chromedp.Do(tb.ctx, chromedp.Navigate(base+"/"+query)); err != nil {
 		tb.t.Fatalf("navigate to %s: %v", base, err)
 	}
 	tb.waitReady()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bagnetweb/bagnet/model"
+	"github.com/bagnetweb/bagnet/model/kernel"
 	"github.com/bagnetweb/bagnet/preprocess"
 	"github.com/bagnetweb/bagnet/weights"
 )
@@ -23,6 +24,17 @@ type Engine struct {
 
 // New wraps a loaded model.
 func New(m *weights.Model) *Engine { return &Engine{Model: m} }
+
+// UseKernels runs the model on k: the int8 network re-packs its weights
+// for k; the float network runs its GEMMs on k.
+func (e *Engine) UseKernels(k kernel.Kernels) {
+	if e.Int8 != nil {
+		e.Int8.UseKernels(k)
+	}
+	if e.Float != nil {
+		e.Float.Kernels = k
+	}
+}
 
 // Load parses a model file held in memory.
 func Load(b []byte) (*Engine, error) {

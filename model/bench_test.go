@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bagnetweb/bagnet/model/kernel"
+	"github.com/bagnetweb/bagnet/model/kernel/kerneltest"
 )
 
 // Full-width BagNet-33 at 224x224 with random weights: 16.26 GMAC (the int8
@@ -55,46 +56,32 @@ func BenchmarkBagNet33Full224Float32(b *testing.B) { benchNet(b, 1, 224, false, 
 func BenchmarkBagNet33W025S128Int8(b *testing.B)    { benchNet(b, 0.25, 128, true, kernel.Fast{}) }
 func BenchmarkBagNet33W025S128Float32(b *testing.B) { benchNet(b, 0.25, 128, false, kernel.Fast{}) }
 
-// The per-layer GEMMs of full-width BagNet-33 at 224 (m positions, n outputs,
-// k inputs): the 3x3 convs of stages 1-4 (im2col'd), a 1x1 expansion, and the head.
-var layerGEMMs = []struct {
-	name    string
-	m, n, k int
-}{
-	{"stage1_3x3", 110 * 110, 64, 9 * 64},
-	{"stage2_3x3", 54 * 54, 128, 9 * 128},
-	{"stage3_3x3", 26 * 26, 256, 9 * 256},
-	{"stage4_3x3", 24 * 24, 512, 9 * 512},
-	{"stage1_1x1_expand", 110 * 110, 256, 64},
-	{"stage3_1x1_reduce", 26 * 26, 256, 1024},
-	{"head_1000", 24 * 24, 1000, 2048},
-}
-
 func BenchmarkGEMM(b *testing.B) {
 	r := rand.New(rand.NewPCG(9, 9))
-	for _, l := range layerGEMMs {
-		af, bf, cf := make([]float32, l.m*l.k), make([]float32, l.n*l.k), make([]float32, l.m*l.n)
-		au, bi, ci := make([]uint8, l.m*l.k), make([]int8, l.n*l.k), make([]int32, l.m*l.n)
+	for _, l := range kerneltest.BagNet33GEMMs {
+		af, bf, cf := make([]float32, l.M*l.K), make([]float32, l.N*l.K), make([]float32, l.M*l.N)
+		au, bi, ci := make([]uint8, l.M*l.K), make([]int8, l.N*l.K), make([]int32, l.M*l.N)
 		for i := range af {
 			af[i], au[i] = r.Float32(), uint8(r.IntN(256))
 		}
 		for i := range bf {
 			bf[i], bi[i] = r.Float32(), int8(r.IntN(255)-127)
 		}
-		macs := float64(l.m) * float64(l.n) * float64(l.k)
+		macs := float64(l.M) * float64(l.N) * float64(l.K)
 		for _, kc := range []struct {
 			name string
 			k    kernel.Kernels
 		}{{"reference", kernel.Reference{}}, {"fast", kernel.Fast{}}} {
-			b.Run(fmt.Sprintf("%s/int8/%s", l.name, kc.name), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/int8/%s", l.Name, kc.name), func(b *testing.B) {
+				pb := kc.k.PackI8(l.N, l.K, bi)
 				for i := 0; i < b.N; i++ {
-					kc.k.U8I8(l.m, l.n, l.k, au, bi, ci)
+					kc.k.U8I8(l.M, au, pb, ci)
 				}
 				b.ReportMetric(macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 			})
-			b.Run(fmt.Sprintf("%s/f32/%s", l.name, kc.name), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/f32/%s", l.Name, kc.name), func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
-					kc.k.F32(l.m, l.n, l.k, af, bf, cf)
+					kc.k.F32(l.M, l.N, l.K, af, bf, cf)
 				}
 				b.ReportMetric(macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 			})

@@ -95,9 +95,13 @@ type QConv struct {
 	Scale              []float32 // per output channel: the real value of one accumulator unit
 	Bias               []float32 // per output channel
 
-	biasQ []int64 // Bias in accumulator units
-	mult  []fixed // accumulator units -> output units
+	biasQ  []int64           // Bias in accumulator units
+	mult   []fixed           // accumulator units -> output units
+	packed *kernel.PackedI8 // Weight in the kernels' layout
 }
+
+// pack prepares the weights for the kernels (once, at load).
+func (c *QConv) pack(k kernel.Kernels) { c.packed = k.PackI8(c.Out, c.K*c.K*c.In, c.Weight) }
 
 // prepare derives the integer requantisation for the output's scales.
 func (c *QConv) prepare(outScale []float32) {
@@ -116,7 +120,7 @@ func (c *QConv) accumulate(k kernel.Kernels, x *QMap) ([]int32, int, int) {
 	cols, oh, ow := im2col(x.Data, x.H, x.W, x.C, c.K, c.Stride)
 	acc := make([]int32, oh*ow*c.Out)
 	if oh*ow > 0 {
-		k.U8I8(oh*ow, c.Out, c.K*c.K*c.In, cols, c.Weight, acc)
+		k.U8I8(oh*ow, cols, c.packed, acc)
 	}
 	return acc, oh, ow
 }
@@ -208,7 +212,27 @@ type QNet struct {
 	StemScale []float32 // per-channel scale of the stem's output
 	Layers    [4][]QBottleneck
 	FC        QLinear
-	Kernels   kernel.Kernels
+	// Kernels runs the GEMMs (kernel.Default when nil at Prepare). Change
+	// it with UseKernels, which re-packs the weights for the new kernels.
+	Kernels kernel.Kernels
+	packed  kernel.Kernels // the kernels the weights are packed for
+}
+
+// UseKernels makes the network run on k, packing its weights for k.
+func (q *QNet) UseKernels(k kernel.Kernels) {
+	q.Kernels = k
+	q.Stem.pack(k)
+	for s := range q.Layers {
+		for i := range q.Layers[s] {
+			b := &q.Layers[s][i]
+			for _, c := range []*QConv{&b.Conv1, &b.Conv2, &b.Conv3, b.Downsample} {
+				if c != nil {
+					c.pack(k)
+				}
+			}
+		}
+	}
+	q.packed = k
 }
 
 // Prepare checks the network's tensors and scales and derives the integer
@@ -274,6 +298,7 @@ func (q *QNet) Prepare() error {
 			in = q.Layers[s][i].OutScale
 		}
 	}
+	q.UseKernels(q.Kernels)
 	return nil
 }
 
@@ -287,6 +312,9 @@ func (q *QNet) Features(rgb []uint8, h, w int) (*QMap, error) {
 	}
 	if mh, mw := q.MapSize(h, w); mh == 0 || mw == 0 {
 		return nil, fmt.Errorf("model: %dx%d input is smaller than one %d-pixel patch", w, h, q.Patch())
+	}
+	if q.packed != q.Kernels {
+		return nil, fmt.Errorf("model: int8 Kernels changed after Prepare: set them with UseKernels")
 	}
 	x := &QMap{H: h, W: w, C: 3, Data: rgb, Scale: []float32{1, 1, 1}}
 	x = q.Stem.Forward(q.Kernels, x, q.StemScale)
@@ -323,7 +351,7 @@ func (q *QNet) Logits(f *QMap) []float32 {
 func (q *QNet) Evidence(f *QMap, c int) []float32 {
 	w := q.FC.Weight[c*f.C : (c+1)*f.C]
 	acc := make([]int32, f.H*f.W)
-	q.Kernels.U8I8(f.H*f.W, 1, f.C, f.Data, w, acc)
+	q.Kernels.U8I8(f.H*f.W, f.Data, q.Kernels.PackI8(1, f.C, w), acc)
 	unit := float64(q.FC.Scale[c])
 	ev := make([]float32, len(acc))
 	for i, a := range acc {

@@ -39,3 +39,31 @@ func RandomStateDict(cfg Config, seed uint64) StateDict {
 }
 
 func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(suf):] == suf }
+
+// RandomRGB makes h x w random RGB bytes (HWC), for tests and benchmarks.
+func RandomRGB(h, w int, seed uint64) []uint8 {
+	r := rand.New(rand.NewPCG(seed, 1))
+	b := make([]uint8, h*w*3)
+	for i := range b {
+		b[i] = uint8(r.IntN(256))
+	}
+	return b
+}
+
+// RandomQNet makes an int8 network for cfg from RandomStateDict(cfg, seed),
+// calibrated on calib random size x size images, for tests and benchmarks.
+func RandomQNet(cfg Config, seed uint64, size, calib int) (*QNet, error) {
+	n, err := NewNet(cfg, RandomStateDict(cfg, seed))
+	if err != nil {
+		return nil, err
+	}
+	mean, std := [3]float32{0.485, 0.456, 0.406}, [3]float32{0.229, 0.224, 0.225}
+	var cal Calibrator
+	n.Observe = cal.Observer()
+	for s := 0; s < calib; s++ {
+		if _, _, err := n.Forward(NormalizedInput(RandomRGB(size, size, uint64(s)), size, size, mean, std)); err != nil {
+			return nil, err
+		}
+	}
+	return Quantize(n, mean, std, cal.Scales())
+}

@@ -1,55 +1,23 @@
-package model
+package model_test
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"testing"
+
+	"github.com/bagnetweb/bagnet/model/kernel"
+	"github.com/bagnetweb/bagnet/model/modeltest"
 )
 
-// int8Digest runs the int8 engine on random models of every architecture and
-// hashes the exact bits of the logits and evidence maps.
 func int8Digest(t *testing.T) string {
-	h := sha256.New()
-	for i, arch := range []string{"bagnet9", "bagnet17", "bagnet33"} {
-		cfg := Config{Arch: arch, Width: 0.125, Classes: 10}
-		n, err := NewNet(cfg, RandomStateDict(cfg, uint64(10+i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		const size = 56
-		var cal Calibrator
-		n.Observe = cal.Observer()
-		for s := uint64(0); s < 2; s++ {
-			if _, _, err := n.Forward(NormalizedInput(randomRGB(size, size, s), size, size, mean, std)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		q, err := Quantize(n, mean, std, cal.Scales())
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := q.Features(randomRGB(size, size, 42), size, size)
-		if err != nil {
-			t.Fatal(err)
-		}
-		put := func(v []float32) {
-			for _, x := range v {
-				binary.Write(h, binary.LittleEndian, math.Float32bits(x))
-			}
-		}
-		put(q.Logits(f))
-		for c := 0; c < cfg.Classes; c++ {
-			put(q.Evidence(f, c))
-		}
+	d, err := modeltest.Digest(kernel.Default)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return d
 }
 
 // TestInt8Digest prints the digest; under js/wasm it is run by

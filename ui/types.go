@@ -60,6 +60,7 @@ type ModelInfo struct {
 	Params       int64             `json:"params"`
 	WeightsBytes int               `json:"weightsBytes"`
 	Meta         map[string]string `json:"meta"`
+	Kernel       string            `json:"kernel"`
 }
 
 // Transform is the geometry from the source image to the model input.

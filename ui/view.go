@@ -307,7 +307,7 @@ func (c *Root) StatusText() string {
 
 // EngineText says where and how the network runs.
 func (c *Root) EngineText() string {
-	w := ""
+	w, k := "", ""
 	if c.Info != nil {
 		switch strings.ToLower(c.Info.DType) {
 		case "int8":
@@ -315,7 +315,10 @@ func (c *Root) EngineText() string {
 		case "float32":
 			w = ", with 32-bit floating-point weights"
 		}
+		if c.Info.Kernel != "" {
+			k = " Engine: " + c.Info.Kernel + "."
+		}
 	}
 	return "The network runs in WebAssembly (Go) in a background worker of this page" + w +
-		". The page loads nothing from any other site, and after the first visit it works offline."
+		"." + k + " The page loads nothing from any other site, and after the first visit it works offline."
 }

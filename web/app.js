@@ -55,9 +55,15 @@
     e.textContent = msg;
   };
 
+  // ?simd=0 runs the pure-Go kernels instead of WebAssembly SIMD (for
+  // comparisons and tests; the results are the same).
+  const params = new URLSearchParams(location.search);
+  const workerOpts = {wasm: 'worker.wasm', bytes: size('worker.wasm')};
+  if (params.get('simd') === '0') workerOpts.simd = false;
+
   let worker = null;
   try {
-    worker = new Worker('worker.js', {name: JSON.stringify({wasm: 'worker.wasm', bytes: size('worker.wasm')})});
+    worker = new Worker('worker.js', {name: JSON.stringify(workerOpts)});
     worker.onmessage = (e) => deliver(e.data);
     worker.onerror = (e) => deliver({type: 'error', id: null, what: 'worker', message: `inference worker: ${e.message || 'failed to start'}`});
     worker.postMessage({type: 'load', url: site.model, size: size(site.model)});

@@ -14,10 +14,36 @@ self.bagnetWorkerReady = (h) => {
   for (const m of queue.splice(0)) h(m);
 };
 
+// The WebAssembly SIMD kernel module (wasm/simd): fetched and compiled
+// beside worker.wasm, instantiated on Go's memory before Go runs, and handed
+// to Go as self.bagnetSIMD. Without it (no SIMD128 in this browser, turned
+// off, or it failed to load) Go runs its pure-Go kernels, with the same
+// results; self.bagnetSIMDStatus says why.
+async function compileSIMD(opts) {
+  if (opts.simd === false) {
+    self.bagnetSIMDStatus = 'turned off';
+    return null;
+  }
+  try {
+    const resp = await fetch(opts.simdWasm || 'simd.wasm');
+    if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
+    const bytes = await resp.arrayBuffer();
+    if (!WebAssembly.validate(bytes)) {
+      self.bagnetSIMDStatus = 'not supported by this browser';
+      return null;
+    }
+    return await WebAssembly.compile(bytes);
+  } catch (err) {
+    self.bagnetSIMDStatus = `could not be loaded (${err.message || err})`;
+    return null;
+  }
+}
+
 (async () => {
   let opts = {};
   try { opts = JSON.parse(self.name || '{}'); } catch (_) { /* defaults */ }
   const url = opts.wasm || 'worker.wasm';
+  const simd = compileSIMD(opts);
   const go = new Go();
   let last = 0;
   const progress = (loaded, total) => {
@@ -28,6 +54,14 @@ self.bagnetWorkerReady = (h) => {
   };
   try {
     const {instance} = await bagnetLoadWasm(url, opts.bytes, go, progress);
+    const kernel = await simd;
+    if (kernel) {
+      try {
+        self.bagnetSIMD = (await WebAssembly.instantiate(kernel, {env: {memory: instance.exports.mem}})).exports;
+      } catch (err) {
+        self.bagnetSIMDStatus = `could not be started (${err.message || err})`;
+      }
+    }
     await go.run(instance);
     self.postMessage({type: 'error', id: null, what: 'worker', message: 'the inference worker stopped'});
   } catch (err) {

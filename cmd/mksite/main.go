@@ -47,6 +47,7 @@ import (
 
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/preprocess"
+	"github.com/bagnetweb/bagnet/wasm/simd"
 	"github.com/bagnetweb/bagnet/web"
 )
 
@@ -59,6 +60,10 @@ const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-sr
 
 // ModelFile is the name the model gets in the site.
 const ModelFile = "model.safetensors"
+
+// SIMDFile is the WebAssembly SIMD kernel module (wasm/simd) that
+// web/worker.js loads beside worker.wasm.
+const SIMDFile = "simd.wasm"
 
 func main() {
 	err := run(os.Args[1:], os.Stderr)
@@ -297,6 +302,7 @@ func Build(c Config) error {
 		}
 		files[f] = bins[f]
 	}
+	files[SIMDFile] = simd.Module
 
 	info := SiteInfo{Model: ModelFile, Samples: "samples/index.json", Sizes: map[string]int{}}
 	for _, f := range []string{"app.wasm", "worker.wasm", ModelFile} {

@@ -55,9 +55,11 @@ func (Fast) F32(m, n, k int, a, b, c []float32) {
 // one int64, so each multiply-add serves two outputs: w*(a0 + a1*2^32) =
 // w*a0 + (w*a1)*2^32. The low half is a signed 32-bit sum (|sum| < 2^31 for
 // k <= MaxK), recovered as int32(acc); the high half is (acc - lo) >> 32.
-func (Fast) U8I8(m, n, k int, a []uint8, b []int8, c []int32) {
+func (Fast) U8I8(m int, a []uint8, pb *PackedI8, c []int32) {
+	Check(m, a, pb, c)
+	n, k, b := pb.N, pb.K, pb.Raw
 	if k > MaxK {
-		Reference{}.U8I8(m, n, k, a, b, c)
+		Reference{}.U8I8(m, a, pb, c)
 		return
 	}
 	packed := make([]int64, k)
@@ -98,9 +100,12 @@ func (Fast) U8I8(m, n, k int, a []uint8, b []int8, c []int32) {
 		}
 	}
 	if i < m {
-		Reference{}.U8I8(m-i, n, k, a[i*k:], b, c[i*n:])
+		Reference{}.U8I8(m-i, a[i*k:], pb, c[i*n:])
 	}
 }
+
+// PackI8 implements Kernels: Fast works on the row-major weights.
+func (Fast) PackI8(n, k int, b []int8) *PackedI8 { return Raw(n, k, b) }
 
 // unpack splits a two-lane accumulator into its low and high int32 sums.
 func unpack(s int64) (lo, hi int32) {

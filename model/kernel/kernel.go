@@ -15,10 +15,39 @@ package kernel
 type Kernels interface {
 	// F32 computes C = A·Bᵀ in float32 (c is overwritten).
 	F32(m, n, k int, a, b, c []float32)
-	// U8I8 computes C = A·Bᵀ exactly in int32 for uint8 activations and
-	// int8 weights (c is overwritten). Implementations must be exact, so
-	// every implementation gives bit-identical results.
-	U8I8(m, n, k int, a []uint8, b []int8, c []int32)
+	// PackI8 prepares the n x k int8 weight matrix b (row-major) for U8I8,
+	// in whatever layout the implementation wants. The model packs every
+	// layer's weights once, when it is loaded, not on every call.
+	PackI8(n, k int, b []int8) *PackedI8
+	// U8I8 computes C = A·Bᵀ exactly in int32 for the m x b.K uint8
+	// activations a and int8 weights b packed by this implementation's
+	// PackI8 (c, m x b.N, is overwritten). Implementations must be exact,
+	// so every implementation gives bit-identical results.
+	U8I8(m int, a []uint8, b *PackedI8, c []int32)
+}
+
+// PackedI8 is an n x k int8 weight matrix prepared by a Kernels' PackI8.
+type PackedI8 struct {
+	N, K int
+	Raw  []int8 // row-major n x k, as given
+	Data []int8 // the implementation's own layout; nil when it uses Raw
+}
+
+// Raw is PackI8 for implementations that work on the row-major weights.
+func Raw(n, k int, b []int8) *PackedI8 {
+	if len(b) != n*k {
+		panic("kernel: PackI8: weights do not hold n*k values")
+	}
+	return &PackedI8{N: n, K: k, Raw: b}
+}
+
+// Check panics unless a and c are large enough for an m-row U8I8 with b: a
+// kernel that writes through raw addresses (WASM SIMD) must never be handed
+// short buffers.
+func Check(m int, a []uint8, b *PackedI8, c []int32) {
+	if m < 0 || len(a) < m*b.K || len(c) < m*b.N {
+		panic("kernel: U8I8: buffers too small for the shapes")
+	}
 }
 
 // MaxK is the largest inner dimension U8I8 accepts: the packed kernel keeps
@@ -43,8 +72,13 @@ func (Reference) F32(m, n, k int, a, b, c []float32) {
 	}
 }
 
+// PackI8 implements Kernels.
+func (Reference) PackI8(n, k int, b []int8) *PackedI8 { return Raw(n, k, b) }
+
 // U8I8 implements Kernels.
-func (Reference) U8I8(m, n, k int, a []uint8, b []int8, c []int32) {
+func (Reference) U8I8(m int, a []uint8, p *PackedI8, c []int32) {
+	Check(m, a, p, c)
+	n, k, b := p.N, p.K, p.Raw
 	for i := 0; i < m; i++ {
 		ar := a[i*k : i*k+k]
 		for j := 0; j < n; j++ {

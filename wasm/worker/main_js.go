@@ -12,6 +12,8 @@ import (
 	"unsafe"
 
 	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/model/kernel"
+	"github.com/bagnetweb/bagnet/wasm/simd"
 	"github.com/bagnetweb/bagnet/ui/viz"
 )
 
@@ -39,9 +41,24 @@ func main() {
 	// them over in order.
 	global.Call("bagnetWorkerReady", handler)
 	var s server
+	s.kernels, s.kernel = chooseKernels()
 	for msg := range inbox {
 		s.handle(msg)
 	}
+}
+
+// chooseKernels runs the int8 GEMMs on the WebAssembly SIMD module when
+// worker.js could load it, else on the pure-Go kernels (same results).
+func chooseKernels() (kernel.Kernels, string) {
+	k, err := simd.Load()
+	if err == nil {
+		return k, "WebAssembly SIMD"
+	}
+	why := "no SIMD kernel module"
+	if v := global.Get("bagnetSIMDStatus"); v.Type() == js.TypeString {
+		why = "SIMD " + v.String()
+	}
+	return kernel.Default, "WebAssembly without SIMD (" + why + ")"
 }
 
 // ms is a monotonic clock in milliseconds.
@@ -180,8 +197,14 @@ func (s *server) load(url string, size int) error {
 	if err != nil {
 		return fmt.Errorf("loading the model: %w", err)
 	}
+	eng.UseKernels(s.kernels)
 	s.eng = eng
-	info, err := json.Marshal(newInfo(eng, len(buf)))
+	inf := newInfo(eng, len(buf))
+	inf.Kernel = s.kernel
+	if eng.Int8 == nil {
+		inf.Kernel = "WebAssembly (pure Go: float32 model)"
+	}
+	info, err := json.Marshal(inf)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/model"
+	"github.com/bagnetweb/bagnet/model/kernel"
 	"github.com/bagnetweb/bagnet/preprocess"
 	"github.com/bagnetweb/bagnet/ui/viz"
 	"github.com/bagnetweb/bagnet/weights"
@@ -39,6 +40,7 @@ type Info struct {
 	Params       int64             `json:"params"`
 	WeightsBytes int               `json:"weightsBytes"`
 	Meta         map[string]string `json:"meta,omitempty"` // provenance from the file
+	Kernel       string            `json:"kernel"`         // what runs the network, e.g. "WebAssembly SIMD"
 }
 
 // newInfo describes e; size is the model file's size in bytes.
@@ -156,8 +158,10 @@ var errNoModel = errors.New("the model is not loaded yet")
 
 // server answers requests with one loaded model.
 type server struct {
-	eng *engine.Engine
-	mem store
+	eng     *engine.Engine
+	mem     store
+	kernels kernel.Kernels // what the model runs on
+	kernel  string         // and its description for the page
 }
 
 // describe computes the evidence maps and metadata sent with analysis a.

@@ -122,6 +122,29 @@ def evaluate(model, x, y, size, batch=200):
     return correct / n
 
 
+def load_init(path):
+    """A state dict from a final.pth, or from a float32 model file written by
+    `bagnet convert -float` (safetensors: an 8-byte little-endian header
+    length, a JSON header, then the raw tensors), which keeps the full state
+    dict under the authors' names."""
+    if not path.endswith(".safetensors"):
+        return torch.load(path)
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        data = f.read()
+    sd = {}
+    for k, v in header.items():
+        if k == "__metadata__":
+            continue
+        if v["dtype"] != "F32":
+            raise SystemExit(f"{path}: tensor {k} is {v['dtype']}, want F32 (a float32 model file)")
+        b0, b1 = v["data_offsets"]
+        sd[k] = torch.frombuffer(bytearray(data[b0:b1]), dtype=torch.float32).reshape(v["shape"])
+    # BN's num_batches_tracked is not stored; it is unused with a set momentum.
+    return sd
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="../shared/data/imagenette")
@@ -129,6 +152,9 @@ def main():
     p.add_argument("--arch", default="bagnet33")
     p.add_argument("--width", type=float, default=0.25)
     p.add_argument("--size", type=int, default=128)
+    p.add_argument("--low-size", type=int, default=0, help="progressive resizing: train the first "
+                   "--low-epochs epochs at this size (cheaper), the rest at --size")
+    p.add_argument("--low-epochs", type=int, default=0)
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=0.2)
@@ -138,7 +164,8 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-every", type=int, default=100)
     p.add_argument("--limit-steps", type=int, default=0, help="stop each epoch after N steps (timing)")
-    p.add_argument("--init", default="", help="start from these weights (a final.pth) instead of random ones: "
+    p.add_argument("--init", default="", help="start from these weights (a final.pth or a float32 "
+                   ".safetensors model file) instead of random ones: "
                    "a second cosine cycle (warm restart) with a fresh optimizer")
     p.add_argument("--cache", default="", help="decoded-image cache folder (default OUT/cache)")
     a = p.parse_args()
@@ -157,8 +184,13 @@ def main():
 
     model = BagNet(a.arch, a.width, len(classes)).to(memory_format=torch.channels_last)
     if a.init:
-        model.load_state_dict(torch.load(a.init))
+        missing, unexpected = model.load_state_dict(load_init(a.init), strict=False)
+        if unexpected or [k for k in missing if not k.endswith("num_batches_tracked")]:
+            raise SystemExit(f"{a.init}: does not match {a.arch} width {a.width}: "
+                             f"missing {missing[:5]}, unexpected {unexpected[:5]}")
         print(f"initialised from {a.init}", flush=True)
+        if not os.path.exists(os.path.join(a.out, "checkpoint.pth")):
+            print(f"initial weights: val top-1 {evaluate(model, xva, yva, a.size) * 100:.2f}%", flush=True)
     macs, params = count_macs(model, a.size), count_params(model)
     print(f"model: {a.arch} width {a.width} at {a.size}px: {macs / 1e9:.3f} GMAC, {params / 1e6:.2f} M params", flush=True)
 
@@ -196,7 +228,8 @@ def main():
             if a.limit_steps and s >= a.limit_steps:
                 break
             idx = perm[s * a.batch: (s + 1) * a.batch]
-            xb = normalize(augment(xtr[idx], a.size, gen)).contiguous(memory_format=torch.channels_last)
+            size = a.low_size if epoch < a.low_epochs else a.size
+            xb = normalize(augment(xtr[idx], size, gen)).contiguous(memory_format=torch.channels_last)
             yb = ytr[idx]
             for g in opt.param_groups:
                 g["lr"] = lr_at(epoch * steps_per_epoch + s)
@@ -233,7 +266,8 @@ def main():
     torch.save(sd, os.path.join(a.out, "final.pth"))
     res = {"arch": a.arch, "width": a.width, "size": a.size, "classes": classes,
            "macs": macs, "params": params, "val_top1": val, "train_seconds": spent,
-           "epochs": a.epochs, "batch": a.batch, "lr": a.lr, "wd": a.wd,
+           "epochs": a.epochs, "low_size": a.low_size, "low_epochs": a.low_epochs,
+           "init": a.init, "batch": a.batch, "lr": a.lr, "wd": a.wd,
            "smoothing": a.smoothing, "seed": a.seed, "torch": torch.__version__,
            "val_top1_before_bn_recalibration": history[-1]["val_acc"],
            "history": history}

@@ -35,7 +35,10 @@ func (Kernels) F32(m, n, k int, a, b, c []float32) {
 	kernel.Fast{}.F32(m, n, k, a, b, c) // shapes BLAS refuses (k == 0)
 }
 
+// PackI8 implements kernel.Kernels.
+func (Kernels) PackI8(n, k int, b []int8) *kernel.PackedI8 { return kernel.Fast{}.PackI8(n, k, b) }
+
 // U8I8 implements kernel.Kernels.
-func (Kernels) U8I8(m, n, k int, a []uint8, b []int8, c []int32) {
-	kernel.Fast{}.U8I8(m, n, k, a, b, c)
+func (Kernels) U8I8(m int, a []uint8, b *kernel.PackedI8, c []int32) {
+	kernel.Fast{}.U8I8(m, a, b, c)
 }

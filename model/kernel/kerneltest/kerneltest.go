@@ -1,0 +1,88 @@
+// Package kerneltest checks a kernel.Kernels implementation against
+// kernel.Reference: every implementation must be exact for int8.
+package kerneltest
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/bagnetweb/bagnet/model/kernel"
+)
+
+// Shapes are the (m, n, k) the U8I8 checks run: tiny ones, sizes that are not
+// multiples of any tile (m odd, n % 4 != 0, k % 8 != 0), the stem's k = 27
+// and BagNet-like layers.
+var Shapes = [][3]int{
+	{1, 1, 1}, {1, 1, 7}, {2, 4, 8}, {2, 4, 3}, {3, 5, 9}, {7, 9, 27}, {5, 3, 15},
+	{33, 17, 64}, {16, 16, 17}, {64, 130, 576}, {31, 63, 1153}, {4, 1, 2048},
+}
+
+// U8I8 compares k.U8I8 with kernel.Reference on random data for every shape
+// in Shapes, plus the extremes (every activation 255 against every weight
+// -128 at the largest k), and returns the first mismatch.
+func U8I8(k kernel.Kernels) error {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, sz := range Shapes {
+		m, n, kk := sz[0], sz[1], sz[2]
+		a, b := make([]uint8, m*kk), make([]int8, n*kk)
+		for i := range a {
+			a[i] = uint8(r.IntN(256))
+		}
+		for i := range b {
+			b[i] = int8(r.IntN(256) - 128)
+		}
+		a[0], b[0] = 255, -128
+		if err := compare(k, m, n, kk, a, b); err != nil {
+			return err
+		}
+	}
+	// Extremes at the largest k: 255 * -128 * 65793 is just above -2^31.
+	m, n, kk := 3, 5, kernel.MaxK
+	a, b := make([]uint8, m*kk), make([]int8, n*kk)
+	for i := range a {
+		a[i] = 255
+	}
+	for i := range b {
+		b[i] = -128
+		if i >= 4*kk {
+			b[i] = 127
+		}
+	}
+	return compare(k, m, n, kk, a, b)
+}
+
+func compare(k kernel.Kernels, m, n, kk int, a []uint8, b []int8) error {
+	want := make([]int32, m*n)
+	kernel.Reference{}.U8I8(m, a, kernel.Reference{}.PackI8(n, kk, b), want)
+	got := make([]int32, m*n+1)
+	got[m*n] = 12345 // a guard: nothing may be written past m*n
+	k.U8I8(m, a, k.PackI8(n, kk, b), got[:m*n])
+	for i := range want {
+		if got[i] != want[i] {
+			return fmt.Errorf("U8I8 %dx%dx%d: C[%d][%d] = %d, reference %d", m, n, kk, i/n, i%n, got[i], want[i])
+		}
+	}
+	if got[m*n] != 12345 {
+		return fmt.Errorf("U8I8 %dx%dx%d wrote past the end of C", m, n, kk)
+	}
+	return nil
+}
+
+// GEMM is one benchmark shape: m positions, n outputs, k inputs.
+type GEMM struct {
+	Name    string
+	M, N, K int
+}
+
+// BagNet33GEMMs are per-layer GEMMs of the full-width BagNet-33 at 224: the
+// 3x3 convs of stages 1-4 (im2col'd), a 1x1 expansion, a 1x1 reduction and
+// the 1000-class head.
+var BagNet33GEMMs = []GEMM{
+	{"stage1_3x3", 110 * 110, 64, 9 * 64},
+	{"stage2_3x3", 54 * 54, 128, 9 * 128},
+	{"stage3_3x3", 26 * 26, 256, 9 * 256},
+	{"stage4_3x3", 24 * 24, 512, 9 * 512},
+	{"stage1_1x1_expand", 110 * 110, 256, 64},
+	{"stage3_1x1_reduce", 26 * 26, 256, 1024},
+	{"head_1000", 24 * 24, 1000, 2048},
+}

@@ -1,0 +1,112 @@
+// WebAssembly SIMD128 kernels for the int8 engine. Built by `make simd`
+// (clang --target=wasm32 -msimd128, no libc) into kernel.wasm, a module that
+// imports Go's own linear memory (env.memory) and works on addresses Go
+// passes in. It owns nothing in that memory: no data segments, no globals, no
+// shadow stack (the build checks), so it can never write outside the buffers
+// it is given. Only deterministic SIMD (no relaxed SIMD): every result equals
+// the pure-Go kernels bit for bit.
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+// Sums the four lanes of each of s0..s3: {sum s0, sum s1, sum s2, sum s3}.
+static inline v128_t hsum4(v128_t s0, v128_t s1, v128_t s2, v128_t s3) {
+	v128_t t0 = wasm_i32x4_add(wasm_i32x4_shuffle(s0, s1, 0, 4, 1, 5), wasm_i32x4_shuffle(s0, s1, 2, 6, 3, 7));
+	v128_t t1 = wasm_i32x4_add(wasm_i32x4_shuffle(s2, s3, 0, 4, 1, 5), wasm_i32x4_shuffle(s2, s3, 2, 6, 3, 7));
+	return wasm_i32x4_add(wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5), wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7));
+}
+
+// Writes the first n (<= 4) lanes of v to c.
+static inline void store_n(int32_t *c, v128_t v, int n) {
+	if (n == 4) {
+		wasm_v128_store(c, v);
+		return;
+	}
+	c[0] = wasm_i32x4_extract_lane(v, 0);
+	if (n > 1) c[1] = wasm_i32x4_extract_lane(v, 1);
+	if (n > 2) c[2] = wasm_i32x4_extract_lane(v, 2);
+}
+
+// The scalar k tail (k % 8 columns) of one row against one panel.
+static inline int32_t tail(const uint8_t *a, const int8_t *w, int kk, int k) {
+	int32_t s = 0;
+	for (int p = kk; p < k; p++) s += (int32_t)a[p] * (int32_t)w[p - kk];
+	return s;
+}
+
+// The tails of one row against the 4 channels of a panel's last block.
+static inline v128_t tail4(const uint8_t *a, const int8_t *w, int kk, int k) {
+	return wasm_i32x4_make(tail(a, w, kk, k), tail(a, w + 8, kk, k), tail(a, w + 16, kk, k), tail(a, w + 24, kk, k));
+}
+
+// gemm_u8i8 computes C = A·Bᵀ exactly in int32: A is m x k uint8 (row-major,
+// rows k bytes apart), C is m x n int32 (rows ldc apart), and B is n x k int8
+// packed by Go (kernel.go's pack) into panels of 4 output channels: panel p
+// holds channels 4p..4p+3; for each block of 8 columns (k zero-padded to kp,
+// a multiple of 8) the 8 bytes of each of the 4 channels, 32 bytes a block.
+// Channels past n are zero. Products fit i16 pair sums (255*128*2 < 2^31)
+// and i32 lanes (exact for k <= 65793, as the Go kernels).
+EXPORT(gemm_u8i8)
+void gemm_u8i8(int m, int n, int k, const uint8_t *a, const int8_t *b, int32_t *c, int ldc) {
+	const int kp = (k + 7) & ~7, k8 = k & ~7, panels = (n + 3) / 4;
+	// Panels are taken in groups of about 64 KB of weights, so a group stays
+	// in cache while every row pair streams past it.
+	int group = (64 << 10) / (4 * kp);
+	if (group < 1) group = 1;
+	for (int p0 = 0; p0 < panels; p0 += group) {
+	int p1 = p0 + group < panels ? p0 + group : panels;
+	int i = 0;
+	for (; i + 2 <= m; i += 2) {
+		const uint8_t *a0 = a + i * k, *a1 = a0 + k;
+		int32_t *c0 = c + i * ldc, *c1 = c0 + ldc;
+		for (int p = p0; p < p1; p++) {
+			const int8_t *w = b + p * 4 * kp;
+			v128_t s00 = wasm_i32x4_splat(0), s01 = s00, s02 = s00, s03 = s00;
+			v128_t s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+			for (int kk = 0; kk < k8; kk += 8, w += 32) {
+				v128_t x0 = wasm_u16x8_load8x8(a0 + kk), x1 = wasm_u16x8_load8x8(a1 + kk);
+				v128_t w0 = wasm_i16x8_load8x8(w), w1 = wasm_i16x8_load8x8(w + 8);
+				v128_t w2 = wasm_i16x8_load8x8(w + 16), w3 = wasm_i16x8_load8x8(w + 24);
+				s00 = wasm_i32x4_add(s00, wasm_i32x4_dot_i16x8(x0, w0));
+				s01 = wasm_i32x4_add(s01, wasm_i32x4_dot_i16x8(x0, w1));
+				s02 = wasm_i32x4_add(s02, wasm_i32x4_dot_i16x8(x0, w2));
+				s03 = wasm_i32x4_add(s03, wasm_i32x4_dot_i16x8(x0, w3));
+				s10 = wasm_i32x4_add(s10, wasm_i32x4_dot_i16x8(x1, w0));
+				s11 = wasm_i32x4_add(s11, wasm_i32x4_dot_i16x8(x1, w1));
+				s12 = wasm_i32x4_add(s12, wasm_i32x4_dot_i16x8(x1, w2));
+				s13 = wasm_i32x4_add(s13, wasm_i32x4_dot_i16x8(x1, w3));
+			}
+			v128_t r0 = hsum4(s00, s01, s02, s03), r1 = hsum4(s10, s11, s12, s13);
+			if (k8 < k) {
+				r0 = wasm_i32x4_add(r0, tail4(a0, w, k8, k));
+				r1 = wasm_i32x4_add(r1, tail4(a1, w, k8, k));
+			}
+			int nn = n - 4 * p < 4 ? n - 4 * p : 4;
+			store_n(c0 + 4 * p, r0, nn);
+			store_n(c1 + 4 * p, r1, nn);
+		}
+	}
+	for (; i < m; i++) {
+		const uint8_t *a0 = a + i * k;
+		int32_t *c0 = c + i * ldc;
+		for (int p = p0; p < p1; p++) {
+			const int8_t *w = b + p * 4 * kp;
+			v128_t s00 = wasm_i32x4_splat(0), s01 = s00, s02 = s00, s03 = s00;
+			for (int kk = 0; kk < k8; kk += 8, w += 32) {
+				v128_t x0 = wasm_u16x8_load8x8(a0 + kk);
+				s00 = wasm_i32x4_add(s00, wasm_i32x4_dot_i16x8(x0, wasm_i16x8_load8x8(w)));
+				s01 = wasm_i32x4_add(s01, wasm_i32x4_dot_i16x8(x0, wasm_i16x8_load8x8(w + 8)));
+				s02 = wasm_i32x4_add(s02, wasm_i32x4_dot_i16x8(x0, wasm_i16x8_load8x8(w + 16)));
+				s03 = wasm_i32x4_add(s03, wasm_i32x4_dot_i16x8(x0, wasm_i16x8_load8x8(w + 24)));
+			}
+			v128_t r0 = hsum4(s00, s01, s02, s03);
+			if (k8 < k) {
+				r0 = wasm_i32x4_add(r0, tail4(a0, w, k8, k));
+			}
+			int nn = n - 4 * p < 4 ? n - 4 * p : 4;
+			store_n(c0 + 4 * p, r0, nn);
+		}
+	}
+}
+}
