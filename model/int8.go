@@ -95,8 +95,8 @@ type QConv struct {
 	Scale              []float32 // per output channel: the real value of one accumulator unit
 	Bias               []float32 // per output channel
 
-	biasQ  []int64           // Bias in accumulator units
-	mult   []fixed           // accumulator units -> output units
+	biasQ  []int64          // Bias in accumulator units
+	mult   []fixed          // accumulator units -> output units
 	packed *kernel.PackedI8 // Weight in the kernels' layout
 }
 

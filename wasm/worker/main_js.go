@@ -13,8 +13,8 @@ import (
 
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/model/kernel"
-	"github.com/bagnetweb/bagnet/wasm/simd"
 	"github.com/bagnetweb/bagnet/ui/viz"
+	"github.com/bagnetweb/bagnet/wasm/simd"
 )
 
 var (
