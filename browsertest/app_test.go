@@ -31,8 +31,10 @@ const tench = "n01440764_tench.jpg"
 // for the same file and weights, and that it draws an evidence heatmap.
 func TestUploadMatchesNative(t *testing.T) {
 	for _, tc := range []struct{ name, query, engine string }{
-		{"simd", "", "Engine: WebAssembly SIMD."},
-		{"fallback", "?simd=0", "Engine: WebAssembly without SIMD (SIMD turned off)."},
+		{"simd", "?workers=1", "Engine: WebAssembly SIMD, 1 worker."},
+		{"simd-2-workers", "?workers=2", "Engine: WebAssembly SIMD, 2 workers."},
+		{"fallback", "?simd=0&workers=1", "Engine: WebAssembly without SIMD (SIMD turned off), 1 worker."},
+		{"fallback-2-workers", "?simd=0&workers=2", "Engine: WebAssembly without SIMD (SIMD turned off), 2 workers."},
 	} {
 		t.Run(tc.name, func(t *testing.T) { testUpload(t, tc.query, tc.engine) })
 	}
@@ -45,7 +47,8 @@ func testUpload(t *testing.T, query, engineText string) {
 	ready := time.Since(t0)
 	tb.screenshot("ready")
 	if body := tb.text("body"); !strings.Contains(body, engineText) {
-		t.Errorf("the page does not say %q", engineText)
+		_, rest, _ := strings.Cut(body, "Engine:")
+		t.Errorf("the page does not say %q; it says \"Engine:%.80s\"", engineText, rest)
 	}
 
 	img := filepath.Join(suite.samples, tench)

@@ -7,6 +7,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -20,6 +21,76 @@ import (
 // Engine runs one loaded model.
 type Engine struct {
 	*weights.Model
+
+	// Helpers, when set, run bands of every int8 forward pass elsewhere
+	// (other Web Workers, each with its own copy of the model): the final
+	// map is split into up to len(Helpers)+1 bands of rows, band 0 runs
+	// here. The joined map is byte-identical to a single run. A helper that
+	// fails is dropped (OnHelperError is told) and its band is recomputed
+	// here, so a result is never lost.
+	Helpers       []Helper
+	OnHelperError func(h Helper, err error)
+}
+
+// Helper computes bands of the int8 feature map for an Engine.
+type Helper interface {
+	// Start begins computing final-map rows [r0, r1) for the model input
+	// rgb (InputSize x InputSize RGB) and returns a function that waits for
+	// their bytes (HWC, as model.QMap.Data).
+	Start(rgb []uint8, r0, r1 int) (wait func() ([]uint8, error))
+}
+
+// MinBandRows is the fewest final-map rows a band gets: about one patch
+// (q/8 rows), so that the halo, the q-8 input rows a band recomputes from
+// its neighbour, stays below about half of its own work.
+func (e *Engine) MinBandRows() int {
+	return (e.Config.Patch() + model.Stride - 1) / model.Stride
+}
+
+// Bands is how the final map of the model input is split among up to
+// workers workers (this engine and its helpers: len(e.Helpers)+1).
+func (e *Engine) Bands(workers int) [][2]int {
+	h, _ := e.Config.MapSize(e.InputSize, e.InputSize)
+	return model.Bands(h, workers, e.MinBandRows())
+}
+
+// int8Features runs the int8 network on the model input, in bands on the
+// helpers when there are any.
+func (e *Engine) int8Features(rgb []uint8, n int) (*model.QMap, error) {
+	bands := e.Bands(len(e.Helpers) + 1)
+	if len(bands) == 1 {
+		return e.Int8.Features(rgb, n, n)
+	}
+	waits := make([]func() ([]uint8, error), len(bands))
+	for i := 1; i < len(bands); i++ {
+		waits[i] = e.Helpers[i-1].Start(rgb, bands[i][0], bands[i][1])
+	}
+	parts := make([]*model.QMap, len(bands))
+	var err error
+	if parts[0], err = e.Int8.FeatureRows(rgb, n, n, bands[0][0], bands[0][1]); err != nil {
+		return nil, err
+	}
+	var failed []Helper
+	for i := 1; i < len(bands); i++ {
+		rows := bands[i][1] - bands[i][0]
+		data, herr := waits[i]()
+		if herr == nil && len(data) != rows*parts[0].W*parts[0].C {
+			herr = fmt.Errorf("band [%d, %d) came back with %d bytes, want %d", bands[i][0], bands[i][1], len(data), rows*parts[0].W*parts[0].C)
+		}
+		if herr != nil {
+			failed = append(failed, e.Helpers[i-1])
+			if e.OnHelperError != nil {
+				e.OnHelperError(e.Helpers[i-1], herr)
+			}
+			if parts[i], err = e.Int8.FeatureRows(rgb, n, n, bands[i][0], bands[i][1]); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		parts[i] = &model.QMap{H: rows, W: parts[0].W, C: parts[0].C, Data: data, Scale: parts[0].Scale}
+	}
+	e.Helpers = slices.DeleteFunc(e.Helpers, func(h Helper) bool { return slices.Contains(failed, h) })
+	return model.JoinRows(parts)
 }
 
 // New wraps a loaded model.
@@ -146,7 +217,7 @@ func (e *Engine) ClassifyRGB(rgb []uint8, tr preprocess.Transform, topK int) (*A
 	var logits []float32
 	var h, w int
 	if e.Int8 != nil {
-		f, err := e.Int8.Features(rgb, n, n)
+		f, err := e.int8Features(rgb, n)
 		if err != nil {
 			return nil, err
 		}

@@ -368,3 +368,58 @@ func (m *QMap) Dequantize() *Map {
 	}
 	return r
 }
+
+// BandInput is the model-input rows [y0, y1) that final-map rows [r0, r1)
+// depend on: [Stride*r0, Stride*(r1-1)+Patch). The network has no padding
+// and Stride is its total stride, so running it on those rows alone gives
+// exactly rows [r0, r1) of the full map.
+func (c Config) BandInput(r0, r1 int) (y0, y1 int) {
+	return Stride * r0, Stride*(r1-1) + c.Patch()
+}
+
+// Bands splits a map of h rows into at most n bands of near-equal height,
+// in order, each at least minRows rows (1 if smaller); fewer bands when h is
+// too small.
+func Bands(h, n, minRows int) [][2]int {
+	minRows = max(minRows, 1)
+	n = max(1, min(n, h/minRows))
+	bands := make([][2]int, n)
+	for i := range bands {
+		bands[i] = [2]int{i * h / n, (i + 1) * h / n}
+	}
+	return bands
+}
+
+// FeatureRows is rows [r0, r1) of Features(rgb, h, w), computed from the
+// input rows they depend on (BandInput) only: a band another worker can run.
+func (q *QNet) FeatureRows(rgb []uint8, h, w, r0, r1 int) (*QMap, error) {
+	mh, _ := q.MapSize(h, w)
+	if r0 < 0 || r1 > mh || r0 >= r1 {
+		return nil, fmt.Errorf("model: feature rows [%d, %d) outside the %d-row map", r0, r1, mh)
+	}
+	if len(rgb) != h*w*3 {
+		return nil, fmt.Errorf("model: %d bytes is not a %dx%d RGB image", len(rgb), w, h)
+	}
+	y0, y1 := q.BandInput(r0, r1)
+	return q.Features(rgb[y0*w*3:y1*w*3], y1-y0, w)
+}
+
+// JoinRows stacks bands of one feature map (in row order) into the map.
+func JoinRows(bands []*QMap) (*QMap, error) {
+	if len(bands) == 0 {
+		return nil, fmt.Errorf("model: no bands to join")
+	}
+	out := &QMap{W: bands[0].W, C: bands[0].C, Scale: bands[0].Scale}
+	for i, b := range bands {
+		if b.W != out.W || b.C != out.C || len(b.Data) != b.H*b.W*b.C {
+			return nil, fmt.Errorf("model: band %d is %dx%dx%d (%d bytes), want width %d and %d channels",
+				i, b.H, b.W, b.C, len(b.Data), out.W, out.C)
+		}
+		out.H += b.H
+	}
+	out.Data = make([]uint8, 0, out.H*out.W*out.C)
+	for _, b := range bands {
+		out.Data = append(out.Data, b.Data...)
+	}
+	return out, nil
+}

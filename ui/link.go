@@ -95,6 +95,10 @@ func (c *Root) onMessage(m js.Value) {
 		}
 		c.State, c.Err = StateReady, ""
 		c.Status = "Model ready. Choose, drop or paste an image."
+	case "engine": // the worker's engine changed (a band worker was dropped)
+		if c.Info != nil {
+			c.Info.Kernel = m.Get("kernel").String()
+		}
 	case "result":
 		c.onResult(id, m)
 	case "evidence":

@@ -55,11 +55,13 @@
     e.textContent = msg;
   };
 
-  // ?simd=0 runs the pure-Go kernels instead of WebAssembly SIMD (for
-  // comparisons and tests; the results are the same).
+  // One worker per core (at most 4) splits each image into bands of rows;
+  // ?workers=N chooses (1-8), ?simd=0 runs the pure-Go kernels instead of
+  // WebAssembly SIMD (for comparisons and tests; the results are the same).
   const params = new URLSearchParams(location.search);
   const workerOpts = {wasm: 'worker.wasm', bytes: size('worker.wasm')};
   if (params.get('simd') === '0') workerOpts.simd = false;
+  workerOpts.workers = Math.max(1, Math.min(+params.get('workers') || Math.min(navigator.hardwareConcurrency || 1, 4), 8));
 
   let worker = null;
   try {

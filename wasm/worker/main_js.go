@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/model/kernel"
 	"github.com/bagnetweb/bagnet/ui/viz"
 	"github.com/bagnetweb/bagnet/wasm/simd"
@@ -42,10 +43,37 @@ func main() {
 	global.Call("bagnetWorkerReady", handler)
 	var s server
 	s.kernels, s.kernel = chooseKernels()
+	role, workers := options()
+	if role != "band" && workers > 1 {
+		s.helpers = startHelpers(workers - 1)
+	}
 	for msg := range inbox {
 		s.handle(msg)
 	}
 }
+
+// options reads the worker's role ("band" for a band worker started by
+// another worker) and the number of workers to use, from the JSON options
+// in the worker's name (web/worker.js).
+func options() (role string, workers int) {
+	workers = 1
+	name := global.Get("name")
+	if name.Type() != js.TypeString || name.String() == "" {
+		return "", 1
+	}
+	var o struct {
+		Role    string `json:"role"`
+		Workers int    `json:"workers"`
+	}
+	if err := json.Unmarshal([]byte(name.String()), &o); err != nil {
+		return "", 1
+	}
+	return o.Role, max(1, min(o.Workers, maxWorkers))
+}
+
+// maxWorkers caps the band workers: past a few bands the halo (the input
+// rows each band recomputes) eats the gain, and the map has few rows.
+const maxWorkers = 8
 
 // chooseKernels runs the int8 GEMMs on the WebAssembly SIMD module when
 // worker.js could load it, else on the pure-Go kernels (same results).
@@ -88,6 +116,12 @@ func (s *server) handle(msg js.Value) {
 		err = s.onScramble(id, msg)
 	case "evidence":
 		err = s.onEvidence(id, msg)
+	case "loadBytes": // a band worker gets the model from its parent
+		err = s.onLoadBytes(msg)
+	case "rows":
+		err = s.onRows(id, msg)
+	case "bench":
+		err = s.onBench(id, msg)
 	default:
 		err = fmt.Errorf("unknown message type %q", typ)
 	}
@@ -199,11 +233,27 @@ func (s *server) load(url string, size int) error {
 	}
 	eng.UseKernels(s.kernels)
 	s.eng = eng
-	inf := newInfo(eng, len(buf))
-	inf.Kernel = s.kernel
-	if eng.Int8 == nil {
-		inf.Kernel = "WebAssembly (pure Go: float32 model)"
+	if eng.Int8 != nil && len(eng.Bands(len(s.helpers)+1)) > 1 {
+		// Every helper gets its copy of the file at once, then all load in parallel.
+		waits := make([]func() error, len(s.helpers))
+		for i, h := range s.helpers {
+			waits[i] = h.load(buf)
+		}
+		for i, w := range waits {
+			if err := w(); err != nil {
+				fmt.Printf("worker: band worker %d dropped: %v\n", i+1, err)
+				continue
+			}
+			eng.Helpers = append(eng.Helpers, s.helpers[i])
+		}
+		eng.OnHelperError = func(_ engine.Helper, err error) {
+			fmt.Printf("worker: a band worker failed, continuing with fewer: %v\n", err)
+			defer s.postEngine()
+		}
 	}
+	inf := newInfo(eng, len(buf))
+	inf.WarmupMs = s.warmUp()
+	inf.Kernel = s.engineText()
 	info, err := json.Marshal(inf)
 	if err != nil {
 		return err
@@ -213,6 +263,97 @@ func (s *server) load(url string, size int) error {
 	msg.Set("info", jsJSON.Call("parse", string(info)))
 	post(msg, nil)
 	return nil
+}
+
+// engineText says what runs the network, for the model card.
+func (s *server) engineText() string {
+	if s.eng != nil && s.eng.Int8 == nil {
+		return "WebAssembly (pure Go: float32 model), 1 worker"
+	}
+	n := 1
+	if s.eng != nil {
+		n = len(s.eng.Bands(len(s.eng.Helpers) + 1))
+	}
+	if n == 1 {
+		return s.kernel + ", 1 worker"
+	}
+	return fmt.Sprintf("%s, %d workers", s.kernel, n)
+}
+
+// postEngine tells the page that the engine changed (a band worker failed).
+func (s *server) postEngine() {
+	m := object()
+	m.Set("type", "engine")
+	m.Set("kernel", s.engineText())
+	post(m, nil)
+}
+
+// onLoadBytes loads the model a band worker's parent sends.
+func (s *server) onLoadBytes(msg js.Value) error {
+	b := msg.Get("bytes")
+	buf := make([]byte, b.Get("length").Int())
+	js.CopyBytesToGo(buf, b)
+	eng, err := engine.Load(buf)
+	if err != nil {
+		return fmt.Errorf("loading the model: %w", err)
+	}
+	eng.UseKernels(s.kernels)
+	s.eng = eng
+	if eng.Int8 != nil { // compile and tier up behind the loading screen
+		n := eng.InputSize
+		eng.Int8.FeatureRows(model.RandomRGB(n, n, 1), n, n, 0, eng.MinBandRows())
+	}
+	m := object()
+	m.Set("type", "ready")
+	post(m, nil)
+	return nil
+}
+
+// onRows computes feature-map rows for the parent worker (band workers).
+func (s *server) onRows(id js.Value, msg js.Value) error {
+	if id.IsNull() {
+		return fmt.Errorf("rows: missing numeric id")
+	}
+	data, err := s.rows(bytesOf(msg.Get("rgb")), intOr(msg.Get("r0"), -1), intOr(msg.Get("r1"), -1))
+	if err != nil {
+		return err
+	}
+	arr := jsUint8.New(len(data))
+	js.CopyBytesToJS(arr, data)
+	out := object()
+	out.Set("type", "rows")
+	out.Set("id", id)
+	out.Set("data", arr)
+	post(out, []any{arr.Get("buffer")})
+	return nil
+}
+
+// onBench runs the benchmark (bench in worker.go) and answers with its JSON.
+func (s *server) onBench(id js.Value, msg js.Value) error {
+	b, err := s.bench(intOr(msg.Get("runs"), 3), ms)
+	if err != nil {
+		return err
+	}
+	b.Engine = s.engineText()
+	raw, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	out := object()
+	out.Set("type", "bench")
+	out.Set("id", id)
+	out.Set("bench", jsJSON.Call("parse", string(raw)))
+	post(out, nil)
+	return nil
+}
+
+func bytesOf(v js.Value) []byte {
+	if v.Type() != js.TypeObject {
+		return nil
+	}
+	b := make([]byte, v.Get("length").Int())
+	js.CopyBytesToGo(b, v)
+	return b
 }
 
 func (s *server) onClassify(id js.Value, msg js.Value) error {

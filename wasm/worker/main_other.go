@@ -13,3 +13,6 @@ func main() {
 	fmt.Fprintln(os.Stderr, "worker: a Web Worker; build it with GOOS=js GOARCH=wasm (see cmd/mksite)")
 	os.Exit(2)
 }
+
+// helper is a band worker; they exist only in the browser (band_js.go).
+type helper struct{}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/model"
@@ -40,7 +41,8 @@ type Info struct {
 	Params       int64             `json:"params"`
 	WeightsBytes int               `json:"weightsBytes"`
 	Meta         map[string]string `json:"meta,omitempty"` // provenance from the file
-	Kernel       string            `json:"kernel"`         // what runs the network, e.g. "WebAssembly SIMD"
+	Kernel       string            `json:"kernel"`         // what runs the network, e.g. "WebAssembly SIMD, 2 workers"
+	WarmupMs     float64           `json:"warmupMs"`       // the warm-up pass before "ready"
 }
 
 // newInfo describes e; size is the model file's size in bytes.
@@ -162,6 +164,7 @@ type server struct {
 	mem     store
 	kernels kernel.Kernels // what the model runs on
 	kernel  string         // and its description for the page
+	helpers []*helper      // band workers (js/wasm only)
 }
 
 // describe computes the evidence maps and metadata sent with analysis a.
@@ -244,4 +247,92 @@ func (s *server) evidence(id, c int) ([]float32, float32, error) {
 		return nil, 0, err
 	}
 	return ev, s.eng.Bias(c), nil
+}
+
+// rows is final-map rows [r0, r1) of the int8 features for a model input
+// (a band worker's job).
+func (s *server) rows(rgb []uint8, r0, r1 int) ([]uint8, error) {
+	if s.eng == nil {
+		return nil, errNoModel
+	}
+	if s.eng.Int8 == nil {
+		return nil, errors.New("rows: the model is not int8")
+	}
+	n := s.eng.InputSize
+	f, err := s.eng.Int8.FeatureRows(rgb, n, n, r0, r1)
+	if err != nil {
+		return nil, err
+	}
+	return f.Data, nil
+}
+
+// warmUp runs the network once on a random input, so that the first image
+// of the user does not wait for the engine to compile and tier up, and
+// returns how long it took (ms).
+func (s *server) warmUp() float64 {
+	if s.eng == nil {
+		return 0
+	}
+	t0 := time.Now()
+	n := s.eng.InputSize
+	s.eng.ClassifyRGB(model.RandomRGB(n, n, 1), preprocess.NewTransform(preprocess.Squash, n, n, n), 1)
+	return float64(time.Since(t0).Microseconds()) / 1000
+}
+
+// Bench is the answer to a "bench" request: the network's time on a random
+// input, run after run, and where the time of this worker's int8 GEMMs went.
+type Bench struct {
+	Engine string       `json:"engine"`
+	Size   int          `json:"size"`
+	MACs   int64        `json:"macs"`
+	RunsMs []float64    `json:"runsMs"`
+	GEMMs  []GEMMRecord `json:"gemms"` // of the last run, this worker's band only
+}
+
+// GEMMRecord is one U8I8 call.
+type GEMMRecord struct {
+	M, N, K int
+	Ms      float64
+}
+
+// recorder times every U8I8 call of the kernels it wraps.
+type recorder struct {
+	kernel.Kernels
+	calls []GEMMRecord
+}
+
+func (r *recorder) U8I8(m int, a []uint8, b *kernel.PackedI8, c []int32) {
+	t0 := time.Now()
+	r.Kernels.U8I8(m, a, b, c)
+	r.calls = append(r.calls, GEMMRecord{m, b.N, b.K, float64(time.Since(t0).Microseconds()) / 1000})
+}
+
+// bench classifies a random model input runs times (with the band workers
+// when there are any), then once more with every GEMM of this worker timed.
+func (s *server) bench(runs int, ms func() float64) (*Bench, error) {
+	if s.eng == nil {
+		return nil, errNoModel
+	}
+	n := s.eng.InputSize
+	rgb := model.RandomRGB(n, n, 7)
+	tr := preprocess.NewTransform(preprocess.Squash, n, n, n)
+	b := &Bench{Size: n, MACs: s.eng.Config.MACs(n, n)}
+	for i := 0; i < max(1, min(runs, 100)); i++ {
+		t0 := ms()
+		if _, err := s.eng.ClassifyRGB(rgb, tr, 5); err != nil {
+			return nil, err
+		}
+		b.RunsMs = append(b.RunsMs, ms()-t0)
+	}
+	if s.eng.Int8 != nil {
+		rec := &recorder{Kernels: s.kernels}
+		s.eng.Int8.UseKernels(rec)
+		_, err := s.eng.ClassifyRGB(rgb, tr, 5)
+		s.eng.Int8.UseKernels(s.kernels)
+		if err != nil {
+			return nil, err
+		}
+		b.GEMMs = rec.calls
+	}
+	return b, nil
 }

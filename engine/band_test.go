@@ -1,0 +1,107 @@
+package engine_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/internal/testmodel"
+)
+
+// localHelper computes bands with its own copy of the model, as a Web
+// Worker does; fail makes it answer with an error instead.
+type localHelper struct {
+	e     *engine.Engine
+	fail  error
+	calls int
+}
+
+func (h *localHelper) Start(rgb []uint8, r0, r1 int) func() ([]uint8, error) {
+	h.calls++
+	rgb = slices.Clone(rgb) // as postMessage copies it
+	return func() ([]uint8, error) {
+		if h.fail != nil {
+			return nil, h.fail
+		}
+		n := h.e.InputSize
+		f, err := h.e.Int8.FeatureRows(rgb, n, n, r0, r1)
+		if err != nil {
+			return nil, err
+		}
+		return f.Data, nil
+	}
+}
+
+// Classifying in bands on helpers gives the same logits and evidence, bit
+// for bit, as one engine alone; a failing helper is dropped and its band
+// recomputed, with the same result.
+func TestHelpersGiveIdenticalResults(t *testing.T) {
+	img := sample(t)
+	for _, arch := range []string{"bagnet9", "bagnet17", "bagnet33"} {
+		opt := testmodel.Options{Arch: arch, InputSize: 160}
+		alone := load(t, opt)
+		want, err := alone.Classify(img, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{1, 2, 3} {
+			t.Run(fmt.Sprintf("%s/%d helpers", arch, n), func(t *testing.T) {
+				e := load(t, opt)
+				var hs []*localHelper
+				for range n {
+					h := &localHelper{e: load(t, opt)}
+					hs = append(hs, h)
+					e.Helpers = append(e.Helpers, h)
+				}
+				bands := e.Bands(len(e.Helpers)+1)
+				if len(bands) < 2 {
+					t.Fatalf("bands %v: the test needs a map that splits", bands)
+				}
+				var dropped []error
+				e.OnHelperError = func(_ engine.Helper, err error) { dropped = append(dropped, err) }
+				check := func(what string) {
+					got, err := e.Classify(img, 3)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !slices.Equal(got.Logits, want.Logits) {
+						t.Fatalf("%s: logits %v, alone %v", what, got.Logits, want.Logits)
+					}
+					for c := range got.Logits {
+						ev, _ := got.Evidence(c)
+						wev, _ := want.Evidence(c)
+						if !slices.Equal(ev, wev) {
+							t.Fatalf("%s: evidence of class %d differs", what, c)
+						}
+					}
+				}
+				check(fmt.Sprintf("%d bands", len(bands)))
+				if used := hs[0].calls; used != 1 {
+					t.Fatalf("helper 0 ran %d bands, want 1", used)
+				}
+				hs[0].fail = errors.New("worker died")
+				check("with a failing helper")
+				if len(dropped) != 1 || len(e.Helpers) != n-1 {
+					t.Fatalf("after a failure: %d errors reported, %d helpers left (want 1, %d)", len(dropped), len(e.Helpers), n-1)
+				}
+				check("after dropping it")
+			})
+		}
+	}
+}
+
+func TestBandsRespectMinRows(t *testing.T) {
+	e := load(t, testmodel.Options{Arch: "bagnet33", InputSize: 128})
+	for range 7 {
+		e.Helpers = append(e.Helpers, &localHelper{e: e})
+	}
+	// 12 map rows, at least 5 rows (33/8 rounded up) a band: 2 bands.
+	if got, want := fmt.Sprint(e.Bands(len(e.Helpers)+1)), "[[0 6] [6 12]]"; got != want {
+		t.Errorf("bands %s, want %s", got, want)
+	}
+	if h, _ := e.Config.MapSize(128, 128); h != 12 || e.MinBandRows() != 5 {
+		t.Errorf("map %d rows, min band rows %d", h, e.MinBandRows())
+	}
+}

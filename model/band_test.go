@@ -1,0 +1,86 @@
+package model
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+)
+
+// Feature maps joined from bands (each computed from its own input rows
+// only) must equal the full map byte for byte: the basis of running one
+// image on several Web Workers.
+func TestBandsJoinToFullMap(t *testing.T) {
+	for i, arch := range []string{"bagnet9", "bagnet17", "bagnet33"} {
+		cfg := Config{Arch: arch, Width: 0.125, Classes: 10}
+		q, err := RandomQNet(cfg, uint64(20+i), 64, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sz := range [][2]int{{97, 61}, {75, 80}, {128, 128}} {
+			h, w := sz[0], sz[1]
+			rgb := RandomRGB(h, w, uint64(h*w))
+			full, err := q.Features(rgb, h, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []int{2, 3, 4, 7} {
+				t.Run(fmt.Sprintf("%s/%dx%d/%d", arch, w, h, n), func(t *testing.T) {
+					var parts []*QMap
+					bands := Bands(full.H, n, 1)
+					for _, b := range bands {
+						p, err := q.FeatureRows(rgb, h, w, b[0], b[1])
+						if err != nil {
+							t.Fatal(err)
+						}
+						if p.H != b[1]-b[0] {
+							t.Fatalf("band %v has %d rows", b, p.H)
+						}
+						parts = append(parts, p)
+					}
+					joined, err := JoinRows(parts)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if joined.H != full.H || joined.W != full.W || !bytes.Equal(joined.Data, full.Data) {
+						t.Fatalf("%d bands %v: joined %dx%d map differs from the full %dx%d map", len(bands), bands, joined.W, joined.H, full.W, full.H)
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestBands(t *testing.T) {
+	for _, tc := range []struct {
+		h, n, min int
+		want      string
+	}{
+		{12, 2, 3, "[[0 6] [6 12]]"},
+		{12, 8, 3, "[[0 3] [3 6] [6 9] [9 12]]"},
+		{5, 4, 3, "[[0 5]]"},
+		{24, 3, 1, "[[0 8] [8 16] [16 24]]"},
+		{7, 3, 1, "[[0 2] [2 4] [4 7]]"},
+		{1, 4, 4, "[[0 1]]"},
+	} {
+		if got := fmt.Sprint(Bands(tc.h, tc.n, tc.min)); got != tc.want {
+			t.Errorf("Bands(%d, %d, %d) = %s, want %s", tc.h, tc.n, tc.min, got, tc.want)
+		}
+	}
+}
+
+func TestFeatureRowsErrors(t *testing.T) {
+	cfg := Config{Arch: "bagnet9", Width: 0.125, Classes: 3}
+	q, err := RandomQNet(cfg, 1, 32, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rgb := RandomRGB(40, 40, 1)
+	for _, r := range [][2]int{{-1, 2}, {2, 2}, {0, 99}} {
+		if _, err := q.FeatureRows(rgb, 40, 40, r[0], r[1]); err == nil {
+			t.Errorf("rows %v: no error", r)
+		}
+	}
+	if _, err := JoinRows(nil); err == nil {
+		t.Error("JoinRows(nil): no error")
+	}
+}
