@@ -55,7 +55,7 @@ func TestHelpersGiveIdenticalResults(t *testing.T) {
 					hs = append(hs, h)
 					e.Helpers = append(e.Helpers, h)
 				}
-				bands := e.Bands(len(e.Helpers)+1)
+				bands := e.Bands(len(e.Helpers) + 1)
 				if len(bands) < 2 {
 					t.Fatalf("bands %v: the test needs a map that splits", bands)
 				}
