@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 
 	"github.com/bagnetweb/bagnet/model/kernel"
 )
@@ -26,64 +28,6 @@ type QMap struct {
 	Scale   []float32 // per channel
 }
 
-// fixed is a positive real multiplier as M / 2^Shift with M in [2^30, 2^31).
-type fixed struct {
-	M     int64
-	Shift int
-}
-
-func newFixed(x float64) fixed {
-	if !(x > 0) || math.IsInf(x, 0) {
-		return fixed{}
-	}
-	frac, exp := math.Frexp(x)
-	m := int64(math.Round(frac * (1 << 31)))
-	shift := 31 - exp
-	if m == 1<<31 {
-		m >>= 1
-		shift--
-	}
-	return fixed{m, shift}
-}
-
-// fracBits is the precision (fraction bits) of the residual sum.
-const fracBits = 16
-
-// at returns floor(v * M / 2^(Shift-fracBits)): v times the multiplier with
-// fracBits fraction bits. |v| < 2^31 keeps the product inside int64.
-func (f fixed) at(v int64) int64 {
-	p := v * f.M
-	s := f.Shift - fracBits
-	switch {
-	case s >= 63:
-		if p < 0 {
-			return -1
-		}
-		return 0
-	case s >= 0:
-		return p >> s
-	case s > -16:
-		return p << -s
-	default: // a multiplier above 2^47: saturate
-		if p < 0 {
-			return math.MinInt64 / 4
-		}
-		return math.MaxInt64 / 4
-	}
-}
-
-// toU8 rounds a fracBits fixed-point value and clamps it to [0, 255] (the ReLU).
-func toU8(r int64) uint8 {
-	q := (r + 1<<(fracBits-1)) >> fracBits
-	if q < 0 {
-		return 0
-	}
-	if q > 255 {
-		return 255
-	}
-	return uint8(q)
-}
-
 // maxBiasQ bounds quantized biases so accumulator + bias stays below 2^31.
 const maxBiasQ = 1 << 30
 
@@ -95,9 +39,8 @@ type QConv struct {
 	Scale              []float32 // per output channel: the real value of one accumulator unit
 	Bias               []float32 // per output channel
 
-	biasQ  []int64          // Bias in accumulator units
-	mult   []fixed          // accumulator units -> output units
-	packed *kernel.PackedI8 // Weight in the kernels' layout
+	requant *kernel.Requant  // accumulator units -> output units, bias included
+	packed  *kernel.PackedI8 // Weight in the kernels' layout
 }
 
 // pack prepares the weights for the kernels (once, at load).
@@ -105,35 +48,32 @@ func (c *QConv) pack(k kernel.Kernels) { c.packed = k.PackI8(c.Out, c.K*c.K*c.In
 
 // prepare derives the integer requantisation for the output's scales.
 func (c *QConv) prepare(outScale []float32) {
-	c.biasQ = make([]int64, c.Out)
-	c.mult = make([]fixed, c.Out)
+	bias, mult := make([]int64, c.Out), make([]float64, c.Out)
 	for o := 0; o < c.Out; o++ {
 		acc := float64(c.Scale[o]) // one accumulator unit
 		b := math.Round(float64(c.Bias[o]) / acc)
-		c.biasQ[o] = int64(math.Max(-maxBiasQ, math.Min(maxBiasQ, b)))
-		c.mult[o] = newFixed(acc / float64(outScale[o]))
+		bias[o] = int64(math.Max(-maxBiasQ, math.Min(maxBiasQ, b)))
+		mult[o] = acc / float64(outScale[o])
 	}
+	c.requant = kernel.NewRequant(bias, mult)
 }
 
-// accumulate runs the GEMM: int32 sums per output position and channel.
-func (c *QConv) accumulate(k kernel.Kernels, x *QMap) ([]int32, int, int) {
-	cols, oh, ow := im2col(x.Data, x.H, x.W, x.C, c.K, c.Stride)
-	acc := make([]int32, oh*ow*c.Out)
+// accumulate runs the GEMM on x into the scratch accumulators.
+func (c *QConv) accumulate(k kernel.Kernels, sc *scratch, x *QMap) ([]int32, int, int) {
+	cols, oh, ow := im2colU8(&sc.cols, x.Data, x.H, x.W, x.C, c.K, c.Stride)
+	acc := grow(&sc.acc, oh*ow*c.Out)
 	if oh*ow > 0 {
 		k.U8I8(oh*ow, cols, c.packed, acc)
 	}
 	return acc, oh, ow
 }
 
-// Forward is conv, bias, ReLU, requantised to outScale (set by prepare).
-func (c *QConv) Forward(k kernel.Kernels, x *QMap, outScale []float32) *QMap {
-	acc, oh, ow := c.accumulate(k, x)
-	out := &QMap{H: oh, W: ow, C: c.Out, Data: make([]uint8, len(acc)), Scale: outScale}
-	for i := 0; i < len(acc); i += c.Out {
-		for o := 0; o < c.Out; o++ {
-			out.Data[i+o] = toU8(c.mult[o].at(int64(acc[i+o]) + c.biasQ[o]))
-		}
-	}
+// Forward is conv, bias, ReLU, requantised to outScale (set by prepare),
+// written into dst.
+func (c *QConv) Forward(k kernel.Kernels, sc *scratch, x *QMap, outScale []float32, dst *[]uint8) *QMap {
+	acc, oh, ow := c.accumulate(k, sc, x)
+	out := &QMap{H: oh, W: ow, C: c.Out, Data: grow(dst, len(acc)), Scale: outScale}
+	k.Requant(oh*ow, acc, c.requant, nil, nil, nil, out.Data)
 	return out
 }
 
@@ -145,7 +85,7 @@ type QBottleneck struct {
 	Scale1, Scale2      []float32
 	OutScale            []float32
 
-	identity []fixed // input units -> output units per channel (identity path)
+	identity *kernel.Requant // input units -> output units per channel (identity path)
 }
 
 func (b *QBottleneck) prepare(inScale []float32) {
@@ -155,42 +95,90 @@ func (b *QBottleneck) prepare(inScale []float32) {
 	if b.Downsample != nil {
 		b.Downsample.prepare(b.OutScale)
 	} else {
-		b.identity = make([]fixed, len(inScale))
+		mult := make([]float64, len(inScale))
 		for c := range inScale {
-			b.identity[c] = newFixed(float64(inScale[c]) / float64(b.OutScale[c]))
+			mult[c] = float64(inScale[c]) / float64(b.OutScale[c])
 		}
+		b.identity = kernel.NewRequant(nil, mult)
 	}
 }
 
-// Forward runs the block. The residual sum is formed from the conv3 and
-// downsample accumulators directly (neither is rounded to 8 bits first).
-func (b *QBottleneck) Forward(k kernel.Kernels, x *QMap) *QMap {
-	h := b.Conv1.Forward(k, x, b.Scale1)
-	h = b.Conv2.Forward(k, h, b.Scale2)
-	acc, oh, ow := b.Conv3.accumulate(k, h)
-	var res []int32
+// Forward runs the block on x (held in bufs[0]), writing the block's output
+// into bufs[1] (conv1's output, dead by then); conv2's output goes to
+// bufs[2]. The residual sum is formed from the conv3 and downsample
+// accumulators directly (neither is rounded to 8 bits first), and only at
+// the positions the unpadded conv2 leaves (the top-left oh x ow of the
+// stride grid), as the authors crop the residual.
+func (b *QBottleneck) Forward(k kernel.Kernels, sc *scratch, x *QMap, bufs [3]*[]uint8) *QMap {
+	h := b.Conv1.Forward(k, sc, x, b.Scale1, bufs[1])
+	h = b.Conv2.Forward(k, sc, h, b.Scale2, bufs[2])
+	acc, oh, ow := b.Conv3.accumulate(k, sc, h)
+	// The residual's input: x at the positions (y*s, x*s), y < oh, x < ow.
+	stride := 1
 	if b.Downsample != nil {
-		res, _, _ = b.Downsample.accumulate(k, x)
+		stride = b.Downsample.Stride
 	}
-	C := b.Conv3.Out
-	out := &QMap{H: oh, W: ow, C: C, Data: make([]uint8, len(acc)), Scale: b.OutScale}
-	rw := x.W // residual width: the input's (identity) or the downsample's
+	rx := x.Data
+	if stride != 1 || ow != x.W || oh != x.H {
+		rx = subsample(&sc.gather, x.Data, x.W, x.C, stride, oh, ow)
+	}
+	out := &QMap{H: oh, W: ow, C: b.Conv3.Out, Scale: b.OutScale}
 	if b.Downsample != nil {
-		rw = convOut(x.W, 1, b.Downsample.Stride)
+		res := grow(&sc.res, oh*ow*b.Downsample.Out)
+		k.U8I8(oh*ow, rx, b.Downsample.packed, res)
+		out.Data = grow(bufs[1], len(acc))
+		k.Requant(oh*ow, acc, b.Conv3.requant, res, nil, b.Downsample.requant, out.Data)
+	} else {
+		out.Data = grow(bufs[1], len(acc))
+		k.Requant(oh*ow, acc, b.Conv3.requant, nil, rx, b.identity, out.Data)
 	}
+	return out
+}
+
+// scratch holds one forward pass's buffers, reused layer after layer and
+// pass after pass (QNet keeps a pool of them).
+type scratch struct {
+	cols, gather []uint8
+	maps         [3][]uint8
+	acc, res     []int32
+}
+
+// grow returns (*b)[:n], reallocating only when it is too small.
+func grow[T any](b *[]T, n int) []T {
+	if cap(*b) < n {
+		*b = make([]T, n)
+	}
+	return (*b)[:n]
+}
+
+// im2colU8 is im2col into a reused buffer (x itself for 1x1 stride-1 convs).
+func im2colU8(dst *[]uint8, x []uint8, h, w, c, k, s int) ([]uint8, int, int) {
+	oh, ow := convOut(h, k, s), convOut(w, k, s)
+	if k == 1 && s == 1 {
+		return x, oh, ow
+	}
+	cols := grow(dst, oh*ow*k*k*c)
+	row := k * c
+	for oy := 0; oy < oh; oy++ {
+		for ox := 0; ox < ow; ox++ {
+			d := cols[(oy*ow+ox)*k*row:]
+			for ky := 0; ky < k; ky++ {
+				src := ((oy*s+ky)*w + ox*s) * c
+				copy(d[ky*row:(ky+1)*row], x[src:src+row])
+			}
+		}
+	}
+	return cols, oh, ow
+}
+
+// subsample gathers the c channels of x (w wide) at positions (y*s, x*s)
+// for y < oh, x < ow.
+func subsample(dst *[]uint8, x []uint8, w, c, s, oh, ow int) []uint8 {
+	out := grow(dst, oh*ow*c)
 	for y := 0; y < oh; y++ {
 		for xx := 0; xx < ow; xx++ {
-			o := (y*ow + xx) * C
-			r := (y*rw + xx) * C
-			for c := 0; c < C; c++ {
-				v := b.Conv3.mult[c].at(int64(acc[o+c]) + b.Conv3.biasQ[c])
-				if b.Downsample != nil {
-					v += b.Downsample.mult[c].at(int64(res[r+c]) + b.Downsample.biasQ[c])
-				} else {
-					v += b.identity[c].at(int64(x.Data[r+c]))
-				}
-				out.Data[o+c] = toU8(v)
-			}
+			src := ((y*s)*w + xx*s) * c
+			copy(out[(y*ow+xx)*c:(y*ow+xx+1)*c], x[src:src+c])
 		}
 	}
 	return out
@@ -216,6 +204,7 @@ type QNet struct {
 	// it with UseKernels, which re-packs the weights for the new kernels.
 	Kernels kernel.Kernels
 	packed  kernel.Kernels // the kernels the weights are packed for
+	pool    sync.Pool      // of *scratch
 }
 
 // UseKernels makes the network run on k, packing its weights for k.
@@ -316,13 +305,24 @@ func (q *QNet) Features(rgb []uint8, h, w int) (*QMap, error) {
 	if q.packed != q.Kernels {
 		return nil, fmt.Errorf("model: int8 Kernels changed after Prepare: set them with UseKernels")
 	}
+	sc, _ := q.pool.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{}
+	}
+	defer q.pool.Put(sc)
+	// Activations rotate through three buffers: a block reads its input
+	// from one and writes its output into the next.
+	cur := 0
+	buf := func(i int) *[]uint8 { return &sc.maps[(cur+i)%3] }
 	x := &QMap{H: h, W: w, C: 3, Data: rgb, Scale: []float32{1, 1, 1}}
-	x = q.Stem.Forward(q.Kernels, x, q.StemScale)
+	x = q.Stem.Forward(q.Kernels, sc, x, q.StemScale, buf(0))
 	for s := range q.Layers {
 		for i := range q.Layers[s] {
-			x = q.Layers[s][i].Forward(q.Kernels, x)
+			x = q.Layers[s][i].Forward(q.Kernels, sc, x, [3]*[]uint8{buf(0), buf(1), buf(2)})
+			cur = (cur + 1) % 3
 		}
 	}
+	x.Data = slices.Clone(x.Data) // the caller keeps it; the buffers go back to the pool
 	return x, nil
 }
 

@@ -63,6 +63,9 @@ func TestFastKernelsMatchReference(t *testing.T) {
 	if err := kerneltest.U8I8(kernel.Fast{}); err != nil {
 		t.Fatal(err)
 	}
+	if err := kerneltest.Requant(kernel.Fast{}); err != nil {
+		t.Fatal(err)
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, sz := range [][3]int{{1, 1, 1}, {2, 4, 3}, {7, 9, 27}, {33, 17, 64}, {64, 130, 576}} {
 		m, n, k := sz[0], sz[1], sz[2]

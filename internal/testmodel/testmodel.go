@@ -27,6 +27,8 @@ type Options struct {
 	InputSize int     // default 64
 	Resize    string  // default squash
 	Seed      uint64
+	Classes   int // default 10: the Imagenette classes; more get made-up ids
+	Calib     int // calibration images, default 3
 }
 
 func (o *Options) defaults() {
@@ -42,6 +44,21 @@ func (o *Options) defaults() {
 	if o.Resize == "" {
 		o.Resize = "squash"
 	}
+	if o.Calib == 0 {
+		o.Calib = 3
+	}
+}
+
+// classes are ImagenetteClasses, or n made-up ones when n is not 0 or 10.
+func classes(n int) []weights.Class {
+	if n == 0 || n == len(ImagenetteClasses) {
+		return ImagenetteClasses
+	}
+	cs := make([]weights.Class, n)
+	for i := range cs {
+		cs[i] = weights.Class{ID: fmt.Sprintf("n%08d", i), Name: fmt.Sprintf("class %d", i)}
+	}
+	return cs
 }
 
 // Meta returns the metadata a random model file gets.
@@ -49,8 +66,8 @@ func Meta(o Options) weights.Meta {
 	o.defaults()
 	return weights.Meta{
 		Name:      fmt.Sprintf("random %s width %g (test)", o.Arch, o.Width),
-		Config:    model.Config{Arch: o.Arch, Width: o.Width, Classes: len(ImagenetteClasses)},
-		Classes:   ImagenetteClasses,
+		Config:    model.Config{Arch: o.Arch, Width: o.Width, Classes: len(classes(o.Classes))},
+		Classes:   classes(o.Classes),
 		InputSize: o.InputSize, Resize: o.Resize,
 		Mean: weights.ImageNetMean, Std: weights.ImageNetStd,
 	}
@@ -76,7 +93,7 @@ func Int8(o Options) ([]byte, error) {
 	n.Observe = cal.Observer()
 	r := rand.New(rand.NewPCG(o.Seed, 3))
 	s := o.InputSize
-	for i := 0; i < 3; i++ {
+	for i := 0; i < o.Calib; i++ {
 		img := make([]uint8, s*s*3)
 		for j := range img {
 			img[j] = uint8(r.IntN(256))

@@ -104,6 +104,11 @@ func (Fast) U8I8(m int, a []uint8, pb *PackedI8, c []int32) {
 	}
 }
 
+// Requant implements Kernels.
+func (Fast) Requant(rows int, acc []int32, q *Requant, res32 []int32, res8 []uint8, rq *Requant, out []uint8) {
+	RequantRef(rows, acc, q, res32, res8, rq, out)
+}
+
 // PackI8 implements Kernels: Fast works on the row-major weights.
 func (Fast) PackI8(n, k int, b []int8) *PackedI8 { return Raw(n, k, b) }
 

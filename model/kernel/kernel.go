@@ -24,6 +24,11 @@ type Kernels interface {
 	// PackI8 (c, m x b.N, is overwritten). Implementations must be exact,
 	// so every implementation gives bit-identical results.
 	U8I8(m int, a []uint8, b *PackedI8, c []int32)
+	// Requant turns rows x q.C accumulators into uint8 activations:
+	// out = ToU8(q.At(acc) [+ rq.At(residual)]), the residual being res32
+	// (a downsample conv's accumulators) or res8 (the block's input), or
+	// none when both are nil. Exact: RequantRef is the definition.
+	Requant(rows int, acc []int32, q *Requant, res32 []int32, res8 []uint8, rq *Requant, out []uint8)
 }
 
 // PackedI8 is an n x k int8 weight matrix prepared by a Kernels' PackI8.
@@ -70,6 +75,11 @@ func (Reference) F32(m, n, k int, a, b, c []float32) {
 			c[i*n+j] = s
 		}
 	}
+}
+
+// Requant implements Kernels.
+func (Reference) Requant(rows int, acc []int32, q *Requant, res32 []int32, res8 []uint8, rq *Requant, out []uint8) {
+	RequantRef(rows, acc, q, res32, res8, rq, out)
 }
 
 // PackI8 implements Kernels.

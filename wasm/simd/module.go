@@ -28,7 +28,7 @@ import (
 var Module []byte
 
 // Exports are the functions the module must export.
-var Exports = []string{"gemm_u8i8"}
+var Exports = []string{"gemm_u8i8", "requant"}
 
 // ClangFlags build kernel.c into a module that imports its memory, has no
 // entry point and no stack. One definition: `make simd` and the rebuild test

@@ -15,7 +15,7 @@ import (
 // and the pure-Go kernel.Fast for float32.
 type Kernels struct {
 	kernel.Fast
-	gemm js.Value
+	gemm, requant js.Value
 }
 
 // Global is the name of the JS global the host sets to the kernel module's
@@ -34,7 +34,11 @@ func Load() (*Kernels, error) {
 	if g.Type() != js.TypeFunction {
 		return nil, errors.New("simd: the kernel module does not export gemm_u8i8")
 	}
-	return &Kernels{gemm: g}, nil
+	r := m.Get("requant")
+	if r.Type() != js.TypeFunction {
+		return nil, errors.New("simd: the kernel module does not export requant")
+	}
+	return &Kernels{gemm: g, requant: r}, nil
 }
 
 // PackI8 implements kernel.Kernels: the panel layout of Pack.
@@ -60,6 +64,30 @@ func (k *Kernels) U8I8(m int, a []uint8, b *kernel.PackedI8, c []int32) {
 	runtime.KeepAlive(c)
 }
 
+// Requant implements kernel.Kernels.
+func (k *Kernels) Requant(rows int, acc []int32, q *kernel.Requant, res32 []int32, res8 []uint8, rq *kernel.Requant, out []uint8) {
+	kernel.CheckRequant(rows, acc, q, res32, res8, rq, out)
+	if rows == 0 || q.C == 0 {
+		return
+	}
+	var rqp []int64
+	if rq != nil {
+		rqp = rq.P
+	}
+	k.requant.Invoke(rows, q.C, addr(acc), addr(q.P), addr(res32), addr(res8), addr(rqp), addr(out))
+	runtime.KeepAlive(acc)
+	runtime.KeepAlive(q)
+	runtime.KeepAlive(res32)
+	runtime.KeepAlive(res8)
+	runtime.KeepAlive(rq)
+	runtime.KeepAlive(out)
+}
+
 // addr is the linear-memory address of a slice's first element (on js/wasm a
-// Go pointer is that address). Go's heap does not move objects.
-func addr[T any](s []T) int { return int(uintptr(unsafe.Pointer(unsafe.SliceData(s)))) }
+// Go pointer is that address; 0 for nil). Go's heap does not move objects.
+func addr[T any](s []T) int {
+	if s == nil {
+		return 0
+	}
+	return int(uintptr(unsafe.Pointer(unsafe.SliceData(s))))
+}

@@ -27,6 +27,9 @@ func TestSIMDMatchesReference(t *testing.T) {
 	if err := kerneltest.U8I8(k); err != nil {
 		t.Fatal(err)
 	}
+	if err := kerneltest.Requant(k); err != nil {
+		t.Fatal(err)
+	}
 	// Grow Go's memory (by hundreds of MiB) and check again: the module
 	// imports the Memory object itself, so it sees the grown buffer.
 	big := make([][]byte, 0, 8)

@@ -4,6 +4,7 @@ package kerneltest
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/bagnetweb/bagnet/model/kernel"
@@ -85,4 +86,66 @@ var BagNet33GEMMs = []GEMM{
 	{"stage1_1x1_expand", 110 * 110, 256, 64},
 	{"stage3_1x1_reduce", 26 * 26, 256, 1024},
 	{"head_1000", 24 * 24, 1000, 2048},
+}
+
+// Requant compares k.Requant with kernel.RequantRef on random accumulators
+// and multipliers (every shift branch: tiny, ordinary, huge and zero
+// multipliers), with each kind of residual, and returns the first mismatch.
+func Requant(k kernel.Kernels) error {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, sz := range [][2]int{{1, 1}, {3, 5}, {17, 64}, {100, 33}} {
+		rows, C := sz[0], sz[1]
+		mults := func() []float64 {
+			m := make([]float64, C)
+			for c := range m {
+				switch c % 6 {
+				case 0:
+					m[c] = 1e-20 // shift >= 63
+				case 1:
+					m[c] = 1e6 // a negative shift
+				case 2:
+					m[c] = 1e20 // saturates
+				case 3:
+					m[c] = 0
+				default:
+					m[c] = math.Exp(r.NormFloat64()*3 - 5)
+				}
+			}
+			return m
+		}
+		bias := make([]int64, C)
+		for c := range bias {
+			bias[c] = r.Int64N(1<<31) - 1<<30
+		}
+		q, rq := kernel.NewRequant(bias, mults()), kernel.NewRequant(bias, mults())
+		acc, res32, res8 := make([]int32, rows*C), make([]int32, rows*C), make([]uint8, rows*C)
+		for i := range acc {
+			acc[i] = int32(r.Int64N(1<<31) - 1<<30)
+			res32[i] = int32(r.Int64N(1<<31) - 1<<30)
+			res8[i] = uint8(r.IntN(256))
+			if i%7 == 0 {
+				acc[i] = int32(r.IntN(2000) - 1000)
+			}
+		}
+		for _, v := range []struct {
+			name  string
+			res32 []int32
+			res8  []uint8
+			rq    *kernel.Requant
+		}{{"plain", nil, nil, nil}, {"downsample residual", res32, nil, rq}, {"identity residual", nil, res8, rq}} {
+			want, got := make([]uint8, rows*C), make([]uint8, rows*C+1)
+			got[rows*C] = 77
+			kernel.RequantRef(rows, acc, q, v.res32, v.res8, v.rq, want)
+			k.Requant(rows, acc, q, v.res32, v.res8, v.rq, got[:rows*C])
+			for i := range want {
+				if got[i] != want[i] {
+					return fmt.Errorf("Requant %s %dx%d: [%d] channel %d = %d, reference %d", v.name, rows, C, i, i%C, got[i], want[i])
+				}
+			}
+			if got[rows*C] != 77 {
+				return fmt.Errorf("Requant %s %dx%d wrote past the end", v.name, rows, C)
+			}
+		}
+	}
+	return nil
 }

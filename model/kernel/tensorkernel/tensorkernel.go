@@ -35,6 +35,11 @@ func (Kernels) F32(m, n, k int, a, b, c []float32) {
 	kernel.Fast{}.F32(m, n, k, a, b, c) // shapes BLAS refuses (k == 0)
 }
 
+// Requant implements kernel.Kernels.
+func (Kernels) Requant(rows int, acc []int32, q *kernel.Requant, res32 []int32, res8 []uint8, rq *kernel.Requant, out []uint8) {
+	kernel.RequantRef(rows, acc, q, res32, res8, rq, out)
+}
+
 // PackI8 implements kernel.Kernels.
 func (Kernels) PackI8(n, k int, b []int8) *kernel.PackedI8 { return kernel.Fast{}.PackI8(n, k, b) }
 

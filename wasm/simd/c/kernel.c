@@ -110,3 +110,40 @@ void gemm_u8i8(int m, int n, int k, const uint8_t *a, const int8_t *b, int32_t *
 	}
 }
 }
+
+// One channel's requantisation (kernel.Requant.At): floor((v + bias) * m /
+// 2^(shift - 16)), with Go's two's-complement shifts and wrap-around.
+static inline int64_t at(const int64_t *q, int64_t v) {
+	int64_t p = (v + q[0]) * q[1];
+	int64_t s = q[2] - 16;
+	if (s >= 63) return p < 0 ? -1 : 0;
+	if (s >= 0) return p >> s;
+	if (s > -16) return (int64_t)((uint64_t)p << -s);
+	return p < 0 ? INT64_MIN / 4 : INT64_MAX / 4;
+}
+
+// kernel.ToU8: round the 16-fraction-bit value, clamp to [0, 255].
+static inline uint8_t to_u8(int64_t r) {
+	int64_t v = (r + (1 << 15)) >> 16;
+	return v < 0 ? 0 : v > 255 ? 255 : (uint8_t)v;
+}
+
+// requant is kernel.Requant (RequantRef is the definition): rows x c
+// accumulators to uint8, with an optional residual (res32: accumulators with
+// their own requantisation rq; res8: uint8 inputs; both 0: none). q and rq
+// hold {bias, m, shift} per channel.
+EXPORT(requant)
+void requant(int rows, int c, const int32_t *acc, const int64_t *q, const int32_t *res32, const uint8_t *res8,
+             const int64_t *rq, uint8_t *out) {
+	for (int i = 0; i < rows; i++, acc += c, out += c) {
+		if (res32) {
+			for (int j = 0; j < c; j++) out[j] = to_u8(at(q + 3 * j, acc[j]) + at(rq + 3 * j, res32[j]));
+			res32 += c;
+		} else if (res8) {
+			for (int j = 0; j < c; j++) out[j] = to_u8(at(q + 3 * j, acc[j]) + at(rq + 3 * j, res8[j]));
+			res8 += c;
+		} else {
+			for (int j = 0; j < c; j++) out[j] = to_u8(at(q + 3 * j, acc[j]));
+		}
+	}
+}
