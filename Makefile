@@ -10,7 +10,7 @@ SAMPLES ?= $(SHARED)/data/samples
 ADDR ?= 127.0.0.1:8080
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: simd model all build site serve test unit vet wasm browser chromium bench bench-wasm train imagenet verify-torch fixtures clean generate
+.PHONY: bench-browser simd model all build site serve test unit vet wasm browser chromium bench bench-wasm train imagenet verify-torch fixtures clean generate
 
 all: build site
 
@@ -64,6 +64,23 @@ bench:
 
 bench-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -exec "$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -run '^$$' -bench '$(BENCH)' -benchtime 3x ./model/
+
+# In headless Chromium: the full-size BagNet-33 (random weights) and the
+# shipped model, WebAssembly SIMD and the pure-Go fallback, 1 and N workers;
+# and, as the baseline in the same run, onnxruntime-web (WASM SIMD, one
+# thread) on the same network (fetched with npm and exported from PyTorch
+# into build/ort; skipped when npm or torch is missing).
+ORT_VERSION ?= 1.30.0
+bench-browser: site chromium build/ort/ready
+	$(GO) run ./cmd/benchbrowser -site dist -chromium $(CHROMIUM) $$(test -s build/ort/bagnet33.onnx && echo -ort build/ort)
+
+build/ort/ready:
+	mkdir -p build/ort
+	-cd build/ort && npm pack -q onnxruntime-web@$(ORT_VERSION) && tar xzf onnxruntime-web-$(ORT_VERSION).tgz \
+		package/dist/ort.wasm.min.js package/dist/ort-wasm-simd-threaded.wasm package/dist/ort-wasm-simd-threaded.mjs && \
+		mv package/dist/* . && rm -rf package onnxruntime-web-$(ORT_VERSION).tgz
+	-$(PYTHON) weights/train/export_onnx.py build/ort/bagnet33.onnx
+	touch $@
 
 # The shipped model: train the BagNet-33 on Imagenette on the CPU (about 95
 # minutes on 2 cores; resumable: rerun to continue), then convert it.

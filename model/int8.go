@@ -41,10 +41,26 @@ type QConv struct {
 
 	requant *kernel.Requant  // accumulator units -> output units, bias included
 	packed  *kernel.PackedI8 // Weight in the kernels' layout
+	kpad    int              // GEMM inner size: K*K*In, for KxK convs rounded up to a multiple of 8
 }
 
-// pack prepares the weights for the kernels (once, at load).
-func (c *QConv) pack(k kernel.Kernels) { c.packed = k.PackI8(c.Out, c.K*c.K*c.In, c.Weight) }
+// pack prepares the weights for the kernels (once, at load). The im2col
+// rows of a KxK conv are zero-padded to a multiple of 8 (the stem's 27
+// inputs become 32), with zero weights, so the SIMD kernel has no scalar
+// tail; the sums are the same.
+func (c *QConv) pack(k kernel.Kernels) {
+	n := c.K * c.K * c.In
+	c.kpad = n
+	w := c.Weight
+	if c.K > 1 && n%8 != 0 {
+		c.kpad = (n + 7) / 8 * 8
+		w = make([]int8, c.Out*c.kpad)
+		for o := 0; o < c.Out; o++ {
+			copy(w[o*c.kpad:], c.Weight[o*n:(o+1)*n])
+		}
+	}
+	c.packed = k.PackI8(c.Out, c.kpad, w)
+}
 
 // prepare derives the integer requantisation for the output's scales.
 func (c *QConv) prepare(outScale []float32) {
@@ -60,7 +76,7 @@ func (c *QConv) prepare(outScale []float32) {
 
 // accumulate runs the GEMM on x into the scratch accumulators.
 func (c *QConv) accumulate(k kernel.Kernels, sc *scratch, x *QMap) ([]int32, int, int) {
-	cols, oh, ow := im2colU8(&sc.cols, x.Data, x.H, x.W, x.C, c.K, c.Stride)
+	cols, oh, ow := im2colU8(&sc.cols, x.Data, x.H, x.W, x.C, c.K, c.Stride, c.kpad)
 	acc := grow(&sc.acc, oh*ow*c.Out)
 	if oh*ow > 0 {
 		k.U8I8(oh*ow, cols, c.packed, acc)
@@ -135,8 +151,28 @@ func (b *QBottleneck) Forward(k kernel.Kernels, sc *scratch, x *QMap, bufs [3]*[
 	return out
 }
 
+// getScratch takes the buffers of a finished pass, or new ones. (A
+// sync.Pool would drop them at every garbage collection, and a pass of the
+// full-size network needs about 30 MB of them.)
+func (q *QNet) getScratch() *scratch {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if n := len(q.free); n > 0 {
+		sc := q.free[n-1]
+		q.free = q.free[:n-1]
+		return sc
+	}
+	return &scratch{}
+}
+
+func (q *QNet) putScratch(sc *scratch) {
+	q.mu.Lock()
+	q.free = append(q.free, sc)
+	q.mu.Unlock()
+}
+
 // scratch holds one forward pass's buffers, reused layer after layer and
-// pass after pass (QNet keeps a pool of them).
+// pass after pass (QNet keeps those of finished passes).
 type scratch struct {
 	cols, gather []uint8
 	maps         [3][]uint8
@@ -151,21 +187,23 @@ func grow[T any](b *[]T, n int) []T {
 	return (*b)[:n]
 }
 
-// im2colU8 is im2col into a reused buffer (x itself for 1x1 stride-1 convs).
-func im2colU8(dst *[]uint8, x []uint8, h, w, c, k, s int) ([]uint8, int, int) {
+// im2colU8 is im2col into a reused buffer, rows of kpad >= k*k*c bytes
+// (zero-padded); x itself for 1x1 stride-1 convs.
+func im2colU8(dst *[]uint8, x []uint8, h, w, c, k, s, kpad int) ([]uint8, int, int) {
 	oh, ow := convOut(h, k, s), convOut(w, k, s)
 	if k == 1 && s == 1 {
 		return x, oh, ow
 	}
-	cols := grow(dst, oh*ow*k*k*c)
+	cols := grow(dst, oh*ow*kpad)
 	row := k * c
 	for oy := 0; oy < oh; oy++ {
 		for ox := 0; ox < ow; ox++ {
-			d := cols[(oy*ow+ox)*k*row:]
+			d := cols[(oy*ow+ox)*kpad : (oy*ow+ox+1)*kpad]
 			for ky := 0; ky < k; ky++ {
 				src := ((oy*s+ky)*w + ox*s) * c
 				copy(d[ky*row:(ky+1)*row], x[src:src+row])
 			}
+			clear(d[k*row:])
 		}
 	}
 	return cols, oh, ow
@@ -204,7 +242,8 @@ type QNet struct {
 	// it with UseKernels, which re-packs the weights for the new kernels.
 	Kernels kernel.Kernels
 	packed  kernel.Kernels // the kernels the weights are packed for
-	pool    sync.Pool      // of *scratch
+	mu      sync.Mutex
+	free    []*scratch // buffers of finished passes, for the next ones
 }
 
 // UseKernels makes the network run on k, packing its weights for k.
@@ -305,11 +344,8 @@ func (q *QNet) Features(rgb []uint8, h, w int) (*QMap, error) {
 	if q.packed != q.Kernels {
 		return nil, fmt.Errorf("model: int8 Kernels changed after Prepare: set them with UseKernels")
 	}
-	sc, _ := q.pool.Get().(*scratch)
-	if sc == nil {
-		sc = &scratch{}
-	}
-	defer q.pool.Put(sc)
+	sc := q.getScratch()
+	defer q.putScratch(sc)
 	// Activations rotate through three buffers: a block reads its input
 	// from one and writes its output into the next.
 	cur := 0

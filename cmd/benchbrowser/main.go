@@ -64,6 +64,7 @@ type result struct {
 			M, N, K int
 			Ms      float64
 		} `json:"gemms"`
+		RequantMs float64 `json:"requantMs"`
 	} `json:"bench"`
 }
 
@@ -73,6 +74,8 @@ func run(args []string, out io.Writer) error {
 	workers := f.Int("workers", min(runtime.NumCPU(), 4), "band workers of the N-worker rows")
 	runs := f.Int("runs", 5, "timed runs per configuration (2 for the slow full-size fallback)")
 	chromium := f.String("chromium", "/usr/bin/chromium", "the browser")
+	fallback := f.Bool("fallback", true, "also run the pure-Go fallback (slow on the full-size model)")
+	ortDir := f.String("ort", "", "a folder with onnxruntime-web (ort.wasm.min.js and its wasm) and bagnet33.onnx: the baseline row")
 	if err := f.Parse(args); err != nil {
 		return err
 	}
@@ -91,8 +94,11 @@ func run(args []string, out io.Writer) error {
 	if err := os.CopyFS(dir, sub); err != nil {
 		return err
 	}
-	// Compressed copies of index.html etc. are not needed; the static
-	// server serves the raw files.
+	if *ortDir != "" {
+		if err := os.CopyFS(filepath.Join(dir, "ort"), os.DirFS(*ortDir)); err != nil {
+			return fmt.Errorf("-ort: %w", err)
+		}
+	}
 	fmt.Fprintln(os.Stderr, "benchbrowser: making the full-size BagNet-33 (random weights, 1000 classes, 224 px) ...")
 	full, err := testmodel.Int8(testmodel.Options{Arch: "bagnet33", Width: 1, InputSize: 224, Resize: "crop", Classes: 1000, Calib: 1, Seed: 1})
 	if err != nil {
@@ -123,9 +129,34 @@ func run(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "browser: %s; navigator.hardwareConcurrency %d; Go %s; %s\n\n", version, cores, runtime.Version(), time.Now().Format("2006-01-02 15:04"))
 
 	fmt.Fprintf(out, "| model | engine | to ready ms | warm-up ms | first run ms | median ms | GMAC/s |\n|---|---|---|---|---|---|---|\n")
-	var gemmRow *result
+	fullMACs := int64(16.26e9)
+	if *ortDir != "" {
+		raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf("bagnetRunORT({runs: %d})", *runs), chromedp.EvalAwaitPromise))
+		if err != nil {
+			return fmt.Errorf("onnxruntime-web: %w", err)
+		}
+		var o struct {
+			ReadyMs float64   `json:"readyMs"`
+			RunsMs  []float64 `json:"runsMs"`
+			Version string    `json:"version"`
+		}
+		if err := json.Unmarshal([]byte(raw), &o); err != nil {
+			return err
+		}
+		med := median(o.RunsMs[1:])
+		fmt.Fprintf(out, "| BagNet-33 full, 224, 1000 classes | onnxruntime-web %s, WASM SIMD, fp32, 1 thread (baseline) | %.0f | - | %.0f | %.1f | %.2f |\n",
+			o.Version, o.ReadyMs, o.RunsMs[0], med, float64(fullMACs)/med/1e6)
+	}
+	type gemmRow struct {
+		name string
+		r    *result
+	}
+	var gemmRows []gemmRow
 	for _, m := range []struct{ name, file string }{{"BagNet-33 full, 224, 1000 classes", "bench-full.safetensors"}, {"shipped (width 1/4, 128)", "model.safetensors"}} {
 		for _, simd := range []bool{true, false} {
+			if !simd && !*fallback {
+				continue
+			}
 			for _, w := range slices.Compact([]int{1, *workers}) {
 				c := config{Model: m.file, SIMD: simd, Workers: w, Runs: *runs}
 				if !simd && strings.HasPrefix(m.file, "bench-full") {
@@ -139,14 +170,14 @@ func run(args []string, out io.Writer) error {
 				med := median(runs[min(1, len(runs)-1):])
 				fmt.Fprintf(out, "| %s | %s | %.0f | %.0f | %.0f | %.1f | %.2f |\n", m.name, r.Bench.Engine, r.ReadyMs, r.WarmupMs,
 					runs[0], med, float64(r.Bench.MACs)/med/1e6)
-				if simd && w == 1 && gemmRow == nil {
-					gemmRow = r
+				if simd && w == 1 {
+					gemmRows = append(gemmRows, gemmRow{m.name, r})
 				}
 			}
 		}
 	}
-	if gemmRow != nil {
-		printGEMMs(out, gemmRow)
+	for _, g := range gemmRows {
+		printGEMMs(out, g.name, g.r)
 	}
 	return nil
 }
@@ -174,7 +205,7 @@ func median(v []float64) float64 {
 }
 
 // printGEMMs sums one run's GEMM calls by shape.
-func printGEMMs(out io.Writer, r *result) {
+func printGEMMs(out io.Writer, name string, r *result) {
 	type agg struct {
 		m, n, k, calls int
 		ms             float64
@@ -196,8 +227,8 @@ func printGEMMs(out io.Writer, r *result) {
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].ms > rows[j].ms })
 	run := median(r.Bench.RunsMs[min(1, len(r.Bench.RunsMs)-1):])
-	fmt.Fprintf(out, "\nGEMMs of one run, %s, %s: %.0f ms of GEMM in a %.0f ms run (%.0f%%); the 12 largest by time:\n\n",
-		"BagNet-33 full", r.Bench.Engine, total, run, 100*total/run)
+	fmt.Fprintf(out, "\nOne run of %s, %s: %.0f ms; GEMMs %.0f ms (%.0f%%), requantisation %.0f ms, the rest %.0f ms. The 12 largest GEMMs by time:\n\n",
+		name, r.Bench.Engine, run, total, 100*total/run, r.Bench.RequantMs, run-total-r.Bench.RequantMs)
 	fmt.Fprintf(out, "| m x n x k | calls | ms | GMAC/s |\n|---|---|---|---|\n")
 	for _, a := range rows[:min(12, len(rows))] {
 		macs := float64(a.m) * float64(a.n) * float64(a.k) * float64(a.calls)

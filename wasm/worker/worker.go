@@ -287,6 +287,8 @@ type Bench struct {
 	MACs   int64        `json:"macs"`
 	RunsMs []float64    `json:"runsMs"`
 	GEMMs  []GEMMRecord `json:"gemms"` // of the last run, this worker's band only
+	// RequantMs is the time of the last run's requantisations (this worker).
+	RequantMs float64 `json:"requantMs"`
 }
 
 // GEMMRecord is one U8I8 call.
@@ -295,10 +297,17 @@ type GEMMRecord struct {
 	Ms      float64
 }
 
-// recorder times every U8I8 call of the kernels it wraps.
+// recorder times every U8I8 and Requant call of the kernels it wraps.
 type recorder struct {
 	kernel.Kernels
-	calls []GEMMRecord
+	calls     []GEMMRecord
+	requantMs float64
+}
+
+func (r *recorder) Requant(rows int, acc []int32, q *kernel.Requant, res32 []int32, res8 []uint8, rq *kernel.Requant, out []uint8) {
+	t0 := time.Now()
+	r.Kernels.Requant(rows, acc, q, res32, res8, rq, out)
+	r.requantMs += float64(time.Since(t0).Microseconds()) / 1000
 }
 
 func (r *recorder) U8I8(m int, a []uint8, b *kernel.PackedI8, c []int32) {
@@ -332,7 +341,7 @@ func (s *server) bench(runs int, ms func() float64) (*Bench, error) {
 		if err != nil {
 			return nil, err
 		}
-		b.GEMMs = rec.calls
+		b.GEMMs, b.RequantMs = rec.calls, rec.requantMs
 	}
 	return b, nil
 }

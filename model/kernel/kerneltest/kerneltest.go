@@ -93,22 +93,31 @@ var BagNet33GEMMs = []GEMM{
 // multipliers), with each kind of residual, and returns the first mismatch.
 func Requant(k kernel.Kernels) error {
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, sz := range [][2]int{{1, 1}, {3, 5}, {17, 64}, {100, 33}} {
-		rows, C := sz[0], sz[1]
+	for _, sz := range [][3]int{{1, 1, 0}, {3, 5, 0}, {17, 64, 0}, {100, 33, 0}, {3, 5, 1}, {17, 64, 1}, {100, 33, 1}} {
+		// Mode 0 has every kind of multiplier in each layer; mode 1 only
+		// ordinary ones and tiny ones (shift >= 63), as trained layers have.
+		rows, C, mode := sz[0], sz[1], sz[2]
 		mults := func() []float64 {
 			m := make([]float64, C)
 			for c := range m {
-				switch c % 6 {
-				case 0:
-					m[c] = 1e-20 // shift >= 63
-				case 1:
-					m[c] = 1e6 // a negative shift
-				case 2:
-					m[c] = 1e20 // saturates
-				case 3:
-					m[c] = 0
-				default:
+				switch k := c % 6; {
+				case mode == 1 && k == 0:
+					m[c] = 1e-20
+				case mode == 1:
 					m[c] = math.Exp(r.NormFloat64()*3 - 5)
+				default:
+					switch k {
+					case 0:
+						m[c] = 1e-20 // shift >= 63
+					case 1:
+						m[c] = 1e6 // a negative shift
+					case 2:
+						m[c] = 1e20 // saturates
+					case 3:
+						m[c] = 0
+					default:
+						m[c] = math.Exp(r.NormFloat64()*3 - 5)
+					}
 				}
 			}
 			return m

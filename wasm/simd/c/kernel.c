@@ -128,6 +128,20 @@ static inline uint8_t to_u8(int64_t r) {
 	return v < 0 ? 0 : v > 255 ? 255 : (uint8_t)v;
 }
 
+// True when every channel's shift is in the ordinary range (shift >= 16):
+// then at() is ((v + bias) * m) >> min(shift - 16, 62) (for |p| < 2^62 a
+// shift of 62 gives the same 0 or -1 as the s >= 63 case), with no branch.
+static inline int ordinary(const int64_t *q, int c) {
+	for (int j = 0; j < c; j++)
+		if (q[3 * j + 2] < 16) return 0;
+	return 1;
+}
+
+static inline int64_t at_ordinary(const int64_t *q, int64_t v) {
+	int64_t s = q[2] - 16;
+	return ((v + q[0]) * q[1]) >> (s > 62 ? 62 : s);
+}
+
 // requant is kernel.Requant (RequantRef is the definition): rows x c
 // accumulators to uint8, with an optional residual (res32: accumulators with
 // their own requantisation rq; res8: uint8 inputs; both 0: none). q and rq
@@ -135,13 +149,22 @@ static inline uint8_t to_u8(int64_t r) {
 EXPORT(requant)
 void requant(int rows, int c, const int32_t *acc, const int64_t *q, const int32_t *res32, const uint8_t *res8,
              const int64_t *rq, uint8_t *out) {
+	int fast = ordinary(q, c) && (!rq || ordinary(rq, c));
 	for (int i = 0; i < rows; i++, acc += c, out += c) {
 		if (res32) {
-			for (int j = 0; j < c; j++) out[j] = to_u8(at(q + 3 * j, acc[j]) + at(rq + 3 * j, res32[j]));
+			if (fast)
+				for (int j = 0; j < c; j++) out[j] = to_u8(at_ordinary(q + 3 * j, acc[j]) + at_ordinary(rq + 3 * j, res32[j]));
+			else
+				for (int j = 0; j < c; j++) out[j] = to_u8(at(q + 3 * j, acc[j]) + at(rq + 3 * j, res32[j]));
 			res32 += c;
 		} else if (res8) {
-			for (int j = 0; j < c; j++) out[j] = to_u8(at(q + 3 * j, acc[j]) + at(rq + 3 * j, res8[j]));
+			if (fast)
+				for (int j = 0; j < c; j++) out[j] = to_u8(at_ordinary(q + 3 * j, acc[j]) + at_ordinary(rq + 3 * j, res8[j]));
+			else
+				for (int j = 0; j < c; j++) out[j] = to_u8(at(q + 3 * j, acc[j]) + at(rq + 3 * j, res8[j]));
 			res8 += c;
+		} else if (fast) {
+			for (int j = 0; j < c; j++) out[j] = to_u8(at_ordinary(q + 3 * j, acc[j]));
 		} else {
 			for (int j = 0; j < c; j++) out[j] = to_u8(at(q + 3 * j, acc[j]));
 		}
