@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/internal/testmodel"
 	"github.com/bagnetweb/bagnet/server/static"
 )
 
@@ -345,4 +346,82 @@ func jsonUnmarshal(raw []byte, v any) error {
 		return fmt.Errorf("no value")
 	}
 	return json.Unmarshal(raw, v)
+}
+
+// TestEnginesMatchNative classifies the tench on random-weight BagNet-9 and
+// BagNet-17 models (served by the site, loaded with ?model=) with WebAssembly
+// SIMD and the pure-Go fallback, on 1 and 2 workers: every page result must
+// equal the native engine's bit for bit. (BagNet-33 is the shipped model of
+// TestUploadMatchesNative.)
+func TestEnginesMatchNative(t *testing.T) {
+	if os.Getenv("BROWSERTEST_SITE") != "" {
+		t.Skip("adds model files to the site: only with a site the tests build")
+	}
+	needBrowser(t)
+	img := filepath.Join(suite.samples, tench)
+	raw, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, arch := range []string{"bagnet9", "bagnet17"} {
+		b, err := testmodel.Int8(testmodel.Options{Arch: arch, InputSize: 128, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := "test-" + arch + ".safetensors"
+		if err := os.WriteFile(filepath.Join(suite.site, file), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		eng, err := engine.Load(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bands := eng.Bands(2); len(bands) != 2 {
+			t.Fatalf("%s: bands %v: want a map that splits in 2", arch, bands)
+		}
+		for _, mode := range []struct{ query, engine string }{
+			{"&workers=1", "WebAssembly SIMD, 1 worker."},
+			{"&workers=2", "WebAssembly SIMD, 2 workers."},
+			{"&simd=0&workers=1", "without SIMD (SIMD turned off), 1 worker."},
+			{"&simd=0&workers=2", "without SIMD (SIMD turned off), 2 workers."},
+		} {
+			t.Run(arch+mode.query, func(t *testing.T) {
+				tb := newTab(t)
+				tb.openQuery(suite.srv.URL, "?model="+file+mode.query)
+				if body := tb.text("body"); !strings.Contains(body, mode.engine) {
+					t.Errorf("the page does not say %q", mode.engine)
+				}
+				if st := tb.classify(upload(img)); st != "done" {
+					t.Fatalf("after upload: data-state=%q; #error: %q", st, tb.text("#error"))
+				}
+				got := tb.result()
+				a, err := eng.Classify(raw, len(got.Top))
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkResult(t, arch+mode.query, got, a.Result)
+			})
+		}
+	}
+}
+
+// TestBandWorkerFailure makes the band worker fail after the warm-up
+// (?failbands=1): the page must still give the native result, bit for bit
+// (the band is recomputed), and then say it runs on one worker.
+func TestBandWorkerFailure(t *testing.T) {
+	tb := newTab(t)
+	tb.openQuery(suite.srv.URL, "?workers=2&failbands=1")
+	if body := tb.text("body"); !strings.Contains(body, "WebAssembly SIMD, 2 workers.") {
+		t.Fatalf("before the failure the page does not say it runs on 2 workers")
+	}
+	img := filepath.Join(suite.samples, tench)
+	if st := tb.classify(upload(img)); st != "done" {
+		t.Fatalf("after upload: data-state=%q; #error: %q", st, tb.text("#error"))
+	}
+	got := tb.result()
+	checkResult(t, "with a failing band worker", got, nativeFor(t, img, got))
+	if _, ok := tb.tryWaitFor(`document.body.textContent.includes("WebAssembly SIMD, 1 worker.") ? "yes" : ""`, 10*time.Second); !ok {
+		_, rest, _ := strings.Cut(tb.text("body"), "Engine:")
+		t.Errorf("after the failure the page does not say it runs on 1 worker: \"Engine:%.60s\"", rest)
+	}
 }

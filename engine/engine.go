@@ -61,16 +61,16 @@ func (e *Engine) int8Features(rgb []uint8, n int) (*model.QMap, error) {
 	if len(bands) == 1 {
 		return e.Int8.Features(rgb, n, n)
 	}
+	hs := slices.Clone(e.Helpers)
 	waits := make([]func() ([]uint8, error), len(bands))
 	for i := 1; i < len(bands); i++ {
-		waits[i] = e.Helpers[i-1].Start(rgb, bands[i][0], bands[i][1])
+		waits[i] = hs[i-1].Start(rgb, bands[i][0], bands[i][1])
 	}
 	parts := make([]*model.QMap, len(bands))
 	var err error
 	if parts[0], err = e.Int8.FeatureRows(rgb, n, n, bands[0][0], bands[0][1]); err != nil {
 		return nil, err
 	}
-	var failed []Helper
 	for i := 1; i < len(bands); i++ {
 		rows := bands[i][1] - bands[i][0]
 		data, herr := waits[i]()
@@ -78,9 +78,9 @@ func (e *Engine) int8Features(rgb []uint8, n int) (*model.QMap, error) {
 			herr = fmt.Errorf("band [%d, %d) came back with %d bytes, want %d", bands[i][0], bands[i][1], len(data), rows*parts[0].W*parts[0].C)
 		}
 		if herr != nil {
-			failed = append(failed, e.Helpers[i-1])
+			e.Helpers = slices.DeleteFunc(e.Helpers, func(h Helper) bool { return h == hs[i-1] })
 			if e.OnHelperError != nil {
-				e.OnHelperError(e.Helpers[i-1], herr)
+				e.OnHelperError(hs[i-1], herr)
 			}
 			if parts[i], err = e.Int8.FeatureRows(rgb, n, n, bands[i][0], bands[i][1]); err != nil {
 				return nil, err
@@ -89,7 +89,6 @@ func (e *Engine) int8Features(rgb []uint8, n int) (*model.QMap, error) {
 		}
 		parts[i] = &model.QMap{H: rows, W: parts[0].W, C: parts[0].C, Data: data, Scale: parts[0].Scale}
 	}
-	e.Helpers = slices.DeleteFunc(e.Helpers, func(h Helper) bool { return slices.Contains(failed, h) })
 	return model.JoinRows(parts)
 }
 

@@ -61,6 +61,11 @@
   const params = new URLSearchParams(location.search);
   const workerOpts = {wasm: 'worker.wasm', bytes: size('worker.wasm')};
   if (params.get('simd') === '0') workerOpts.simd = false;
+  // ?failbands=N: band workers fail after N requests (tests of recovery).
+  if (+params.get('failbands') > 0) workerOpts.failBands = +params.get('failbands');
+  // ?model=FILE.safetensors loads another model file of this site (tests).
+  const model = params.get('model');
+  if (model && /^[\w.-]+(\/[\w.-]+)*\.safetensors$/.test(model)) site.model = model;
   workerOpts.workers = Math.max(1, Math.min(+params.get('workers') || Math.min(navigator.hardwareConcurrency || 1, 4), 8));
 
   let worker = null;

@@ -43,7 +43,8 @@ func main() {
 	global.Call("bagnetWorkerReady", handler)
 	var s server
 	s.kernels, s.kernel = chooseKernels()
-	role, workers := options()
+	role, workers, failAfter := options()
+	s.failAfter = failAfter
 	if role != "band" && workers > 1 {
 		s.helpers = startHelpers(workers - 1)
 	}
@@ -55,20 +56,22 @@ func main() {
 // options reads the worker's role ("band" for a band worker started by
 // another worker) and the number of workers to use, from the JSON options
 // in the worker's name (web/worker.js).
-func options() (role string, workers int) {
-	workers = 1
+// failAfter (the page's ?failbands=N, for tests) makes a band worker fail
+// every request after its first N, as a worker that died would.
+func options() (role string, workers, failAfter int) {
 	name := global.Get("name")
 	if name.Type() != js.TypeString || name.String() == "" {
-		return "", 1
+		return "", 1, 0
 	}
 	var o struct {
-		Role    string `json:"role"`
-		Workers int    `json:"workers"`
+		Role      string `json:"role"`
+		Workers   int    `json:"workers"`
+		FailBands int    `json:"failBands"`
 	}
 	if err := json.Unmarshal([]byte(name.String()), &o); err != nil {
-		return "", 1
+		return "", 1, 0
 	}
-	return o.Role, max(1, min(o.Workers, maxWorkers))
+	return o.Role, max(1, min(o.Workers, maxWorkers)), o.FailBands
 }
 
 // maxWorkers caps the band workers: past a few bands the halo (the input
@@ -246,9 +249,10 @@ func (s *server) load(url string, size int) error {
 			}
 			eng.Helpers = append(eng.Helpers, s.helpers[i])
 		}
-		eng.OnHelperError = func(_ engine.Helper, err error) {
+		eng.OnHelperError = func(h engine.Helper, err error) {
 			fmt.Printf("worker: a band worker failed, continuing with fewer: %v\n", err)
-			defer s.postEngine()
+			h.(*helper).die(err) // terminate it
+			s.postEngine()
 		}
 	}
 	inf := newInfo(eng, len(buf))
@@ -313,6 +317,9 @@ func (s *server) onLoadBytes(msg js.Value) error {
 func (s *server) onRows(id js.Value, msg js.Value) error {
 	if id.IsNull() {
 		return fmt.Errorf("rows: missing numeric id")
+	}
+	if s.rowsServed++; s.failAfter > 0 && s.rowsServed > s.failAfter {
+		return fmt.Errorf("band worker: failing on purpose after %d requests (?failbands)", s.failAfter)
 	}
 	data, err := s.rows(bytesOf(msg.Get("rgb")), intOr(msg.Get("r0"), -1), intOr(msg.Get("r1"), -1))
 	if err != nil {

@@ -165,6 +165,8 @@ type server struct {
 	kernels kernel.Kernels // what the model runs on
 	kernel  string         // and its description for the page
 	helpers []*helper      // band workers (js/wasm only)
+
+	failAfter, rowsServed int // a band worker's test failure (?failbands)
 }
 
 // describe computes the evidence maps and metadata sent with analysis a.
