@@ -84,3 +84,34 @@ func TestFeatureRowsErrors(t *testing.T) {
 		t.Error("JoinRows(nil): no error")
 	}
 }
+
+// The layout table is the ResNet-50 layout with BagNet's kernels.
+func TestLayout(t *testing.T) {
+	for _, tc := range []struct {
+		arch string
+		k3   string // the blocks with a 3x3 conv2
+	}{
+		{"bagnet9", "[layer1.0 layer2.0]"},
+		{"bagnet17", "[layer1.0 layer2.0 layer3.0]"},
+		{"bagnet33", "[layer1.0 layer2.0 layer3.0 layer4.0]"},
+	} {
+		cfg := Config{Arch: tc.arch, Width: 1, Classes: 1000}
+		l := cfg.Layout()
+		var k3, down []string
+		for i, b := range l {
+			if b.K == 3 {
+				k3 = append(k3, b.Name)
+			}
+			if b.HasDownsample {
+				down = append(down, b.Name)
+			}
+			if i > 0 && b.In != l[i-1].Out() {
+				t.Errorf("%s: %s takes %d channels, %s gives %d", tc.arch, b.Name, b.In, l[i-1].Name, l[i-1].Out())
+			}
+		}
+		if len(l) != 16 || fmt.Sprint(k3) != tc.k3 || fmt.Sprint(down) != "[layer1.0 layer2.0 layer3.0 layer4.0]" ||
+			l[15].Out() != 2048 || l[0].Stride != 2 || l[3].Stride != 2 || l[13].Stride != 1 || l[1].Stride != 1 || len(l[0].Convs()) != 4 || len(l[1].Convs()) != 3 {
+			t.Errorf("%s: layout %+v", tc.arch, l)
+		}
+	}
+}

@@ -138,6 +138,67 @@ func (c Config) CellBox(i, j int) Box {
 	return Box{X0: Stride * j, Y0: Stride * i, X1: Stride*j + q, Y1: Stride*i + q}
 }
 
+// Block is one Bottleneck of the network. Layout lists them: the one table of
+// the ResNet layout that building, counting, quantising, packing, reading
+// and writing the network all walk.
+type Block struct {
+	Name         string // state-dict prefix, "layer2.0"
+	Stage, Index int    // stage 0-3, block within the stage
+	In, Planes   int    // input channels and inner planes; the output has Planes*Expansion
+	K, Stride    int    // conv2's kernel and the block's stride
+	HasDownsample bool  // a 1x1 conv (and BN) on the residual path
+}
+
+// Out is the block's output channels.
+func (b Block) Out() int { return b.Planes * Expansion }
+
+// Conv is one convolution of the network: state-dict prefix and shape.
+type Conv struct {
+	Name               string
+	In, Out, K, Stride int
+	BN                 string // its BatchNorm's prefix
+}
+
+// Convs are the block's convolutions in order: conv1, conv2, conv3 and,
+// when it has one, the downsample conv.
+func (b Block) Convs() []Conv {
+	cs := []Conv{
+		{b.Name + ".conv1", b.In, b.Planes, 1, 1, b.Name + ".bn1"},
+		{b.Name + ".conv2", b.Planes, b.Planes, b.K, b.Stride, b.Name + ".bn2"},
+		{b.Name + ".conv3", b.Planes, b.Out(), 1, 1, b.Name + ".bn3"},
+	}
+	if b.HasDownsample {
+		cs = append(cs, Conv{b.Name + ".downsample.0", b.In, b.Out(), 1, b.Stride, b.Name + ".downsample.1"})
+	}
+	return cs
+}
+
+// StemConvs are the stem's 1x1 conv1 and 3x3 conv2 (bn1 follows conv2).
+func (c Config) StemConvs() [2]Conv {
+	stem, _ := c.Channels()
+	return [2]Conv{{"conv1", 3, stem, 1, 1, ""}, {"conv2", stem, stem, 3, 1, "bn1"}}
+}
+
+// Layout lists the network's Bottleneck blocks in order.
+func (c Config) Layout() []Block {
+	stem, planes := c.Channels()
+	var bs []Block
+	in := stem
+	for s := 0; s < 4; s++ {
+		for i := 0; i < Blocks[s]; i++ {
+			b := Block{Name: fmt.Sprintf("layer%d.%d", s+1, i), Stage: s, Index: i, In: in, Planes: planes[s],
+				K: c.BlockKernel(s, i), Stride: 1}
+			if i == 0 {
+				b.Stride = Strides[s]
+			}
+			b.HasDownsample = i == 0 && (b.Stride != 1 || in != b.Out())
+			bs = append(bs, b)
+			in = b.Out()
+		}
+	}
+	return bs
+}
+
 // Param is one tensor of the PyTorch state dict.
 type Param struct {
 	Name  string
@@ -148,37 +209,23 @@ type Param struct {
 // excluded) with its shape, in a fixed order.
 func (c Config) Params() []Param {
 	var ps []Param
-	conv := func(name string, out, in, k int) {
-		ps = append(ps, Param{name + ".weight", []int{out, in, k, k}})
-	}
-	bn := func(name string, n int) {
-		for _, f := range []string{"weight", "bias", "running_mean", "running_var"} {
-			ps = append(ps, Param{name + "." + f, []int{n}})
-		}
-	}
-	stem, planes := c.Channels()
-	conv("conv1", stem, 3, 1)
-	conv("conv2", stem, stem, 3)
-	bn("bn1", stem)
-	in := stem
-	for s := 0; s < 4; s++ {
-		p := planes[s]
-		for b := 0; b < Blocks[s]; b++ {
-			n := fmt.Sprintf("layer%d.%d", s+1, b)
-			conv(n+".conv1", p, in, 1)
-			bn(n+".bn1", p)
-			conv(n+".conv2", p, p, c.BlockKernel(s, b))
-			bn(n+".bn2", p)
-			conv(n+".conv3", p*Expansion, p, 1)
-			bn(n+".bn3", p*Expansion)
-			if b == 0 && (Strides[s] != 1 || in != p*Expansion) {
-				conv(n+".downsample.0", p*Expansion, in, 1)
-				bn(n+".downsample.1", p*Expansion)
+	conv := func(cv Conv) {
+		ps = append(ps, Param{cv.Name + ".weight", []int{cv.Out, cv.In, cv.K, cv.K}})
+		if cv.BN != "" {
+			for _, f := range []string{"weight", "bias", "running_mean", "running_var"} {
+				ps = append(ps, Param{cv.BN + "." + f, []int{cv.Out}})
 			}
-			in = p * Expansion
 		}
 	}
-	ps = append(ps, Param{"fc.weight", []int{c.Classes, in}}, Param{"fc.bias", []int{c.Classes}})
+	for _, cv := range c.StemConvs() {
+		conv(cv)
+	}
+	for _, b := range c.Layout() {
+		for _, cv := range b.Convs() {
+			conv(cv)
+		}
+	}
+	ps = append(ps, Param{"fc.weight", []int{c.Classes, c.Features()}}, Param{"fc.bias", []int{c.Classes}})
 	return ps
 }
 
@@ -198,30 +245,23 @@ func (c Config) NumParams() int64 {
 // every convolution plus the linear head applied once to the pooled features.
 func (c Config) MACs(h, w int) int64 {
 	var macs int64
-	add := func(oh, ow, cin, cout, k int) { macs += int64(oh) * int64(ow) * int64(cin*cout*k*k) }
-	stem, planes := c.Channels()
-	add(h, w, 3, stem, 1)
+	add := func(oh, ow int, cv Conv) { macs += int64(oh) * int64(ow) * int64(cv.In*cv.Out*cv.K*cv.K) }
+	st := c.StemConvs()
+	add(h, w, st[0])
 	h, w = convOut(h, 3, 1), convOut(w, 3, 1)
-	add(h, w, stem, stem, 3)
-	in := stem
-	for s := 0; s < 4; s++ {
-		p := planes[s]
-		for b := 0; b < Blocks[s]; b++ {
-			stride, k := 1, c.BlockKernel(s, b)
-			if b == 0 {
-				stride = Strides[s]
-			}
-			oh, ow := convOut(h, k, stride), convOut(w, k, stride)
-			add(h, w, in, p, 1)
-			add(oh, ow, p, p, k)
-			add(oh, ow, p, p*Expansion, 1)
-			if b == 0 && (stride != 1 || in != p*Expansion) {
-				add((h+stride-1)/stride, (w+stride-1)/stride, in, p*Expansion, 1)
-			}
-			h, w, in = oh, ow, p*Expansion
+	add(h, w, st[1])
+	for _, b := range c.Layout() {
+		oh, ow := convOut(h, b.K, b.Stride), convOut(w, b.K, b.Stride)
+		cs := b.Convs()
+		add(h, w, cs[0])
+		add(oh, ow, cs[1])
+		add(oh, ow, cs[2])
+		if b.HasDownsample { // the authors' code computes it at every strided position
+			add((h+b.Stride-1)/b.Stride, (w+b.Stride-1)/b.Stride, cs[3])
 		}
+		h, w = oh, ow
 	}
-	return macs + int64(in*c.Classes)
+	return macs + int64(c.Features()*c.Classes)
 }
 
 // DetectConfig infers the architecture, width and class count from a state

@@ -147,40 +147,26 @@ func (b *BatchNorm2d) Forward(x *Map, relu bool) {
 // no padding), BN, ReLU; 1x1 conv to 4x planes, BN; plus the identity (through
 // Downsample when shapes change) cropped at the bottom/right; ReLU.
 type Bottleneck struct {
+	Block                                // its place in the layout
 	Conv1, Conv2, Conv3 Conv2d
 	BN1, BN2, BN3       BatchNorm2d
 	Downsample          *Conv2d // nil: identity
 	DownsampleBN        BatchNorm2d
 }
 
-func newBottleneck(sd StateDict, name string, stride int, down bool) (Bottleneck, error) {
-	var b Bottleneck
-	var err error
-	if b.Conv1, err = newConv2d(sd, name+".conv1", 1); err != nil {
-		return b, err
+func newBottleneck(sd StateDict, spec Block) (Bottleneck, error) {
+	b := Bottleneck{Block: spec}
+	convs, bns := []*Conv2d{&b.Conv1, &b.Conv2, &b.Conv3}, []*BatchNorm2d{&b.BN1, &b.BN2, &b.BN3}
+	if spec.HasDownsample {
+		b.Downsample = &Conv2d{}
+		convs, bns = append(convs, b.Downsample), append(bns, &b.DownsampleBN)
 	}
-	if b.BN1, err = newBatchNorm2d(sd, name+".bn1"); err != nil {
-		return b, err
-	}
-	if b.Conv2, err = newConv2d(sd, name+".conv2", stride); err != nil {
-		return b, err
-	}
-	if b.BN2, err = newBatchNorm2d(sd, name+".bn2"); err != nil {
-		return b, err
-	}
-	if b.Conv3, err = newConv2d(sd, name+".conv3", 1); err != nil {
-		return b, err
-	}
-	if b.BN3, err = newBatchNorm2d(sd, name+".bn3"); err != nil {
-		return b, err
-	}
-	if down {
-		d, err := newConv2d(sd, name+".downsample.0", stride)
-		if err != nil {
+	for i, cv := range spec.Convs() {
+		var err error
+		if *convs[i], err = newConv2d(sd, cv.Name, cv.Stride); err != nil {
 			return b, err
 		}
-		b.Downsample = &d
-		if b.DownsampleBN, err = newBatchNorm2d(sd, name+".downsample.1"); err != nil {
+		if *bns[i], err = newBatchNorm2d(sd, cv.BN); err != nil {
 			return b, err
 		}
 	}
@@ -188,7 +174,8 @@ func newBottleneck(sd StateDict, name string, stride int, down bool) (Bottleneck
 }
 
 // Forward runs the block; obs (may be nil) sees the two inner activations.
-func (b *Bottleneck) Forward(k kernel.Kernels, x *Map, name string, obs Observer) *Map {
+func (b *Bottleneck) Forward(k kernel.Kernels, x *Map, obs Observer) *Map {
+	name := b.Name
 	out := b.Conv1.Forward(k, x)
 	b.BN1.Forward(out, true)
 	obs.see(name+".conv1", out)
@@ -240,7 +227,7 @@ type Net struct {
 	Config
 	Conv1, Conv2 Conv2d // stem: 1x1 3->C, then 3x3 C->C
 	BN1          BatchNorm2d
-	Layers       [4][]Bottleneck
+	Layers       []Bottleneck // in Config.Layout order
 	FC           Linear
 	Kernels      kernel.Kernels
 	Observe      Observer
@@ -266,24 +253,14 @@ func NewNet(cfg Config, sd StateDict) (*Net, error) {
 	if n.BN1, err = newBatchNorm2d(sd, "bn1"); err != nil {
 		return nil, err
 	}
-	in := n.Conv2.Out
-	_, planes := cfg.Channels()
-	for s := 0; s < 4; s++ {
-		for b := 0; b < Blocks[s]; b++ {
-			stride := 1
-			if b == 0 {
-				stride = Strides[s]
-			}
-			down := b == 0 && (stride != 1 || in != planes[s]*Expansion)
-			blk, err := newBottleneck(sd, fmt.Sprintf("layer%d.%d", s+1, b), stride, down)
-			if err != nil {
-				return nil, err
-			}
-			n.Layers[s] = append(n.Layers[s], blk)
-			in = planes[s] * Expansion
+	for _, spec := range cfg.Layout() {
+		blk, err := newBottleneck(sd, spec)
+		if err != nil {
+			return nil, err
 		}
+		n.Layers = append(n.Layers, blk)
 	}
-	n.FC = Linear{In: in, Out: cfg.Classes, Weight: sd["fc.weight"].Data, Bias: sd["fc.bias"].Data}
+	n.FC = Linear{In: cfg.Features(), Out: cfg.Classes, Weight: sd["fc.weight"].Data, Bias: sd["fc.bias"].Data}
 	return n, nil
 }
 
@@ -300,12 +277,10 @@ func (n *Net) Features(x *Map) (*Map, error) {
 	out = n.Conv2.Forward(k, out)
 	n.BN1.Forward(out, true)
 	n.Observe.see("stem", out)
-	for s := range n.Layers {
-		for b := range n.Layers[s] {
-			name := fmt.Sprintf("layer%d.%d", s+1, b)
-			out = n.Layers[s][b].Forward(k, out, name, n.Observe)
-			n.Observe.see(name, out)
-		}
+	for i := range n.Layers {
+		b := &n.Layers[i]
+		out = b.Forward(k, out, n.Observe)
+		n.Observe.see(b.Name, out)
 	}
 	return out, nil
 }

@@ -96,6 +96,7 @@ func (c *QConv) Forward(k kernel.Kernels, sc *scratch, x *QMap, outScale []float
 // QBottleneck is the int8 Bottleneck. Scale1, Scale2 and OutScale are the
 // per-channel scales of conv1's, conv2's and the block's outputs.
 type QBottleneck struct {
+	Block               // its place in the layout
 	Conv1, Conv2, Conv3 QConv
 	Downsample          *QConv // nil: identity
 	Scale1, Scale2      []float32
@@ -171,6 +172,15 @@ func (q *QNet) putScratch(sc *scratch) {
 	q.mu.Unlock()
 }
 
+// convs are the block's convolutions in Block.Convs order.
+func (b *QBottleneck) convs() []*QConv {
+	cs := []*QConv{&b.Conv1, &b.Conv2, &b.Conv3}
+	if b.Downsample != nil {
+		cs = append(cs, b.Downsample)
+	}
+	return cs
+}
+
 // scratch holds one forward pass's buffers, reused layer after layer and
 // pass after pass (QNet keeps those of finished passes).
 type scratch struct {
@@ -236,7 +246,7 @@ type QNet struct {
 	Config
 	Stem      QConv     // normalisation + conv1 + conv2 + bn1, on raw RGB (scale 1)
 	StemScale []float32 // per-channel scale of the stem's output
-	Layers    [4][]QBottleneck
+	Layers    []QBottleneck // in Config.Layout order
 	FC        QLinear
 	// Kernels runs the GEMMs (kernel.Default when nil at Prepare). Change
 	// it with UseKernels, which re-packs the weights for the new kernels.
@@ -250,14 +260,9 @@ type QNet struct {
 func (q *QNet) UseKernels(k kernel.Kernels) {
 	q.Kernels = k
 	q.Stem.pack(k)
-	for s := range q.Layers {
-		for i := range q.Layers[s] {
-			b := &q.Layers[s][i]
-			for _, c := range []*QConv{&b.Conv1, &b.Conv2, &b.Conv3, b.Downsample} {
-				if c != nil {
-					c.pack(k)
-				}
-			}
+	for i := range q.Layers {
+		for _, c := range q.Layers[i].convs() {
+			c.pack(k)
 		}
 	}
 	q.packed = k
@@ -288,19 +293,28 @@ func (q *QNet) Prepare() error {
 	}
 	scales := map[string][]float32{"stem": q.StemScale}
 	want := map[string]int{"stem": q.Stem.Out}
-	for s := range q.Layers {
-		for i := range q.Layers[s] {
-			b := &q.Layers[s][i]
-			n := fmt.Sprintf("layer%d.%d", s+1, i)
-			scales[n], scales[n+".conv1"], scales[n+".conv2"] = b.OutScale, b.Scale1, b.Scale2
-			want[n], want[n+".conv1"], want[n+".conv2"] = b.Conv3.Out, b.Conv1.Out, b.Conv2.Out
-			for j, c := range []*QConv{&b.Conv1, &b.Conv2, &b.Conv3, b.Downsample} {
-				if c == nil {
-					continue
-				}
-				if err := check(fmt.Sprintf("%s conv %d", n, j+1), c); err != nil {
-					return err
-				}
+	layout := q.Layout()
+	if len(q.Layers) != len(layout) {
+		return fmt.Errorf("model: int8 %s has %d blocks, want %d", q.Arch, len(q.Layers), len(layout))
+	}
+	for i, spec := range layout {
+		b := &q.Layers[i]
+		if b.Block != spec {
+			return fmt.Errorf("model: int8 block %d is %+v, the layout says %+v", i, b.Block, spec)
+		}
+		n := spec.Name
+		scales[n], scales[n+".conv1"], scales[n+".conv2"] = b.OutScale, b.Scale1, b.Scale2
+		want[n], want[n+".conv1"], want[n+".conv2"] = spec.Out(), spec.Planes, spec.Planes
+		cs, specs := b.convs(), spec.Convs()
+		if len(cs) != len(specs) {
+			return fmt.Errorf("model: int8 %s: downsample conv present %v, want %v", n, b.Downsample != nil, spec.HasDownsample)
+		}
+		for j, c := range cs {
+			if w := specs[j]; c.In != w.In || c.Out != w.Out || c.K != w.K || c.Stride != w.Stride {
+				return fmt.Errorf("model: int8 %s is %dx%dx%d/%d, want %dx%dx%d/%d", w.Name, c.Out, c.K, c.In, c.Stride, w.Out, w.K, w.In, w.Stride)
+			}
+			if err := check(specs[j].Name, c); err != nil {
+				return err
 			}
 		}
 	}
@@ -320,11 +334,9 @@ func (q *QNet) Prepare() error {
 	}
 	q.Stem.prepare(q.StemScale)
 	in := q.StemScale
-	for s := range q.Layers {
-		for i := range q.Layers[s] {
-			q.Layers[s][i].prepare(in)
-			in = q.Layers[s][i].OutScale
-		}
+	for i := range q.Layers {
+		q.Layers[i].prepare(in)
+		in = q.Layers[i].OutScale
 	}
 	q.UseKernels(q.Kernels)
 	return nil
@@ -352,11 +364,9 @@ func (q *QNet) Features(rgb []uint8, h, w int) (*QMap, error) {
 	buf := func(i int) *[]uint8 { return &sc.maps[(cur+i)%3] }
 	x := &QMap{H: h, W: w, C: 3, Data: rgb, Scale: []float32{1, 1, 1}}
 	x = q.Stem.Forward(q.Kernels, sc, x, q.StemScale, buf(0))
-	for s := range q.Layers {
-		for i := range q.Layers[s] {
-			x = q.Layers[s][i].Forward(q.Kernels, sc, x, [3]*[]uint8{buf(0), buf(1), buf(2)})
-			cur = (cur + 1) % 3
-		}
+	for i := range q.Layers {
+		x = q.Layers[i].Forward(q.Kernels, sc, x, [3]*[]uint8{buf(0), buf(1), buf(2)})
+		cur = (cur + 1) % 3
 	}
 	x.Data = slices.Clone(x.Data) // the caller keeps it; the buffers go back to the pool
 	return x, nil

@@ -30,11 +30,11 @@ func Quantize(n *Net, mean, std [3]float32, act map[string][]float32) (*QNet, er
 	}
 	q.Stem = quantizeConv(foldStem(n, mean, std), []float32{1, 1, 1})
 	in := q.StemScale
-	for s := range n.Layers {
-		for i := range n.Layers[s] {
-			b := &n.Layers[s][i]
-			name := fmt.Sprintf("layer%d.%d", s+1, i)
-			var qb QBottleneck
+	for i := range n.Layers {
+		{
+			b := &n.Layers[i]
+			name := b.Name
+			qb := QBottleneck{Block: b.Block}
 			if qb.Scale1, err = get(name+".conv1", b.Conv1.Out); err != nil {
 				return nil, err
 			}
@@ -51,7 +51,7 @@ func Quantize(n *Net, mean, std [3]float32, act map[string][]float32) (*QNet, er
 				d := quantizeConv(foldBN(b.Downsample, &b.DownsampleBN), in)
 				qb.Downsample = &d
 			}
-			q.Layers[s] = append(q.Layers[s], qb)
+			q.Layers = append(q.Layers, qb)
 			in = qb.OutScale
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/weights/safetensors"
@@ -228,53 +229,30 @@ func Load(b []byte) (*Model, error) {
 	return m, nil
 }
 
-// int8Convs lists the int8 file's convolutions: name, in, out, kernel, stride.
-type convSpec struct {
-	name                string
-	in, out, k, stride  int
-	block, stage, index int // -1 for the stem
-	role                string
-}
+// The int8 file's tensors, walking model.Config.Layout: per conv NAME
+// (the stem's folded conv is "stem", a block's downsample conv
+// "layerS.B.downsample") NAME.weight (int8, [out][k][k][in]), NAME.scale and
+// NAME.bias (float32, per output channel); per quantised activation
+// act.NAME (float32 per channel; see model.Observer for the names); and
+// fc.weight (int8), fc.scale, fc.bias.
 
-func int8Convs(c model.Config) []convSpec {
-	stem, planes := c.Channels()
-	specs := []convSpec{{name: "stem", in: 3, out: stem, k: 3, stride: 1, stage: -1}}
-	in := stem
-	for s := 0; s < 4; s++ {
-		p := planes[s]
-		for b := 0; b < model.Blocks[s]; b++ {
-			n := fmt.Sprintf("layer%d.%d", s+1, b)
-			stride := 1
-			if b == 0 {
-				stride = model.Strides[s]
-			}
-			specs = append(specs,
-				convSpec{n + ".conv1", in, p, 1, 1, b, s, 0, "conv1"},
-				convSpec{n + ".conv2", p, p, c.BlockKernel(s, b), stride, b, s, 0, "conv2"},
-				convSpec{n + ".conv3", p, p * model.Expansion, 1, 1, b, s, 0, "conv3"})
-			if b == 0 && (stride != 1 || in != p*model.Expansion) {
-				specs = append(specs, convSpec{n + ".downsample", in, p * model.Expansion, 1, stride, b, s, 0, "downsample"})
-			}
-			in = p * model.Expansion
-		}
-	}
-	return specs
-}
+// int8Name is the int8 file's name of a conv of the float layout.
+func int8Name(c model.Conv) string { return strings.TrimSuffix(c.Name, ".0") }
 
 func readInt8(f *safetensors.File, meta Meta) (*model.QNet, error) {
 	cfg := meta.Config
 	q := &model.QNet{Config: cfg}
 	n := 0
-	conv := func(s convSpec) (model.QConv, error) {
-		c := model.QConv{In: s.in, Out: s.out, K: s.k, Stride: s.stride}
+	conv := func(name string, in, out, k, stride int) (model.QConv, error) {
+		c := model.QConv{In: in, Out: out, K: k, Stride: stride}
 		var err error
-		if c.Weight, err = f.I8(s.name+".weight", []int{s.out, s.k, s.k, s.in}); err != nil {
+		if c.Weight, err = f.I8(name+".weight", []int{out, k, k, in}); err != nil {
 			return c, err
 		}
-		if c.Scale, err = f.F32(s.name+".scale", []int{s.out}); err != nil {
+		if c.Scale, err = f.F32(name+".scale", []int{out}); err != nil {
 			return c, err
 		}
-		if c.Bias, err = f.F32(s.name+".bias", []int{s.out}); err != nil {
+		if c.Bias, err = f.F32(name+".bias", []int{out}); err != nil {
 			return c, err
 		}
 		n += 3
@@ -286,43 +264,35 @@ func readInt8(f *safetensors.File, meta Meta) (*model.QNet, error) {
 		return f.F32("act."+name, []int{channels})
 	}
 	var err error
-	for _, s := range int8Convs(cfg) {
-		c, cerr := conv(s)
-		if cerr != nil {
-			return nil, cerr
+	stem := cfg.StemConvs()[1]
+	if q.Stem, err = conv("stem", 3, stem.Out, 3, 1); err != nil {
+		return nil, err
+	}
+	if q.StemScale, err = scale("stem", stem.Out); err != nil {
+		return nil, err
+	}
+	for _, spec := range cfg.Layout() {
+		b := model.QBottleneck{Block: spec}
+		convs := []*model.QConv{&b.Conv1, &b.Conv2, &b.Conv3}
+		if spec.HasDownsample {
+			b.Downsample = &model.QConv{}
+			convs = append(convs, b.Downsample)
 		}
-		if s.stage < 0 {
-			q.Stem = c
-			if q.StemScale, err = scale("stem", s.out); err != nil {
+		for i, c := range spec.Convs() {
+			if *convs[i], err = conv(int8Name(c), c.In, c.Out, c.K, c.Stride); err != nil {
 				return nil, err
 			}
-			continue
 		}
-		layer := &q.Layers[s.stage]
-		if s.role == "conv1" {
-			*layer = append(*layer, model.QBottleneck{})
+		if b.Scale1, err = scale(spec.Name+".conv1", spec.Planes); err != nil {
+			return nil, err
 		}
-		b := &(*layer)[len(*layer)-1]
-		blk := fmt.Sprintf("layer%d.%d", s.stage+1, s.block)
-		switch s.role {
-		case "conv1":
-			b.Conv1 = c
-			if b.Scale1, err = scale(blk+".conv1", s.out); err != nil {
-				return nil, err
-			}
-		case "conv2":
-			b.Conv2 = c
-			if b.Scale2, err = scale(blk+".conv2", s.out); err != nil {
-				return nil, err
-			}
-		case "conv3":
-			b.Conv3 = c
-			if b.OutScale, err = scale(blk, s.out); err != nil {
-				return nil, err
-			}
-		case "downsample":
-			b.Downsample = &c
+		if b.Scale2, err = scale(spec.Name+".conv2", spec.Planes); err != nil {
+			return nil, err
 		}
+		if b.OutScale, err = scale(spec.Name, spec.Out()); err != nil {
+			return nil, err
+		}
+		q.Layers = append(q.Layers, b)
 	}
 	feat := cfg.Features()
 	q.FC = model.QLinear{In: feat, Out: cfg.Classes}
@@ -367,18 +337,15 @@ func Encode(m *Model) ([]byte, error) {
 		}
 		add("stem", &q.Stem)
 		act("stem", q.StemScale)
-		for s := range q.Layers {
-			for i := range q.Layers[s] {
-				b := &q.Layers[s][i]
-				n := fmt.Sprintf("layer%d.%d", s+1, i)
-				add(n+".conv1", &b.Conv1)
-				act(n+".conv1", b.Scale1)
-				add(n+".conv2", &b.Conv2)
-				act(n+".conv2", b.Scale2)
-				add(n+".conv3", &b.Conv3)
-				act(n, b.OutScale)
-				if b.Downsample != nil {
-					add(n+".downsample", b.Downsample)
+		for i := range q.Layers {
+			b := &q.Layers[i]
+			convs := []*model.QConv{&b.Conv1, &b.Conv2, &b.Conv3, b.Downsample}
+			acts := [][]float32{b.Scale1, b.Scale2, b.OutScale}
+			names := []string{b.Name + ".conv1", b.Name + ".conv2", b.Name}
+			for j, c := range b.Block.Convs() {
+				add(int8Name(c), convs[j])
+				if j < len(acts) { // each activation's scales follow its conv
+					act(names[j], acts[j])
 				}
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -212,4 +213,24 @@ func FuzzLoad(f *testing.F) {
 			t.Fatal("nil error but no network")
 		}
 	})
+}
+
+// The shipped model file, written by an earlier version, re-encodes to the
+// same bytes: the layout table keeps the file format as it was.
+func TestShippedModelReencodes(t *testing.T) {
+	b, err := os.ReadFile("bagnet33_imagenette_int8.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := weights.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, err := weights.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b, b2) {
+		t.Fatalf("re-encoding the shipped model gives other bytes (%d vs %d)", len(b2), len(b))
+	}
 }
