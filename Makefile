@@ -64,6 +64,7 @@ bench:
 
 bench-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -exec "$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -run '^$$' -bench '$(BENCH)' -benchtime 3x ./model/
+	GOOS=js GOARCH=wasm $(GO) test -exec "$(CURDIR)/wasm/simd/testdata/go_js_wasm_exec" -run '^$$' -bench '$(BENCH)' -benchtime 3x ./wasm/simd/
 
 # In headless Chromium: the full-size BagNet-33 (random weights) and the
 # shipped model, WebAssembly SIMD and the pure-Go fallback, 1 and N workers;

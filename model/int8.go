@@ -71,7 +71,7 @@ func (c *QConv) prepare(outScale []float32) {
 		bias[o] = int64(math.Max(-maxBiasQ, math.Min(maxBiasQ, b)))
 		mult[o] = acc / float64(outScale[o])
 	}
-	c.requant = kernel.NewRequant(bias, mult)
+	c.requant = kernel.NewRequant(bias, mult, c.K*c.K*c.In)
 }
 
 // accumulate runs the GEMM on x into the scratch accumulators.
@@ -116,7 +116,7 @@ func (b *QBottleneck) prepare(inScale []float32) {
 		for c := range inScale {
 			mult[c] = float64(inScale[c]) / float64(b.OutScale[c])
 		}
-		b.identity = kernel.NewRequant(nil, mult)
+		b.identity = kernel.NewRequant(nil, mult, 1)
 	}
 }
 

@@ -16,13 +16,24 @@ const FracBits = 16
 type Requant struct {
 	C int
 	P []int64 // [C][3]: bias (accumulator units), M in [2^30, 2^31) (or 0), shift
+
+	// V is the same table for 32-bit SIMD lanes, [bias C][M C][shift-16 C]
+	// as int32 (shift-16 capped at 62: for |p| < 2^62 that gives the same
+	// 0 or -1 as larger shifts), when that is exact for every input: each
+	// shift is at least 16 and accumulator + bias cannot leave int32. Else
+	// nil.
+	V []int32
 }
 
 // NewRequant makes the requantisation of C channels with the given biases
 // (in accumulator units, |bias| <= 2^30) and real multipliers (accumulator
-// unit -> output unit; 0 for none).
-func NewRequant(bias []int64, mult []float64) *Requant {
-	q := &Requant{C: len(mult), P: make([]int64, 3*len(mult))}
+// unit -> output unit; 0 for none) for accumulators of k products of a
+// uint8 and an int8 (k = 1 for uint8 inputs).
+func NewRequant(bias []int64, mult []float64, k int) *Requant {
+	C := len(mult)
+	q := &Requant{C: C, P: make([]int64, 3*C)}
+	v := make([]int32, 3*C)
+	bound := int64(255*128) * int64(k) // the largest |accumulator|
 	for c, x := range mult {
 		m, shift := fixedPoint(x)
 		var b int64
@@ -30,7 +41,14 @@ func NewRequant(bias []int64, mult []float64) *Requant {
 			b = bias[c]
 		}
 		q.P[3*c], q.P[3*c+1], q.P[3*c+2] = b, m, int64(shift)
+		if shift < FracBits || bound+max(b, -b) >= 1<<31 {
+			v = nil
+		}
+		if v != nil {
+			v[c], v[C+c], v[2*C+c] = int32(b), int32(m), int32(min(shift-FracBits, 62))
+		}
 	}
+	q.V = v
 	return q
 }
 

@@ -71,10 +71,11 @@ func (k *Kernels) Requant(rows int, acc []int32, q *kernel.Requant, res32 []int3
 		return
 	}
 	var rqp []int64
+	var rqv []int32
 	if rq != nil {
-		rqp = rq.P
+		rqp, rqv = rq.P, rq.V
 	}
-	k.requant.Invoke(rows, q.C, addr(acc), addr(q.P), addr(res32), addr(res8), addr(rqp), addr(out))
+	k.requant.Invoke(rows, q.C, addr(acc), addr(q.P), addr(res32), addr(res8), addr(rqp), addr(out), addr(q.V), addr(rqv))
 	runtime.KeepAlive(acc)
 	runtime.KeepAlive(q)
 	runtime.KeepAlive(res32)

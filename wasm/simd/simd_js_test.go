@@ -133,3 +133,36 @@ func BenchmarkBagNet33(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRequant: one stage-1 expansion's requantisation with its
+// downsample residual (12100 x 256), on the SIMD path (32-bit tables), the
+// module's scalar path, and in Go.
+func BenchmarkRequant(b *testing.B) {
+	k := load(b)
+	rows, C := 12100, 256
+	r := rand.New(rand.NewPCG(1, 1))
+	mult, bias := make([]float64, C), make([]int64, C)
+	for c := range mult {
+		mult[c], bias[c] = 1e-4*(1+r.Float64()), r.Int64N(1<<20)-1<<19
+	}
+	acc, res := make([]int32, rows*C), make([]int32, rows*C)
+	for i := range acc {
+		acc[i], res[i] = int32(r.IntN(1<<22)-1<<21), int32(r.IntN(1<<22)-1<<21)
+	}
+	out := make([]uint8, rows*C)
+	q, rq := kernel.NewRequant(bias, mult, 64), kernel.NewRequant(bias, mult, 64)
+	sq, srq := *q, *rq
+	sq.V, srq.V = nil, nil
+	for _, v := range []struct {
+		name  string
+		k     kernel.Kernels
+		q, rq *kernel.Requant
+	}{{"simd", k, q, rq}, {"scalar", k, &sq, &srq}, {"go", kernel.Fast{}, q, rq}} {
+		b.Run(v.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				v.k.Requant(rows, acc, v.q, res, nil, v.rq, out)
+			}
+			b.ReportMetric(float64(rows*C)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mout/s")
+		})
+	}
+}

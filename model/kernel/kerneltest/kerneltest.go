@@ -93,7 +93,7 @@ var BagNet33GEMMs = []GEMM{
 // multipliers), with each kind of residual, and returns the first mismatch.
 func Requant(k kernel.Kernels) error {
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, sz := range [][3]int{{1, 1, 0}, {3, 5, 0}, {17, 64, 0}, {100, 33, 0}, {3, 5, 1}, {17, 64, 1}, {100, 33, 1}} {
+	for _, sz := range [][3]int{{1, 1, 0}, {3, 5, 0}, {17, 64, 0}, {100, 33, 0}, {3, 5, 1}, {3, 8, 1}, {17, 64, 1}, {100, 36, 1}, {100, 33, 1}} {
 		// Mode 0 has every kind of multiplier in each layer; mode 1 only
 		// ordinary ones and tiny ones (shift >= 63), as trained layers have.
 		rows, C, mode := sz[0], sz[1], sz[2]
@@ -122,15 +122,28 @@ func Requant(k kernel.Kernels) error {
 			}
 			return m
 		}
+		// Mode 0: accumulators and biases of any size (k = MaxK); mode 1:
+		// those of k = 4608 products, where 32-bit lanes are exact.
+		kk, biasMax := kernel.MaxK, int64(1<<30)
+		if mode == 1 {
+			kk, biasMax = 4608, 1<<29
+		}
+		accMax := int64(255*128) * int64(kk)
 		bias := make([]int64, C)
 		for c := range bias {
-			bias[c] = r.Int64N(1<<31) - 1<<30
+			bias[c] = r.Int64N(2*biasMax+1) - biasMax
 		}
-		q, rq := kernel.NewRequant(bias, mults()), kernel.NewRequant(bias, mults())
+		q, rq := kernel.NewRequant(bias, mults(), kk), kernel.NewRequant(bias, mults(), kk)
+		if mode == 1 && (q.V == nil || rq.V == nil) {
+			return fmt.Errorf("Requant %dx%d: no 32-bit table for ordinary multipliers", rows, C)
+		}
 		acc, res32, res8 := make([]int32, rows*C), make([]int32, rows*C), make([]uint8, rows*C)
 		for i := range acc {
-			acc[i] = int32(r.Int64N(1<<31) - 1<<30)
-			res32[i] = int32(r.Int64N(1<<31) - 1<<30)
+			acc[i] = clamp32(r.Int64N(2*accMax+1) - accMax)
+			res32[i] = clamp32(r.Int64N(2*accMax+1) - accMax)
+			if i%11 == 0 { // the extremes
+				acc[i], res32[i] = clamp32(-accMax), clamp32(accMax)
+			}
 			res8[i] = uint8(r.IntN(256))
 			if i%7 == 0 {
 				acc[i] = int32(r.IntN(2000) - 1000)
@@ -158,3 +171,5 @@ func Requant(k kernel.Kernels) error {
 	}
 	return nil
 }
+
+func clamp32(v int64) int32 { return int32(max(min(v, math.MaxInt32), math.MinInt32)) }

@@ -142,13 +142,78 @@ static inline int64_t at_ordinary(const int64_t *q, int64_t v) {
 	return ((v + q[0]) * q[1]) >> (s > 62 ? 62 : s);
 }
 
+// Arithmetic shift right of both i64 lanes by s, from the logical shift
+// (x86 has no 64-bit arithmetic shift before AVX-512, and V8's emulation of
+// i64x2.shr_s is slow): for p < 0, ~((~p) >> s) = floor(p / 2^s).
+static inline v128_t sar64(v128_t p, int s) {
+	v128_t neg = wasm_i64x2_lt(p, wasm_i64x2_splat(0));
+	return wasm_v128_xor(wasm_u64x2_shr(wasm_v128_xor(p, neg), s), neg);
+}
+
+// Shifts lane 0 of p right by s0 and lane 1 by s1 (wasm SIMD shifts all
+// lanes alike).
+static inline v128_t shr2(v128_t p, int s0, int s1) {
+	if (s0 == s1) return sar64(p, s0);
+	v128_t neg = wasm_i64x2_lt(p, wasm_i64x2_splat(0));
+	v128_t x = wasm_v128_xor(p, neg);
+	v128_t r = wasm_v128_bitselect(wasm_u64x2_shr(x, s0), wasm_u64x2_shr(x, s1), wasm_i64x2_make(-1, 0));
+	return wasm_v128_xor(r, neg);
+}
+
+// Four channels' at() with 32-bit tables (kernel.Requant.V: bias, m,
+// shift-16 per channel, c apart): accumulator + bias in i32 lanes (exact:
+// V exists only where it cannot overflow), 32 x 32 -> 64-bit products.
+static inline void at4(v128_t a, const int32_t *v, int c, int j, v128_t *lo, v128_t *hi) {
+	v128_t x = wasm_i32x4_add(a, wasm_v128_load(v + j));
+	v128_t m = wasm_v128_load(v + c + j);
+	const int32_t *s = v + 2 * c + j;
+	*lo = shr2(wasm_i64x2_extmul_low_i32x4(x, m), s[0], s[1]);
+	*hi = shr2(wasm_i64x2_extmul_high_i32x4(x, m), s[2], s[3]);
+}
+
+// kernel.ToU8 of four 64-bit values, stored as 4 bytes: (r + 2^15) >> 16
+// clamped to [0, 255] is r + 2^15 clamped to [0, 2^24 - 1], then shifted.
+static inline void to_u8x4(v128_t lo, v128_t hi, uint8_t *out) {
+	const v128_t half = wasm_i64x2_splat(1 << 15), zero = wasm_i64x2_splat(0), top = wasm_i64x2_splat((1 << 24) - 1);
+	lo = wasm_i64x2_add(lo, half);
+	hi = wasm_i64x2_add(hi, half);
+	lo = wasm_v128_bitselect(lo, zero, wasm_i64x2_gt(lo, zero));
+	hi = wasm_v128_bitselect(hi, zero, wasm_i64x2_gt(hi, zero));
+	lo = wasm_v128_bitselect(lo, top, wasm_i64x2_lt(lo, top));
+	hi = wasm_v128_bitselect(hi, top, wasm_i64x2_lt(hi, top));
+	v128_t w = wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6); // each value < 2^24: the low halves
+	w = wasm_u32x4_shr(w, 16);
+	w = wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(w, w), w);
+	wasm_v128_store32_lane(out, w, 0);
+}
+
 // requant is kernel.Requant (RequantRef is the definition): rows x c
 // accumulators to uint8, with an optional residual (res32: accumulators with
 // their own requantisation rq; res8: uint8 inputs; both 0: none). q and rq
-// hold {bias, m, shift} per channel.
+// hold {bias, m, shift} per channel; qv and rqv, when not 0, the same as
+// 32-bit tables (kernel.Requant.V) for the SIMD path.
 EXPORT(requant)
 void requant(int rows, int c, const int32_t *acc, const int64_t *q, const int32_t *res32, const uint8_t *res8,
-             const int64_t *rq, uint8_t *out) {
+             const int64_t *rq, uint8_t *out, const int32_t *qv, const int32_t *rqv) {
+	if (qv && (!(res32 || res8) || rqv) && c % 4 == 0) {
+		for (int i = 0; i < rows; i++, acc += c, out += c) {
+			for (int j = 0; j < c; j += 4) {
+				v128_t lo, hi;
+				at4(wasm_v128_load(acc + j), qv, c, j, &lo, &hi);
+				if (res32 || res8) {
+					v128_t r = res32 ? wasm_v128_load(res32 + j) : wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(res8 + j)));
+					v128_t rlo, rhi;
+					at4(r, rqv, c, j, &rlo, &rhi);
+					lo = wasm_i64x2_add(lo, rlo);
+					hi = wasm_i64x2_add(hi, rhi);
+				}
+				to_u8x4(lo, hi, out + j);
+			}
+			if (res32) res32 += c;
+			if (res8) res8 += c;
+		}
+		return;
+	}
 	int fast = ordinary(q, c) && (!rq || ordinary(rq, c));
 	for (int i = 0; i < rows; i++, acc += c, out += c) {
 		if (res32) {
