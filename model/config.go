@@ -142,11 +142,11 @@ func (c Config) CellBox(i, j int) Box {
 // the ResNet layout that building, counting, quantising, packing, reading
 // and writing the network all walk.
 type Block struct {
-	Name         string // state-dict prefix, "layer2.0"
-	Stage, Index int    // stage 0-3, block within the stage
-	In, Planes   int    // input channels and inner planes; the output has Planes*Expansion
-	K, Stride    int    // conv2's kernel and the block's stride
-	HasDownsample bool  // a 1x1 conv (and BN) on the residual path
+	Name          string // state-dict prefix, "layer2.0"
+	Stage, Index  int    // stage 0-3, block within the stage
+	In, Planes    int    // input channels and inner planes; the output has Planes*Expansion
+	K, Stride     int    // conv2's kernel and the block's stride
+	HasDownsample bool   // a 1x1 conv (and BN) on the residual path
 }
 
 // Out is the block's output channels.

@@ -147,7 +147,7 @@ func (b *BatchNorm2d) Forward(x *Map, relu bool) {
 // no padding), BN, ReLU; 1x1 conv to 4x planes, BN; plus the identity (through
 // Downsample when shapes change) cropped at the bottom/right; ReLU.
 type Bottleneck struct {
-	Block                                // its place in the layout
+	Block               // its place in the layout
 	Conv1, Conv2, Conv3 Conv2d
 	BN1, BN2, BN3       BatchNorm2d
 	Downsample          *Conv2d // nil: identity

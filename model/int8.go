@@ -244,8 +244,8 @@ type QLinear struct {
 // QNet is the int8 BagNet. Its input is raw RGB bytes.
 type QNet struct {
 	Config
-	Stem      QConv     // normalisation + conv1 + conv2 + bn1, on raw RGB (scale 1)
-	StemScale []float32 // per-channel scale of the stem's output
+	Stem      QConv         // normalisation + conv1 + conv2 + bn1, on raw RGB (scale 1)
+	StemScale []float32     // per-channel scale of the stem's output
 	Layers    []QBottleneck // in Config.Layout order
 	FC        QLinear
 	// Kernels runs the GEMMs (kernel.Default when nil at Prepare). Change
