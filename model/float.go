@@ -242,7 +242,7 @@ func NewNet(cfg Config, sd StateDict) (*Net, error) {
 	if err := cfg.CheckStateDict(sd); err != nil {
 		return nil, err
 	}
-	n := &Net{Config: cfg, Kernels: kernel.Default}
+	n := &Net{Config: cfg, Kernels: kernel.Default()}
 	var err error
 	if n.Conv1, err = newConv2d(sd, "conv1", 1); err != nil {
 		return nil, err

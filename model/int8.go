@@ -248,7 +248,7 @@ type QNet struct {
 	StemScale []float32     // per-channel scale of the stem's output
 	Layers    []QBottleneck // in Config.Layout order
 	FC        QLinear
-	// Kernels runs the GEMMs (kernel.Default when nil at Prepare). Change
+	// Kernels runs the GEMMs (kernel.Default() when nil at Prepare). Change
 	// it with UseKernels, which re-packs the weights for the new kernels.
 	Kernels kernel.Kernels
 	packed  kernel.Kernels // the kernels the weights are packed for
@@ -275,7 +275,7 @@ func (q *QNet) Prepare() error {
 		return err
 	}
 	if q.Kernels == nil {
-		q.Kernels = kernel.Default
+		q.Kernels = kernel.Default()
 	}
 	check := func(name string, c *QConv) error {
 		if len(c.Weight) != c.Out*c.K*c.K*c.In || len(c.Scale) != c.Out || len(c.Bias) != c.Out {

@@ -13,7 +13,7 @@ import (
 )
 
 func int8Digest(t *testing.T) string {
-	d, err := modeltest.Digest(kernel.Default)
+	d, err := modeltest.Digest(kernel.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

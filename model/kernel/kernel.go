@@ -102,6 +102,7 @@ func (Reference) U8I8(m int, a []uint8, p *PackedI8, c []int32) {
 	}
 }
 
-// Default is the fastest pure-Go implementation, used unless a caller plugs
-// in another.
-var Default Kernels = Fast{}
+// Default is the fastest pure-Go implementation, what a network runs on
+// unless it is given others (QNet.UseKernels, Net.Kernels). A function, not
+// a variable: kernels are chosen per network, never by a package global.
+func Default() Kernels { return Fast{} }

@@ -89,7 +89,7 @@ func chooseKernels() (kernel.Kernels, string) {
 	if v := global.Get("bagnetSIMDStatus"); v.Type() == js.TypeString {
 		why = "SIMD " + v.String()
 	}
-	return kernel.Default, "WebAssembly without SIMD (" + why + ")"
+	return kernel.Default(), "WebAssembly without SIMD (" + why + ")"
 }
 
 // ms is a monotonic clock in milliseconds.
