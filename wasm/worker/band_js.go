@@ -103,10 +103,7 @@ func (h *helper) onMessage(m js.Value) {
 		default:
 		}
 	case "rows":
-		d := m.Get("data")
-		data := make([]uint8, d.Get("length").Int())
-		js.CopyBytesToGo(data, d)
-		h.answer(id, reply{data: data})
+		h.answer(id, reply{data: bytesOf(m.Get("data"))})
 	case "error":
 		err := errors.New(m.Get("message").String())
 		if id < 0 {
@@ -151,8 +148,7 @@ func (h *helper) load(model []byte) func() error {
 	if h.dead != nil {
 		return func() error { return h.dead }
 	}
-	b := jsUint8.New(len(model))
-	js.CopyBytesToJS(b, model)
+	b := uint8Array(model)
 	msg := object()
 	msg.Set("type", "loadBytes")
 	msg.Set("bytes", b)
@@ -178,8 +174,7 @@ func (h *helper) Start(rgb []uint8, r0, r1 int) func() ([]uint8, error) {
 	h.next++
 	ch := make(chan reply, 1)
 	h.pending[id] = ch
-	b := jsUint8.New(len(rgb))
-	js.CopyBytesToJS(b, rgb)
+	b := uint8Array(rgb)
 	msg := object()
 	msg.Set("type", "rows")
 	msg.Set("id", id)

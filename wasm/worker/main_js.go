@@ -294,9 +294,7 @@ func (s *server) postEngine() {
 
 // onLoadBytes loads the model a band worker's parent sends.
 func (s *server) onLoadBytes(msg js.Value) error {
-	b := msg.Get("bytes")
-	buf := make([]byte, b.Get("length").Int())
-	js.CopyBytesToGo(buf, b)
+	buf := bytesOf(msg.Get("bytes"))
 	eng, err := engine.Load(buf)
 	if err != nil {
 		return fmt.Errorf("loading the model: %w", err)
@@ -325,8 +323,7 @@ func (s *server) onRows(id js.Value, msg js.Value) error {
 	if err != nil {
 		return err
 	}
-	arr := jsUint8.New(len(data))
-	js.CopyBytesToJS(arr, data)
+	arr := uint8Array(data)
 	out := object()
 	out.Set("type", "rows")
 	out.Set("id", id)
@@ -354,6 +351,14 @@ func (s *server) onBench(id js.Value, msg js.Value) error {
 	return nil
 }
 
+// uint8Array copies b into a new Uint8Array (to post, transferring its buffer).
+func uint8Array(b []byte) js.Value {
+	arr := jsUint8.New(len(b))
+	js.CopyBytesToJS(arr, b)
+	return arr
+}
+
+// bytesOf copies a Uint8Array into Go (nil when v is not one).
 func bytesOf(v js.Value) []byte {
 	if v.Type() != js.TypeObject {
 		return nil
