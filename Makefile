@@ -5,7 +5,7 @@ GO ?= go
 export GOFLAGS ?= -mod=mod
 PYTHON ?= /usr/bin/python3
 SHARED ?= ../shared
-MODEL ?= weights/bagnet33_imagenette_int8.safetensors
+MODEL ?= weights/shipped/bagnet33_imagenette_int8.safetensors
 SAMPLES ?= $(SHARED)/data/samples
 ADDR ?= 127.0.0.1:8080
 CHROMIUM ?= /usr/bin/chromium
@@ -105,7 +105,7 @@ model:
 		grep -P "\t$$d\t" $(SHARED)/data/imagenet_classes.tsv | cut -f2,3; done > build/imagenette_classes.tsv
 	$(GO) run ./cmd/bagnet convert -preprocess squash -size 128 -classes build/imagenette_classes.tsv \
 		-calib $(SHARED)/data/imagenette/train -calib-n $(CALIB_N) -name "$(MODEL_NAME)" \
-		-o weights/bagnet33_imagenette_int8.safetensors $(CKPT)
+		-o weights/shipped/bagnet33_imagenette_int8.safetensors $(CKPT)
 	$(GO) run ./cmd/bagnet convert -float -preprocess squash -size 128 -classes build/imagenette_classes.tsv \
 		-name "$(MODEL_NAME), float32" -o weights/bagnet33_imagenette_f32.safetensors $(CKPT)
 
@@ -114,17 +114,13 @@ fixtures:
 
 # The authors' ImageNet BagNet-9/17/33 (Brendel & Bethge 2019), downloaded once into
 # build/imagenet/ (needs network access) and converted to int8 model files there.
+# cmd/fetch resumes an interrupted download and checks each file's SHA-256
+# against the 8 hex digits in its name (torch.hub's convention) before using it.
 IMAGENET_URL ?= https://bitbucket.org/wielandbrendel/bag-of-feature-pretrained-models/raw/249e8fa82c0913623a807d9d35eeab9da7dcc2a8
+IMAGENET_FILES := bagnet8-34f4ccd2.pth.tar bagnet16-105524de.pth.tar bagnet32-2ddd53ed.pth.tar
 imagenet:
-	@mkdir -p build/imagenet
-	@for f in bagnet8-34f4ccd2.pth.tar bagnet16-105524de.pth.tar bagnet32-2ddd53ed.pth.tar; do \
-		test -s build/imagenet/$$f && continue; \
-		echo "imagenet: downloading $(IMAGENET_URL)/$$f"; \
-		curl -fL --connect-timeout 30 -o build/imagenet/$$f.part $(IMAGENET_URL)/$$f || { \
-			rm -f build/imagenet/$$f.part; \
-			echo "imagenet: cannot download $$f (offline?): copy it into build/imagenet/ by hand and rerun" >&2; exit 1; }; \
-		mv build/imagenet/$$f.part build/imagenet/$$f; \
-	done
+	@$(GO) run ./cmd/fetch -dir build/imagenet $(addprefix $(IMAGENET_URL)/,$(IMAGENET_FILES)) || { \
+		echo "imagenet: cannot download (offline?): copy the files into build/imagenet/ by hand and rerun" >&2; exit 1; }
 	@set -e; for p in 8-34f4ccd2:9 16-105524de:17 32-2ddd53ed:33; do \
 		$(GO) run ./cmd/bagnet convert -arch bagnet$${p#*:} -classes $(SHARED)/data/imagenet_classes.tsv -preprocess crop -size 224 \
 			-calib $(SHARED)/data/imagenette/train -calib-n 128 -name "BagNet-$${p#*:} ImageNet (Brendel & Bethge)" \

@@ -29,7 +29,7 @@ import (
 
 const (
 	defaultChromium = "/usr/bin/chromium"
-	defaultModel    = "weights/bagnet33_imagenette_int8.safetensors"
+	defaultModel    = "weights/shipped/bagnet33_imagenette_int8.safetensors"
 
 	// buildTimeout bounds the site build (two wasm binaries on a slow machine).
 	buildTimeout = 10 * time.Minute

@@ -18,7 +18,7 @@ func TestShippedInt8MatchesFloat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("classifies ~100 images twice")
 	}
-	eq, err := engine.LoadFile("../weights/bagnet33_imagenette_int8.safetensors")
+	eq, err := engine.LoadFile("../weights/shipped/bagnet33_imagenette_int8.safetensors")
 	if err != nil {
 		t.Skipf("no shipped model: %v", err)
 	}

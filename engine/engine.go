@@ -6,6 +6,7 @@ package engine
 
 import (
 	"fmt"
+	"image"
 	"math"
 	"slices"
 	"sort"
@@ -184,21 +185,32 @@ func (e *Engine) Classify(img []byte, topK int) (*Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
-	t1 := time.Now()
+	a, err := e.ClassifyImage(src, topK)
+	if err != nil {
+		return nil, err
+	}
+	a.Timings.DecodeMs = ms(time.Since(t0)) - a.Timings.PreprocessMs - a.Timings.InferMs
+	return a, nil
+}
+
+// ClassifyImage preprocesses a decoded image as the model file says
+// (preprocess.Input) and runs the network.
+func (e *Engine) ClassifyImage(src image.Image, topK int) (*Analysis, error) {
+	t0 := time.Now()
 	mode, err := preprocess.ParseMode(e.Resize)
 	if err != nil {
 		return nil, err
 	}
-	b := src.Bounds()
-	tr := preprocess.NewTransform(mode, e.InputSize, b.Dx(), b.Dy())
-	rgb := tr.Apply(src)
-	t2 := time.Now()
+	rgb, tr, err := preprocess.Input(src, mode, e.InputSize)
+	if err != nil {
+		return nil, err
+	}
+	t1 := time.Now()
 	a, err := e.ClassifyRGB(rgb, tr, topK)
 	if err != nil {
 		return nil, err
 	}
-	a.Timings.DecodeMs = ms(t1.Sub(t0))
-	a.Timings.PreprocessMs = ms(t2.Sub(t1))
+	a.Timings.PreprocessMs = ms(t1.Sub(t0))
 	return a, nil
 }
 

@@ -168,16 +168,22 @@ func (t Transform) Apply(img image.Image) []uint8 {
 // size, with the Transform that maps model-input boxes back onto the
 // decoded image.
 func Image(data []byte, mode Mode, size int) (rgb []uint8, t Transform, err error) {
-	if mode != Squash && mode != Crop {
-		return nil, Transform{}, fmt.Errorf("preprocess: unknown mode %q (want %q or %q)", mode, Squash, Crop)
-	}
-	if size <= 0 || size > MaxSize {
-		return nil, Transform{}, fmt.Errorf("preprocess: model input size %d out of range [1, %d]", size, MaxSize)
+	if err := CheckTransform(mode, size, 1, 1); err != nil {
+		return nil, Transform{}, err // before decoding: a bad mode or size is not the image's fault
 	}
 	img, _, err := Decode(data)
 	if err != nil {
 		return nil, Transform{}, err
 	}
+	return Input(img, mode, size)
+}
+
+// Input maps a decoded image onto the model input for the given mode and
+// size: the one definition of "transform, then apply" that every caller
+// (the engine, the command-line tool, calibration) shares. It returns the
+// InputSize^2 RGB bytes and the Transform that maps model-input boxes back
+// onto img, or an error naming what CheckTransform refused.
+func Input(img image.Image, mode Mode, size int) (rgb []uint8, t Transform, err error) {
 	b := img.Bounds()
 	if err := CheckTransform(mode, size, b.Dx(), b.Dy()); err != nil {
 		return nil, Transform{}, err

@@ -218,7 +218,7 @@ func FuzzLoad(f *testing.F) {
 // The shipped model file, written by an earlier version, re-encodes to the
 // same bytes: the layout table keeps the file format as it was.
 func TestShippedModelReencodes(t *testing.T) {
-	b, err := os.ReadFile("bagnet33_imagenette_int8.safetensors")
+	b, err := os.ReadFile("shipped/bagnet33_imagenette_int8.safetensors")
 	if err != nil {
 		t.Fatal(err)
 	}

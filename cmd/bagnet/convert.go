@@ -114,6 +114,9 @@ func (o *convertOpts) run(e *env, args []string) error {
 	if err != nil {
 		return fileErr(in, err)
 	}
+	if err := pth.CheckHubHash(in, sum); err != nil {
+		fmt.Fprintf(e.stderr, "bagnet: warning: %s: %s\n", in, err)
+	}
 	base := filepath.Base(in)
 	dtype := weights.Int8
 	if o.float {
@@ -286,7 +289,7 @@ func fileSHA256(path string) (string, error) {
 func (o *convertOpts) loadClasses(n int) ([]weights.Class, error) {
 	path := o.classes
 	if path == "" && n == 1000 {
-		path, _ = shipped(imagenetClasses)
+		path, _ = repoFile(imagenetClasses)
 	}
 	if path == "" {
 		cs := make([]weights.Class, n)

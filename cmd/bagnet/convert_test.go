@@ -301,3 +301,33 @@ func TestConvertClassesFile(t *testing.T) {
 		t.Errorf("a failed convert left an output file (%v)", err)
 	}
 }
+
+// A checkpoint named by torch.hub's convention (NAME-HASH.EXT) whose
+// SHA-256 does not start with HASH converts with a warning; one that
+// matches converts silently.
+func TestConvertChecksHubHash(t *testing.T) {
+	src := filepath.Join(fixtures, "bagnet9.pth")
+	sum, err := fileSHA256(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name string
+		warn bool
+	}{
+		{"bagnet9-" + sum[:8] + ".pth", false},
+		{"bagnet9-0badc0de.pth", true},
+	} {
+		in := filepath.Join(dir, tt.name)
+		copyFile(t, src, in)
+		_, errOut, code := runCmd(t, "convert", "-float", "-o", filepath.Join(dir, "out.safetensors"), in)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", tt.name, code, errOut)
+		}
+		warned := strings.Contains(errOut, "warning: "+in+": SHA-256 "+sum[:16]) && strings.Contains(errOut, "0badc0de")
+		if warned != tt.warn || (!tt.warn && errOut != "") {
+			t.Errorf("%s: stderr %q, want a warning: %v", tt.name, errOut, tt.warn)
+		}
+	}
+}

@@ -9,12 +9,18 @@
 //	bagnet classify [-weights FILE] [-top K] [-json] IMAGE...
 //	bagnet heatmap  [-weights FILE] [-class NAME|INDEX|WNID] [-alpha A] -o OUT.png IMAGE
 //	bagnet eval     [-weights FILE] [-json] [-workers N] [-limit N] DIR
+//	bagnet patches  [-weights FILE] -class NAME|INDEX|WNID [-n N] [-per-image K]
+//	                [-tile PX] [-workers N] [-limit N] [-o OUT.png] [-json] DIR
+//	bagnet version  (or bagnet -version)
 //	bagnet help [COMMAND]
 //
 // Flags may come before or after the arguments. Without -weights, classify,
-// heatmap and eval use the shipped model
-// weights/bagnet33_imagenette_int8.safetensors, found under the repository
-// root above the working directory or next to the executable (../weights).
+// heatmap, eval and patches use the default model embedded in the binary
+// (weights/shipped/bagnet33_imagenette_int8.safetensors, package
+// weights/shipped), so a copied or `go install`ed binary works anywhere,
+// offline. version prints the module version (a tag or pseudo-version for
+// `go install ...@version`, "(devel)" in a checkout) and the embedded
+// model's name, size and SHA-256.
 //
 // convert reads a PyTorch checkpoint (zip or legacy format, a plain state
 // dict or one wrapped in {"state_dict": ...}, "module." prefixes allowed),
@@ -35,7 +41,9 @@
 //	    -calib ../shared/data/imagenette/train -calib-n 128 \
 //	    -o build/imagenet/bagnet33_imagenet_int8.safetensors bagnet32-2ddd53ed.pth.tar
 //
-// (make imagenet downloads and converts all three.)
+// (make imagenet downloads and converts all three.) A checkpoint named by
+// torch.hub's convention, NAME-HASH.EXT, whose SHA-256 does not start with
+// HASH converts with a warning.
 //
 // classify prints the top -top classes of each image with probability and
 // logit; -json prints one object per image per line, the shape of
@@ -59,11 +67,32 @@
 // class, columns: predicted class, plus "other" for predictions of a class
 // DIR lacks). -json prints the same as one object.
 //
-// convert and eval draw a progress bar on stderr when it is a terminal (a
+// patches reproduces the paper's figure of the most evidential patches: it
+// runs every image under DIR once (-workers in parallel), and for the class
+// keeps, in bounded memory (a heap of the n best per list), the n patches
+// with the most evidence in images of that class ("for"), the n with the
+// most evidence for it in images of other classes ("distractors": what
+// would make the model wrongly say this class) and the n most negative in
+// images of the class ("against"); -per-image caps the patches one image
+// gives to a list (neighbouring patches overlap and look alike). DIR holds
+// class folders named by WordNet id, as for eval; a folder of plain images
+// gives "for" and "against" over all of them and no distractors. The PNG
+// shows each patch's receptive field cropped from the original image
+// (mapped back through the preprocessing; grey where it reaches past the
+// edge), framed in its evidence colour and labelled with its evidence,
+// cell and file. -json prints
+//
+//	{"model":..,"class":{"index","id","name"},"images":N,"errors":N,"labelled":true,
+//	 "for":[{"image","label","cell":[i,j],"box":[x0,y0,x1,y1],"evidence"}],"distractors":[..],"against":[..]}
+//
+// with boxes in the source image's pixels; the PNG is then written only
+// when -o is given (default patches.png otherwise).
+//
+// convert, eval and patches draw a progress bar on stderr when it is a terminal (a
 // plain line every 15 s otherwise).
 //
 // Exit status: 0 on success, 2 for a usage error, 1 for any other failure.
-// Every failure is one line on stderr, "bagnet: FILE: PROBLEM"; classify and
-// eval report each unreadable image on its own line, carry on with the
+// Every failure is one line on stderr, "bagnet: FILE: PROBLEM"; classify,
+// eval and patches report each unreadable image on its own line, carry on with the
 // others and exit with status 1 at the end.
 package main

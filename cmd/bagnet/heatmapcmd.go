@@ -72,16 +72,7 @@ func (o *heatmapOpts) run(e *env, args []string) error {
 	if err != nil {
 		return fileErr(path, err)
 	}
-	mode, err := preprocess.ParseMode(eng.Resize)
-	if err != nil {
-		return fileErr(wpath, err)
-	}
-	sb := src.Bounds()
-	if err := preprocess.CheckTransform(mode, eng.InputSize, sb.Dx(), sb.Dy()); err != nil {
-		return fileErr(path, err)
-	}
-	tr := preprocess.NewTransform(mode, eng.InputSize, sb.Dx(), sb.Dy())
-	a, err := eng.ClassifyRGB(tr.Apply(src), tr, 1)
+	a, err := eng.ClassifyImage(src, 1)
 	if err != nil {
 		return fileErr(path, err)
 	}

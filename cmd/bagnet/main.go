@@ -13,6 +13,7 @@ import (
 
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/model/kernel/tensorkernel"
+	"github.com/bagnetweb/bagnet/weights/shipped"
 )
 
 func main() {
@@ -30,7 +31,7 @@ type command struct {
 var commands []*command
 
 func init() {
-	commands = []*command{convertCmd, classifyCmd, heatmapCmd, evalCmd}
+	commands = []*command{convertCmd, classifyCmd, heatmapCmd, evalCmd, patchesCmd, versionCmd}
 }
 
 // env is what a command runs with.
@@ -114,10 +115,13 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "bagnet: missing command (convert, classify, heatmap or eval); run 'bagnet help'")
+		fmt.Fprintln(stderr, "bagnet: missing command (convert, classify, heatmap, eval, patches or version); run 'bagnet help'")
 		return 2
 	}
 	name := args[0]
+	if name == "-version" || name == "--version" {
+		name, args = "version", append([]string{"version"}, args[1:]...)
+	}
 	if name == "help" || name == "-h" || name == "-help" || name == "--help" {
 		if len(args) > 1 {
 			c := lookup(args[1])
@@ -206,7 +210,7 @@ func help(w io.Writer) {
 		fmt.Fprintf(w, "\t%-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, "\nRun 'bagnet help COMMAND' for a command's flags. Flags may come before or after the arguments.\n")
-	fmt.Fprintf(w, "Without -weights, commands use the shipped model %s.\n", defaultWeights)
+	fmt.Fprintf(w, "Without -weights, commands use %s.\n", defaultWeights)
 }
 
 func (c *command) help(w io.Writer) {
@@ -217,8 +221,9 @@ func (c *command) help(w io.Writer) {
 	fs.PrintDefaults()
 }
 
-// defaultWeights is the shipped model, relative to the repository root.
-const defaultWeights = "weights/bagnet33_imagenette_int8.safetensors"
+// defaultWeights names the model embedded in the binary (package
+// weights/shipped) in messages.
+const defaultWeights = "the embedded model (" + shipped.Path + ")"
 
 // modulePath identifies the repository root's go.mod.
 const modulePath = "github.com/bagnetweb/bagnet"
@@ -266,7 +271,7 @@ func findShipped(rel, cwd, exe string) (string, []string) {
 	return "", tried
 }
 
-func shipped(rel string) (string, []string) {
+func repoFile(rel string) (string, []string) {
 	cwd, _ := os.Getwd()
 	exe, err := os.Executable()
 	if err == nil {
@@ -279,7 +284,7 @@ func shipped(rel string) (string, []string) {
 
 // weightsFlag adds the -weights flag.
 func weightsFlag(fs *flag.FlagSet) *string {
-	return fs.String("weights", "", "model file (.safetensors written by 'bagnet convert' or the training script); default: the shipped "+defaultWeights)
+	return fs.String("weights", "", "model file (.safetensors written by 'bagnet convert' or the training script); default: "+defaultWeights)
 }
 
 // loadEngine loads the model file named by -weights, or the shipped model.
@@ -292,11 +297,11 @@ func loadEngine(path string) (*engine.Engine, error) {
 // models get the native BLAS kernel.
 func loadEngineAt(path string) (*engine.Engine, string, error) {
 	if path == "" {
-		p, tried := shipped(defaultWeights)
-		if p == "" {
-			return nil, "", fileErrf(defaultWeights, "shipped model not found (looked for %s); give -weights FILE", strings.Join(tried, ", "))
+		e, err := engine.Load(shipped.Model())
+		if err != nil { // only a broken build gets here: the shipped-model tests load it
+			return nil, "", fileErr(defaultWeights, err)
 		}
-		path = p
+		return e, defaultWeights, nil
 	}
 	if st, err := os.Stat(path); err != nil {
 		return nil, "", fileErr(path, err)

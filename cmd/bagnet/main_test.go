@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,7 +12,9 @@ import (
 	"image/color"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +143,14 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"eval"}, "want exactly one directory"},
 		{[]string{"eval", "-workers", "0", "dir"}, "-workers 0"},
 		{[]string{"eval", "-limit", "-1", "dir"}, "-limit -1"},
+		{[]string{"patches", "dir"}, "missing -class"},
+		{[]string{"patches", "-class", "tench"}, "want exactly one directory"},
+		{[]string{"patches", "-class", "tench", "-n", "0", "dir"}, "-n 0"},
+		{[]string{"patches", "-class", "tench", "-per-image", "0", "dir"}, "-per-image 0"},
+		{[]string{"patches", "-class", "tench", "-tile", "2", "dir"}, "-tile 2"},
+		{[]string{"patches", "-class", "tench", "-workers", "0", "dir"}, "-workers 0"},
+		{[]string{"patches", "-class", "tench", "-limit", "-2", "dir"}, "-limit -2"},
+		{[]string{"version", "extra"}, "takes no arguments"},
 		{[]string{"convert", "-float", "in.pth"}, "missing -o"},
 		{[]string{"convert", "-float", "-o", "x"}, "want exactly one checkpoint"},
 		{[]string{"convert", "-o", "x", "in.pth"}, "int8 needs -calib DIR"},
@@ -341,5 +354,61 @@ func TestFindImages(t *testing.T) {
 	}
 	if _, err := findImages(want[0]); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Errorf("findImages of a file: %v", err)
+	}
+}
+
+// A binary built from the checkout, copied elsewhere and run from a
+// directory outside the repository, classifies with no flags (the model is
+// embedded), and `bagnet version` names the embedded file and its SHA-256.
+func TestBinaryRunsAnywhere(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "bagnet")
+	build := exec.Command("go", "build", "-o", exe, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	img := writePNG(t, dir, "x.png", synthetic(90, 70, 2))
+	cmd := exec.Command(exe, "classify", "-json", "x.png")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("classify from %s: %v", dir, err)
+	}
+	var res struct {
+		Model  string    `json:"model"`
+		Logits []float32 `json:"logits"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil || len(res.Logits) != 10 {
+		t.Fatalf("classify output %q: %v", out, err)
+	}
+	// The same logits as the model file in the repository.
+	ref, _, code := runCmd(t, "classify", "-json", "-weights", "../../weights/shipped/bagnet33_imagenette_int8.safetensors", img)
+	var want struct {
+		Logits []float32 `json:"logits"`
+	}
+	if code != 0 || json.Unmarshal([]byte(ref), &want) != nil || !reflect.DeepEqual(res.Logits, want.Logits) {
+		t.Errorf("embedded model's logits %v differ from the file's: %s", res.Logits, ref)
+	}
+
+	b, err := os.ReadFile("../../weights/shipped/bagnet33_imagenette_int8.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	for _, args := range [][]string{{"version"}, {"-version"}} {
+		cmd := exec.Command(exe, args...)
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		s := string(out)
+		if !strings.HasPrefix(s, "bagnet ") || !strings.Contains(s, hex.EncodeToString(sum[:])) ||
+			!strings.Contains(s, "BagNet-33 Imagenette") || !strings.Contains(s, fmt.Sprintf("%d bytes", len(b))) {
+			t.Errorf("%v:\n%s", args, s)
+		}
 	}
 }

@@ -487,3 +487,30 @@ func hugeLegacyString(tb testing.TB) []byte {
 	// Keep the object pickle's PROTO opcode, then BINUNICODE8 of 2^40 bytes.
 	return append(b[:end+2:end+2], 0x8d, 0, 0, 0, 0, 0, 1, 0, 0, 'x', '.')
 }
+
+func TestHubHash(t *testing.T) {
+	for _, tt := range []struct{ name, want string }{
+		{"bagnet32-2ddd53ed.pth.tar", "2ddd53ed"},
+		{"/some/dir-0123abcd/bagnet8-34f4ccd2.pth.tar", "34f4ccd2"},
+		{"resnet50-0676ba61.pth", "0676ba61"},
+		{"resnet-50.pth", ""},
+		{"model.pth", ""},
+		{"bagnet32-2DDD53ED.pth.tar", ""}, // torch.hub's pattern is lower-case
+		{"x-2ddd53ed", ""},                // no extension
+	} {
+		if got := HubHash(tt.name); got != tt.want {
+			t.Errorf("HubHash(%q) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	sum := "2ddd53ed0123456789abcdef"
+	if err := CheckHubHash("bagnet32-2ddd53ed.pth.tar", sum); err != nil {
+		t.Error(err)
+	}
+	if err := CheckHubHash("model.pth", sum); err != nil {
+		t.Error(err)
+	}
+	err := CheckHubHash("bagnet32-2ddd53ee.pth.tar", sum)
+	if err == nil || !strings.Contains(err.Error(), "2ddd53ee") {
+		t.Errorf("mismatch: %v", err)
+	}
+}
