@@ -22,6 +22,7 @@ import (
 
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/internal/testmodel"
+	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/server/static"
 )
 
@@ -305,7 +306,7 @@ func siteSample(t *testing.T) string {
 
 // nativeFor classifies the file natively, with as many top classes as the
 // page reported.
-func nativeFor(t *testing.T, file string, got engine.Result) engine.Result {
+func nativeFor(t *testing.T, file string, got protocol.Result) protocol.Result {
 	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {
@@ -316,7 +317,7 @@ func nativeFor(t *testing.T, file string, got engine.Result) engine.Result {
 
 // checkResult compares the page's result with the native one: logits bit
 // for bit, the same top classes with bit-identical logits, the same map.
-func checkResult(t *testing.T, what string, got, want engine.Result) {
+func checkResult(t *testing.T, what string, got, want protocol.Result) {
 	t.Helper()
 	if d := bitDiff(got.Logits, want.Logits); d != "" {
 		t.Errorf("%s: page logits differ from native: %s\n page: %v\n native: %v", what, d, got.Logits, want.Logits)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/internal/testmodel"
+	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/server/static"
 )
 
@@ -499,13 +500,13 @@ func upload(path string) chromedp.Action[chromedp.Void] {
 }
 
 // result reads window.bagnetResult.
-func (tb *tab) result() engine.Result {
+func (tb *tab) result() protocol.Result {
 	tb.t.Helper()
 	raw, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]byte](`window.bagnetResult`))
 	if err != nil {
 		tb.t.Fatalf("read window.bagnetResult: %v", err)
 	}
-	var r engine.Result
+	var r protocol.Result
 	if err := jsonUnmarshal(raw, &r); err != nil {
 		tb.t.Fatalf("window.bagnetResult: %v\n%s", err, raw)
 	}
@@ -536,7 +537,7 @@ func (tb *tab) screenshot(name string) {
 }
 
 // native classifies img with the native engine, like `bagnet classify -json`.
-func native(t *testing.T, img []byte, topK int) engine.Result {
+func native(t *testing.T, img []byte, topK int) protocol.Result {
 	t.Helper()
 	a, err := suite.eng.Classify(img, topK)
 	if err != nil {

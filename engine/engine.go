@@ -16,6 +16,7 @@ import (
 	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/model/kernel"
 	"github.com/bagnetweb/bagnet/preprocess"
+	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/weights"
 )
 
@@ -125,44 +126,12 @@ func LoadFile(path string) (*Engine, error) {
 	return New(m), nil
 }
 
-// Prediction is one class with its score.
-type Prediction struct {
-	Index int     `json:"index"`
-	ID    string  `json:"id"`
-	Name  string  `json:"name"`
-	Logit float32 `json:"logit"`
-	Prob  float32 `json:"prob"`
-}
-
-// MapSize is the size of the evidence map.
-type MapSize struct {
-	H int `json:"h"`
-	W int `json:"w"`
-}
-
-// Result is the JSON shape of `bagnet classify -json` and of the page's
-// window.bagnetResult.
-type Result struct {
-	Image  string       `json:"image,omitempty"`
-	Model  string       `json:"model"`
-	Top    []Prediction `json:"top"`
-	Logits []float32    `json:"logits"`
-	Map    MapSize      `json:"map"`
-}
-
-// Timings of one classification, in milliseconds.
-type Timings struct {
-	DecodeMs     float64 `json:"decode_ms"`
-	PreprocessMs float64 `json:"preprocess_ms"`
-	InferMs      float64 `json:"infer_ms"`
-}
-
 // Analysis is a classification with everything needed to explain it.
 type Analysis struct {
-	Result
+	protocol.Result
 	Transform preprocess.Transform // source image <-> model input geometry
 	Input     []uint8              // the model input, InputSize^2 RGB bytes (HWC)
-	Timings   Timings
+	Timings   protocol.Timings
 
 	feat  *model.QMap // int8 features
 	ffeat *model.Map  // float features
@@ -241,12 +210,12 @@ func (e *Engine) ClassifyRGB(rgb []uint8, tr preprocess.Transform, topK int) (*A
 		a.ffeat, logits, h, w = f, e.Float.Logits(f), f.H, f.W
 	}
 	a.Timings.InferMs = ms(time.Since(t0))
-	a.Result = Result{Model: e.Label(), Logits: logits, Map: MapSize{H: h, W: w}, Top: e.Top(logits, topK)}
+	a.Result = protocol.Result{Model: e.Label(), Logits: logits, Map: protocol.MapSize{H: h, W: w}, Top: e.Top(logits, topK)}
 	return a, nil
 }
 
 // Top returns the k highest-scoring classes with softmax probabilities.
-func (e *Engine) Top(logits []float32, k int) []Prediction {
+func (e *Engine) Top(logits []float32, k int) []protocol.Prediction {
 	probs := Softmax(logits)
 	idx := make([]int, len(logits))
 	for i := range idx {
@@ -254,9 +223,9 @@ func (e *Engine) Top(logits []float32, k int) []Prediction {
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return logits[idx[a]] > logits[idx[b]] })
 	k = max(0, min(k, len(idx)))
-	top := make([]Prediction, k)
+	top := make([]protocol.Prediction, k)
 	for i, c := range idx[:k] {
-		top[i] = Prediction{Index: c, ID: e.Classes[c].ID, Name: e.Classes[c].Name, Logit: logits[c], Prob: probs[c]}
+		top[i] = protocol.Prediction{Index: c, ID: e.Classes[c].ID, Name: e.Classes[c].Name, Logit: logits[c], Prob: probs[c]}
 	}
 	return top
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vugu/vugu/js"
 
+	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/ui/viz"
 )
 
@@ -84,7 +85,7 @@ func (c *Root) onMessage(m js.Value) {
 			p.Loaded, p.Total = int64(m.Get("loaded").Float()), int64(m.Get("total").Float())
 		}
 	case "ready":
-		var info ModelInfo
+		var info protocol.Info
 		if err := decode(m.Get("info"), &info); err != nil {
 			c.fail("Could not read the model description: " + err.Error())
 			return
@@ -120,7 +121,7 @@ func (c *Root) onResult(id int, m js.Value) {
 	if id != c.want {
 		return // an answer nobody waits for any more
 	}
-	var meta Meta
+	var meta protocol.Meta
 	if err := decode(m, &meta); err != nil {
 		c.onError(id, "result", "unreadable result: "+err.Error())
 		return

@@ -8,6 +8,7 @@ import (
 	"github.com/vugu/vugu"
 	"github.com/vugu/vugu/js"
 
+	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/ui/viz"
 )
 
@@ -34,7 +35,7 @@ type Root struct {
 	Err    string
 
 	Progress map[string]*Progress // "app", "worker", "weights"
-	Info     *ModelInfo
+	Info     *protocol.Info
 	Samples  []Sample
 
 	Cur      *Analysis // the image being explained

@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bagnetweb/bagnet/preprocess"
+	"github.com/bagnetweb/bagnet/protocol"
+	"github.com/bagnetweb/bagnet/scramble"
 	"github.com/bagnetweb/bagnet/ui/viz"
 )
 
@@ -72,15 +73,15 @@ func TestProgress(t *testing.T) {
 	}
 }
 
-var names = []Class{{"n0", "tench"}, {"n1", "springer"}, {"n2", "cassette"}}
+var names = []protocol.Class{{ID: "n0", Name: "tench"}, {ID: "n1", Name: "springer"}, {ID: "n2", Name: "cassette"}}
 
 // analysis is a 2x2 map of 33-pixel patches at stride 8 over a 48-pixel
 // input (two cells per side need 8+33 = 41 pixels).
 func analysis() *Analysis {
 	return &Analysis{
 		ID: 3,
-		Result: Result{Logits: []float32{1, 3, 2},
-			Top: []Prediction{{Index: 1, Name: "springer", Prob: 0.665}, {Index: 2, Name: "cassette", Prob: 0.245}, {Index: 0, Name: "tench", Prob: 0.09}}},
+		Result: protocol.Result{Logits: []float32{1, 3, 2},
+			Top: []protocol.Prediction{{Index: 1, Name: "springer", Prob: 0.665}, {Index: 2, Name: "cassette", Prob: 0.245}, {Index: 0, Name: "tench", Prob: 0.09}}},
 		Maps: map[int][]float32{
 			0: {0.5, -1, 2, 0},
 			1: {1, 4, -2, 5},
@@ -127,7 +128,7 @@ func TestAnalysisHelpers(t *testing.T) {
 }
 
 func TestRootViews(t *testing.T) {
-	c := &Root{Info: &ModelInfo{Classes: names, InputSize: 48, Patch: 33, Stride: 8, MapH: 2, MapW: 2,
+	c := &Root{Info: &protocol.Info{Classes: names, InputSize: 48, Patch: 33, Stride: 8, MapH: 2, MapW: 2,
 		Arch: "bagnet33", Width: 0.25, Params: 1_000_000, MACs: 300_000_000, WeightsBytes: 1_110_368, DType: "Int8",
 		Resize: "squash", Meta: map[string]string{"val_top1": "0.8125", "dataset": "Imagenette"}},
 		Cur: analysis(), Sel: -1, asked: map[[2]int]bool{}}
@@ -177,12 +178,12 @@ func TestRootViews(t *testing.T) {
 
 	// The scramble verdict compares the top class before and after.
 	c.Scr = analysis()
-	c.Scr.Result.Top = []Prediction{{Index: 2, Name: "cassette", Prob: 0.5}}
+	c.Scr.Result.Top = []protocol.Prediction{{Index: 2, Name: "cassette", Prob: 0.5}}
 	c.Scr.Result.Logits = []float32{0, 1, 1}
 	if v := c.Verdict(); !strings.HasPrefix(v, "Now cassette (50.0%); springer fell from 66.5% to ") {
 		t.Errorf("Verdict = %q", v)
 	}
-	c.Scr.Result.Top[0] = Prediction{Index: 1, Name: "springer", Prob: 0.4}
+	c.Scr.Result.Top[0] = protocol.Prediction{Index: 1, Name: "springer", Prob: 0.4}
 	if v := c.Verdict(); !strings.HasPrefix(v, "Still springer: 66.5% before") {
 		t.Errorf("Verdict = %q", v)
 	}
@@ -195,55 +196,12 @@ func TestHeatmapTiles(t *testing.T) {
 	if h.Tiles() != nil {
 		t.Error("tiles drawn on an image that was not scrambled")
 	}
-	a.Scramble = &ScrambleInfo{N: 3, Tile: 42, Off: 1}
+	a.Scramble = &protocol.Scramble{Tiling: scramble.Tiling{N: 3, Tile: 42, Off: 1}}
 	tiles := h.Tiles()
 	if len(tiles) != 9 || tiles[0] != BoxStyle([4]int{1, 1, 43, 43}, 128) || tiles[8] != BoxStyle([4]int{85, 85, 127, 127}, 128) {
 		t.Errorf("tiles %q", tiles)
 	}
 	if h.TabIndex() != nil || h.IDAttr() != nil {
 		t.Error("a passive heatmap is focusable or has an id")
-	}
-}
-
-func TestTransformToSource(t *testing.T) {
-	tests := []struct {
-		t              Transform
-		box            [4]int
-		x0, y0, x1, y1 int
-		ok             bool
-	}{
-		// Squash 500x375 to 128x128: x scales by 500/128, y by 375/128.
-		{Transform{Size: 128, SrcW: 500, SrcH: 375, ResizedW: 128, ResizedH: 128}, [4]int{0, 0, 128, 128}, 0, 0, 500, 375, true},
-		{Transform{Size: 128, SrcW: 500, SrcH: 375, ResizedW: 128, ResizedH: 128}, [4]int{32, 64, 65, 97}, 125, 187, 254, 285, true},
-		// Crop: 640x480 resized to 171x128, centre 128 pixels (offset 21).
-		{Transform{Size: 128, SrcW: 640, SrcH: 480, ResizedW: 171, ResizedH: 128, OffX: 21}, [4]int{0, 0, 128, 128}, 78, 0, 558, 480, true},
-		{Transform{}, [4]int{0, 0, 1, 1}, 0, 0, 0, 0, false},
-	}
-	for _, tt := range tests {
-		x0, y0, x1, y1, ok := tt.t.ToSource(tt.box[0], tt.box[1], tt.box[2], tt.box[3])
-		if ok != tt.ok || x0 != tt.x0 || y0 != tt.y0 || x1 != tt.x1 || y1 != tt.y1 {
-			t.Errorf("%+v.ToSource(%v) = %d %d %d %d %v, want %d %d %d %d %v", tt.t, tt.box, x0, y0, x1, y1, ok,
-				tt.x0, tt.y0, tt.x1, tt.y1, tt.ok)
-		}
-	}
-}
-
-// The page's mapping agrees with package preprocess's, which made the input.
-func TestTransformMatchesPreprocess(t *testing.T) {
-	for _, mode := range []preprocess.Mode{preprocess.Squash, preprocess.Crop} {
-		for _, src := range [][2]int{{500, 375}, {335, 500}, {640, 426}, {128, 128}} {
-			pt := preprocess.NewTransform(mode, 128, src[0], src[1])
-			ut := Transform{Mode: string(pt.Mode), Size: pt.Size, SrcW: pt.SrcW, SrcH: pt.SrcH,
-				ResizedW: pt.ResizedW, ResizedH: pt.ResizedH, OffX: pt.OffX, OffY: pt.OffY}
-			for _, b := range [][4]int{{0, 0, 128, 128}, {8, 16, 41, 49}, {88, 88, 121, 121}} {
-				fx0, fy0, fx1, fy1 := pt.ToSource(float64(b[0]), float64(b[1]), float64(b[2]), float64(b[3]))
-				x0, y0, x1, y1, ok := ut.ToSource(b[0], b[1], b[2], b[3])
-				want := [4]int{int(math.Floor(fx0 + 1e-9)), int(math.Floor(fy0 + 1e-9)),
-					min(src[0], int(math.Ceil(fx1-1e-9))), min(src[1], int(math.Ceil(fy1-1e-9)))}
-				if !ok || [4]int{x0, y0, x1, y1} != want {
-					t.Errorf("%s %v box %v: got %v, preprocess says %v", mode, src, b, [4]int{x0, y0, x1, y1}, want)
-				}
-			}
-		}
 	}
 }

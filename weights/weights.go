@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/bagnetweb/bagnet/model"
+	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/weights/safetensors"
 )
 
@@ -34,11 +35,9 @@ var (
 	ImageNetStd  = [3]float32{0.229, 0.224, 0.225}
 )
 
-// Class is one output of the head.
-type Class struct {
-	ID   string `json:"id"`   // WordNet id, e.g. "n01440764"
-	Name string `json:"name"` // human-readable, e.g. "tench"
-}
+// Class is one output of the head: the wire type, defined in package
+// protocol.
+type Class = protocol.Class
 
 // Meta describes a model file.
 type Meta struct {

@@ -11,7 +11,7 @@ import (
 
 var classifyCmd = &command{
 	name:    "classify",
-	summary: "classify images and print the top classes (-json: one engine.Result object per line)",
+	summary: "classify images and print the top classes (-json: one protocol.Result object per line)",
 	usage:   "[-weights FILE] [-top K] [-json] IMAGE...",
 	flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &classifyOpts{}

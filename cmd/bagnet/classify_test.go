@@ -18,6 +18,7 @@ import (
 	"github.com/bagnetweb/bagnet/heatmap"
 	"github.com/bagnetweb/bagnet/internal/testmodel"
 	"github.com/bagnetweb/bagnet/model/kernel/tensorkernel"
+	"github.com/bagnetweb/bagnet/protocol"
 )
 
 func keys(m map[string]json.RawMessage) string {
@@ -79,7 +80,7 @@ func TestClassifyJSON(t *testing.T) {
 					t.Errorf("map %s", raw["map"])
 				}
 				// The same values as the engine.
-				var got engine.Result
+				var got protocol.Result
 				if err := json.Unmarshal([]byte(line), &got); err != nil {
 					t.Fatal(err)
 				}

@@ -15,10 +15,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/model/kernel/tensorkernel"
 	"github.com/bagnetweb/bagnet/preprocess"
+	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/weights"
 	"github.com/bagnetweb/bagnet/weights/pth"
 )
@@ -370,7 +370,7 @@ func parseClasses(b []byte) ([]weights.Class, error) {
 }
 
 // classLabel is "name (wnid)" or just the name.
-func classLabel(p engine.Prediction) string {
+func classLabel(p protocol.Prediction) string {
 	if p.ID == "" {
 		return p.Name
 	}

@@ -47,7 +47,7 @@
 //
 // classify prints the top -top classes of each image with probability and
 // logit; -json prints one object per image per line, the shape of
-// engine.Result with "image" set:
+// protocol.Result with "image" set:
 //
 //	{"image":"x.jpg","model":"...","top":[{"index":0,"id":"n01440764","name":"tench","logit":4.2,"prob":0.83}],"logits":[...],"map":{"h":12,"w":12}}
 //

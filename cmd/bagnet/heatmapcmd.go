@@ -15,6 +15,7 @@ import (
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/heatmap"
 	"github.com/bagnetweb/bagnet/preprocess"
+	"github.com/bagnetweb/bagnet/protocol"
 )
 
 var heatmapCmd = &command{
@@ -112,7 +113,7 @@ func (o *heatmapOpts) run(e *env, args []string) error {
 			rank++
 		}
 	}
-	p := engine.Prediction{Index: c, ID: cls.ID, Name: cls.Name}
+	p := protocol.Prediction{Index: c, ID: cls.ID, Name: cls.Name}
 	fmt.Fprintf(e.stdout, "wrote %s (%dx%d): evidence for %s, rank %d, logit %.3f, p %.2f%%; %dx%d patches, evidence from %.3g to %.3g\n",
 		o.out, out.Rect.Dx(), out.Rect.Dy(), classLabel(p), rank, a.Logits[c], 100*probs[c], a.Map.W, a.Map.H, lo, hi)
 	return nil

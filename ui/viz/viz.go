@@ -218,15 +218,6 @@ func MapImage(ev []float32, lim float32) []uint8 {
 	return out
 }
 
-// RGBA converts packed RGB bytes to opaque RGBA.
-func RGBA(rgb []uint8) []uint8 {
-	out := make([]uint8, len(rgb)/3*4)
-	for s, d := 0, 0; s+2 < len(rgb); s, d = s+3, d+4 {
-		out[d], out[d+1], out[d+2], out[d+3] = rgb[s], rgb[s+1], rgb[s+2], 255
-	}
-	return out
-}
-
 // Crop cuts box b (clipped to the image) out of a size x size RGB image and
 // returns it as RGBA with its width and height.
 func Crop(rgb []uint8, size int, b Box) (rgba []uint8, w, h int) {

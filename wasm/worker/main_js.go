@@ -14,7 +14,7 @@ import (
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/model/kernel"
-	"github.com/bagnetweb/bagnet/ui/viz"
+	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/wasm/simd"
 )
 
@@ -421,8 +421,8 @@ func (s *server) onEvidence(id js.Value, msg js.Value) error {
 
 // postResult sends a "result" message: the JSON metadata plus the evidence
 // maps and the model input as transferred typed arrays.
-func postResult(id js.Value, a *engine.Analysis, m *Meta) {
-	meta, err := json.Marshal(m)
+func postResult(id js.Value, a *engine.Analysis, m *resultMsg) {
+	meta, err := json.Marshal(m.Meta)
 	if err != nil {
 		post(errorMsg(id, "result", err), nil)
 		return
@@ -438,7 +438,7 @@ func postResult(id js.Value, a *engine.Analysis, m *Meta) {
 		transfer = append(transfer, arr.Get("buffer"))
 	}
 	out.Set("evidence", maps)
-	rgba := viz.RGBA(a.Input)
+	rgba := protocol.RGBA(a.Input)
 	input := jsClamped.New(len(rgba))
 	js.CopyBytesToJS(input, rgba)
 	out.Set("input", input)

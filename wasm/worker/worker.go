@@ -19,37 +19,15 @@ import (
 	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/model/kernel"
 	"github.com/bagnetweb/bagnet/preprocess"
-	"github.com/bagnetweb/bagnet/ui/viz"
-	"github.com/bagnetweb/bagnet/weights"
+	"github.com/bagnetweb/bagnet/protocol"
+	"github.com/bagnetweb/bagnet/scramble"
 )
 
-// Info describes the loaded model for the page's model card (the "ready"
-// message's info).
-type Info struct {
-	Name         string            `json:"name"`
-	Arch         string            `json:"arch"`
-	Width        float64           `json:"width"`
-	Classes      []weights.Class   `json:"classes"`
-	InputSize    int               `json:"inputSize"`
-	Resize       string            `json:"resize"`
-	DType        string            `json:"dtype"`
-	Patch        int               `json:"patch"`
-	Stride       int               `json:"stride"`
-	MapH         int               `json:"mapH"`
-	MapW         int               `json:"mapW"`
-	MACs         int64             `json:"macs"`
-	Params       int64             `json:"params"`
-	WeightsBytes int               `json:"weightsBytes"`
-	Meta         map[string]string `json:"meta,omitempty"` // provenance from the file
-	Kernel       string            `json:"kernel"`         // what runs the network, e.g. "WebAssembly SIMD, 2 workers"
-	WarmupMs     float64           `json:"warmupMs"`       // the warm-up pass before "ready"
-}
-
 // newInfo describes e; size is the model file's size in bytes.
-func newInfo(e *engine.Engine, size int) Info {
+func newInfo(e *engine.Engine, size int) protocol.Info {
 	c := e.Config
 	h, w := c.MapSize(e.InputSize, e.InputSize)
-	return Info{
+	return protocol.Info{
 		Name: e.Label(), Arch: c.Arch, Width: c.Width, Classes: e.Classes,
 		InputSize: e.InputSize, Resize: e.Resize, DType: e.DType,
 		Patch: c.Patch(), Stride: model.Stride, MapH: h, MapW: w,
@@ -64,7 +42,7 @@ func newInfo(e *engine.Engine, size int) Info {
 const allMapsUpTo = 32
 
 // evidenceClasses lists the classes whose maps go with a result.
-func evidenceClasses(classes int, top []engine.Prediction) []int {
+func evidenceClasses(classes int, top []protocol.Prediction) []int {
 	if classes <= allMapsUpTo {
 		all := make([]int, classes)
 		for i := range all {
@@ -79,49 +57,17 @@ func evidenceClasses(classes int, top []engine.Prediction) []int {
 	return cs
 }
 
-// Transform is the geometry from the source image to the model input, as
-// sent to the page.
-type Transform struct {
-	Mode     string `json:"mode"`
-	Size     int    `json:"size"`
-	SrcW     int    `json:"srcW"`
-	SrcH     int    `json:"srcH"`
-	ResizedW int    `json:"resizedW"`
-	ResizedH int    `json:"resizedH"`
-	OffX     int    `json:"offX"`
-	OffY     int    `json:"offY"`
-}
-
-func newTransform(t preprocess.Transform) Transform {
-	return Transform{Mode: string(t.Mode), Size: t.Size, SrcW: t.SrcW, SrcH: t.SrcH,
+func newTransform(t preprocess.Transform) protocol.Transform {
+	return protocol.Transform{Mode: string(t.Mode), Size: t.Size, SrcW: t.SrcW, SrcH: t.SrcH,
 		ResizedW: t.ResizedW, ResizedH: t.ResizedH, OffX: t.OffX, OffY: t.OffY}
 }
 
-// Scramble records how a scrambled input was made from an earlier one.
-type Scramble struct {
-	Of   int   `json:"of"` // id of the original analysis
-	Seed int64 `json:"seed"`
-	viz.Tiling
-	Perm []int `json:"perm"`
-}
-
-// Meta is the JSON part of a "result" message; the typed arrays (evidence
-// maps, the input image) travel beside it.
-type Meta struct {
-	Result    engine.Result     `json:"result"`
-	Bias      map[int]float32   `json:"bias"`
-	Transform Transform         `json:"transform"`
-	Timings   Timings           `json:"timings"`
-	Scramble  *Scramble         `json:"scramble,omitempty"`
-	Classes   []int             `json:"-"` // classes whose maps are sent
-	Maps      map[int][]float32 `json:"-"`
-}
-
-// Timings of one request in milliseconds: engine.Timings plus the time spent
-// computing the evidence maps sent with the result.
-type Timings struct {
-	engine.Timings
-	EvidenceMs float64 `json:"evidence_ms"`
+// resultMsg is a "result" message: its JSON part and the evidence maps that
+// travel beside it as typed arrays.
+type resultMsg struct {
+	protocol.Meta
+	Classes []int // classes whose maps are sent
+	Maps    map[int][]float32
 }
 
 // keep is how many analyses the worker remembers for follow-up requests.
@@ -170,9 +116,9 @@ type server struct {
 }
 
 // describe computes the evidence maps and metadata sent with analysis a.
-func (s *server) describe(a *engine.Analysis, sc *Scramble, ms func() float64) (*Meta, error) {
-	m := &Meta{Result: a.Result, Bias: map[int]float32{}, Maps: map[int][]float32{},
-		Transform: newTransform(a.Transform), Scramble: sc}
+func (s *server) describe(a *engine.Analysis, sc *protocol.Scramble, ms func() float64) (*resultMsg, error) {
+	m := &resultMsg{Meta: protocol.Meta{Result: a.Result, Bias: map[int]float32{},
+		Transform: newTransform(a.Transform), Scramble: sc}, Maps: map[int][]float32{}}
 	t0 := ms()
 	m.Classes = evidenceClasses(len(a.Logits), a.Top)
 	for _, c := range m.Classes {
@@ -183,12 +129,13 @@ func (s *server) describe(a *engine.Analysis, sc *Scramble, ms func() float64) (
 		m.Maps[c] = ev
 		m.Bias[c] = s.eng.Bias(c)
 	}
-	m.Timings = Timings{Timings: a.Timings, EvidenceMs: ms() - t0}
+	m.Timings = a.Timings
+	m.Timings.EvidenceMs = ms() - t0
 	return m, nil
 }
 
 // classify runs the model on encoded image bytes.
-func (s *server) classify(id int, img []byte, topK int, ms func() float64) (*engine.Analysis, *Meta, error) {
+func (s *server) classify(id int, img []byte, topK int, ms func() float64) (*engine.Analysis, *resultMsg, error) {
 	if s.eng == nil {
 		return nil, nil, errNoModel
 	}
@@ -206,7 +153,7 @@ func (s *server) classify(id int, img []byte, topK int, ms func() float64) (*eng
 
 // scramble shuffles the tiles of analysis of's model input with the given
 // seed and classifies the result.
-func (s *server) scramble(id, of int, seed int64, topK int, ms func() float64) (*engine.Analysis, *Meta, error) {
+func (s *server) scramble(id, of int, seed int64, topK int, ms func() float64) (*engine.Analysis, *resultMsg, error) {
 	if s.eng == nil {
 		return nil, nil, errNoModel
 	}
@@ -214,7 +161,7 @@ func (s *server) scramble(id, of int, seed int64, topK int, ms func() float64) (
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := viz.NewTiling(s.eng.InputSize, s.eng.Config.Patch())
+	t, err := scramble.NewTiling(s.eng.InputSize, s.eng.Config.Patch())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -227,7 +174,7 @@ func (s *server) scramble(id, of int, seed int64, topK int, ms func() float64) (
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := s.describe(a, &Scramble{Of: of, Seed: seed, Tiling: t, Perm: perm}, ms)
+	m, err := s.describe(a, &protocol.Scramble{Of: of, Seed: seed, Tiling: t, Perm: perm}, ms)
 	if err != nil {
 		return nil, nil, err
 	}

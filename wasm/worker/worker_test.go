@@ -15,7 +15,8 @@ import (
 
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/internal/testmodel"
-	"github.com/bagnetweb/bagnet/ui/viz"
+	"github.com/bagnetweb/bagnet/protocol"
+	"github.com/bagnetweb/bagnet/scramble"
 )
 
 var (
@@ -95,7 +96,7 @@ func TestClassifySendsConsistentEvidence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Result.Top) != 5 || len(m.Result.Logits) != 10 || m.Result.Map != (engine.MapSize{H: 4, W: 4}) {
+	if len(m.Result.Top) != 5 || len(m.Result.Logits) != 10 || m.Result.Map != (protocol.MapSize{H: 4, W: 4}) {
 		t.Fatalf("result %+v", m.Result)
 	}
 	if len(m.Classes) != 10 {
@@ -107,7 +108,11 @@ func TestClassifySendsConsistentEvidence(t *testing.T) {
 		if len(ev) != 16 {
 			t.Fatalf("class %d map has %d cells, want 16", c, len(ev))
 		}
-		got := viz.Mean(ev) + float64(m.Bias[c])
+		var sum float64
+		for _, v := range ev {
+			sum += float64(v)
+		}
+		got := sum/float64(len(ev)) + float64(m.Bias[c])
 		if want := float64(m.Result.Logits[c]); math.Abs(got-want) > 1e-4*math.Max(1, math.Abs(want)) {
 			t.Errorf("class %d: mean evidence + bias = %v, logit %v", c, got, want)
 		}
@@ -184,7 +189,7 @@ func TestScramble(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tl, _ := viz.NewTiling(96, 33)
+	tl, _ := scramble.NewTiling(96, 33)
 	want, _ := tl.Apply(orig.Input, tl.Permutation(42))
 	if !slices.Equal(a.Input, want) || slices.Equal(a.Input, orig.Input) {
 		t.Error("scrambled input is not the original's tiles shuffled with seed 42")
@@ -205,7 +210,7 @@ func TestScramble(t *testing.T) {
 }
 
 func TestEvidenceClasses(t *testing.T) {
-	top := []engine.Prediction{{Index: 412}, {Index: 3}, {Index: 999}}
+	top := []protocol.Prediction{{Index: 412}, {Index: 3}, {Index: 999}}
 	if got := evidenceClasses(1000, top); !slices.Equal(got, []int{412, 3, 999}) {
 		t.Errorf("1000 classes: %v, want the top-K", got)
 	}

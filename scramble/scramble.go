@@ -1,4 +1,8 @@
-package viz
+// Package scramble cuts a model input into tiles and shuffles them: the
+// paper's experiment in which a bag-of-patches model keeps its prediction
+// when the image's large-scale structure is destroyed. The worker applies
+// it; the page draws the tile grid from the same Tiling.
+package scramble
 
 import (
 	"fmt"
@@ -22,12 +26,12 @@ type Tiling struct {
 // a tile is never smaller than a patch and there are at most 4 per side.
 func NewTiling(size, patch int) (Tiling, error) {
 	if size <= 0 || patch <= 0 {
-		return Tiling{}, fmt.Errorf("viz: cannot tile a %d-pixel image for %d-pixel patches", size, patch)
+		return Tiling{}, fmt.Errorf("scramble: cannot tile a %d-pixel image for %d-pixel patches", size, patch)
 	}
 	minTile := max(patch, size/4)
 	n := size / minTile
 	if n < 2 {
-		return Tiling{}, fmt.Errorf("viz: a %d-pixel image holds fewer than 2x2 tiles of %d pixels", size, minTile)
+		return Tiling{}, fmt.Errorf("scramble: a %d-pixel image holds fewer than 2x2 tiles of %d pixels", size, minTile)
 	}
 	t := size / n
 	return Tiling{Size: size, Tile: t, N: n, Off: (size - n*t) / 2}, nil
@@ -56,15 +60,15 @@ func (t Tiling) Permutation(seed uint64) []int {
 func (t Tiling) Apply(rgb []uint8, perm []int) ([]uint8, error) {
 	s := t.Size
 	if len(rgb) != s*s*3 {
-		return nil, fmt.Errorf("viz: image is %d bytes, want %dx%dx3", len(rgb), s, s)
+		return nil, fmt.Errorf("scramble: image is %d bytes, want %dx%dx3", len(rgb), s, s)
 	}
 	if len(perm) != t.N*t.N {
-		return nil, fmt.Errorf("viz: permutation of %d tiles, want %d", len(perm), t.N*t.N)
+		return nil, fmt.Errorf("scramble: permutation of %d tiles, want %d", len(perm), t.N*t.N)
 	}
 	seen := make([]bool, len(perm))
 	for _, k := range perm {
 		if k < 0 || k >= len(perm) || seen[k] {
-			return nil, fmt.Errorf("viz: %v is not a permutation", perm)
+			return nil, fmt.Errorf("scramble: %v is not a permutation", perm)
 		}
 		seen[k] = true
 	}

@@ -1,4 +1,4 @@
-package viz
+package scramble
 
 import (
 	"slices"
@@ -122,4 +122,16 @@ func TestTilingApplyErrors(t *testing.T) {
 			t.Errorf("%s: no error", tt.name)
 		}
 	}
+}
+
+// testImage is an n x n RGB image whose pixels say where they are.
+func testImage(n int) []uint8 {
+	rgb := make([]uint8, n*n*3)
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			p := (y*n + x) * 3
+			rgb[p], rgb[p+1], rgb[p+2] = uint8(x), uint8(y), uint8(x^y)
+		}
+	}
+	return rgb
 }

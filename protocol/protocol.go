@@ -1,0 +1,137 @@
+// Package protocol defines the values that travel between the inference
+// worker (wasm/worker) and the page (ui), and the JSON that `bagnet
+// classify -json` prints: one definition that both ends import, so they
+// cannot drift apart. It depends on the standard library and package
+// scramble only, so the page links no engine code. The messages themselves
+// are described in wasm/worker/protocol.md.
+package protocol
+
+import (
+	"math"
+
+	"github.com/bagnetweb/bagnet/scramble"
+)
+
+// Class is one output of a model.
+type Class struct {
+	ID   string `json:"id"`   // WordNet id, e.g. "n01440764"
+	Name string `json:"name"` // human-readable, e.g. "tench"
+}
+
+// Prediction is one class with its score.
+type Prediction struct {
+	Index int     `json:"index"`
+	ID    string  `json:"id"`
+	Name  string  `json:"name"`
+	Logit float32 `json:"logit"`
+	Prob  float32 `json:"prob"`
+}
+
+// MapSize is the size of the evidence map.
+type MapSize struct {
+	H int `json:"h"`
+	W int `json:"w"`
+}
+
+// Result is the JSON of `bagnet classify -json` and of the page's
+// window.bagnetResult: the top classes, every logit and the map size.
+type Result struct {
+	Image  string       `json:"image,omitempty"`
+	Model  string       `json:"model"`
+	Top    []Prediction `json:"top"`
+	Logits []float32    `json:"logits"`
+	Map    MapSize      `json:"map"`
+}
+
+// Timings of one request, in milliseconds.
+type Timings struct {
+	DecodeMs     float64 `json:"decode_ms"`
+	PreprocessMs float64 `json:"preprocess_ms"`
+	InferMs      float64 `json:"infer_ms"`
+	EvidenceMs   float64 `json:"evidence_ms"` // the evidence maps sent with a result (worker)
+}
+
+// Info describes the loaded model (the "ready" message's info).
+type Info struct {
+	Name         string            `json:"name"`
+	Arch         string            `json:"arch"`
+	Width        float64           `json:"width"`
+	Classes      []Class           `json:"classes"`
+	InputSize    int               `json:"inputSize"`
+	Resize       string            `json:"resize"`
+	DType        string            `json:"dtype"`
+	Patch        int               `json:"patch"`
+	Stride       int               `json:"stride"`
+	MapH         int               `json:"mapH"`
+	MapW         int               `json:"mapW"`
+	MACs         int64             `json:"macs"`
+	Params       int64             `json:"params"`
+	WeightsBytes int               `json:"weightsBytes"`
+	Meta         map[string]string `json:"meta,omitempty"` // provenance from the file
+	Kernel       string            `json:"kernel"`         // what runs the network, e.g. "WebAssembly SIMD, 2 workers"
+	WarmupMs     float64           `json:"warmupMs"`       // the warm-up pass before "ready"
+	Source       string            `json:"source"`         // where the model came from: the site's file name or the user's file
+}
+
+// Transform is the geometry from the source image to the model input
+// (package preprocess's Transform, as sent to the page).
+type Transform struct {
+	Mode     string `json:"mode"`
+	Size     int    `json:"size"`
+	SrcW     int    `json:"srcW"`
+	SrcH     int    `json:"srcH"`
+	ResizedW int    `json:"resizedW"`
+	ResizedH int    `json:"resizedH"`
+	OffX     int    `json:"offX"`
+	OffY     int    `json:"offY"`
+}
+
+// ToSource maps the half-open model-input box [x0, x1) x [y0, y1) to the
+// source image's pixels (rounded outwards and clipped to the image), like
+// preprocess.Transform.ToSource. ok is false for an unknown transform.
+func (t Transform) ToSource(x0, y0, x1, y1 int) (sx0, sy0, sx1, sy1 int, ok bool) {
+	if t.ResizedW <= 0 || t.ResizedH <= 0 || t.SrcW <= 0 || t.SrcH <= 0 {
+		return 0, 0, 0, 0, false
+	}
+	fx := float64(t.SrcW) / float64(t.ResizedW)
+	fy := float64(t.SrcH) / float64(t.ResizedH)
+	conv := func(v, off int, f float64, lim int, up bool) int {
+		p := float64(v+off) * f
+		if up {
+			p = math.Ceil(p - 1e-9)
+		} else {
+			p = math.Floor(p + 1e-9)
+		}
+		return max(0, min(lim, int(p)))
+	}
+	return conv(x0, t.OffX, fx, t.SrcW, false), conv(y0, t.OffY, fy, t.SrcH, false),
+		conv(x1, t.OffX, fx, t.SrcW, true), conv(y1, t.OffY, fy, t.SrcH, true), true
+}
+
+// Scramble records how a scrambled input was made from an earlier one.
+type Scramble struct {
+	Of   int   `json:"of"` // id of the original analysis
+	Seed int64 `json:"seed"`
+	scramble.Tiling
+	Perm []int `json:"perm"`
+}
+
+// Meta is the JSON part of a "result" message; the evidence maps and the
+// model input travel beside it as transferred typed arrays.
+type Meta struct {
+	Result    Result          `json:"result"`
+	Bias      map[int]float32 `json:"bias"`
+	Transform Transform       `json:"transform"`
+	Timings   Timings         `json:"timings"`
+	Scramble  *Scramble       `json:"scramble,omitempty"`
+}
+
+// RGBA converts the packed RGB model input to the opaque RGBA bytes of a
+// result's "input" (an ImageData's layout).
+func RGBA(rgb []uint8) []uint8 {
+	out := make([]uint8, len(rgb)/3*4)
+	for s, d := 0, 0; s+2 < len(rgb); s, d = s+3, d+4 {
+		out[d], out[d+1], out[d+2], out[d+3] = rgb[s], rgb[s+1], rgb[s+2], 255
+	}
+	return out
+}
