@@ -8,9 +8,70 @@ import (
 	"github.com/vugu/vugu/js"
 )
 
-// MaxFileBytes bounds the files the page reads (the decoder also refuses
-// images over 50 megapixels).
+// MaxFileBytes bounds the image files the page reads (the decoder also
+// refuses images over 50 megapixels).
 const MaxFileBytes = 64 << 20
+
+// MaxModelBytes bounds the model files the page reads (the full-size
+// BagNet-33 is about 18 MB as int8 and 70 MB as float32).
+const MaxModelBytes = 1 << 30
+
+// isModelFile reports whether a dropped or chosen file is a model: its name
+// ends in .safetensors (what bagnet convert writes).
+func isModelFile(f js.Value) bool {
+	n := f.Get("name")
+	return n.Type() == js.TypeString && strings.HasSuffix(strings.ToLower(n.String()), ".safetensors")
+}
+
+// openFile loads a model file or classifies an image file.
+func (c *Root) openFile(f js.Value) {
+	if isModelFile(f) {
+		c.loadModelBlob(fileLabel(f), f)
+		return
+	}
+	c.classifyBlob(fileLabel(f), f)
+}
+
+// loadModelBlob reads a model file and hands it to the worker. Called with
+// the lock held; the reading happens in a goroutine.
+func (c *Root) loadModelBlob(label string, blob js.Value) {
+	if c.Busy() {
+		c.Status = "Please wait for the current work to finish."
+		return
+	}
+	size := int64(blob.Get("size").Float())
+	switch {
+	case size > MaxModelBytes:
+		c.State, c.Err = StateError, fmt.Sprintf("%s is %s: model files over %s are not read.", label, Bytes(size), Bytes(MaxModelBytes))
+		return
+	case size == 0:
+		c.State, c.Err = StateError, label+" is empty."
+		return
+	}
+	c.State, c.Err, c.Status = StateWorking, "", "Reading the model "+label+"…"
+	go func() {
+		buf, err := await(blob.Call("arrayBuffer"))
+		c.ee.Lock()
+		defer c.ee.UnlockRender()
+		if err != nil {
+			c.State, c.Err = StateError, "Could not read "+label+": "+err.Error()
+			return
+		}
+		c.loadModelBuffer(label, buf)
+	}()
+}
+
+// OnModelFile handles input#model-file ("Load a model").
+func (c *Root) OnModelFile(e vugu.DOMEvent) {
+	input := e.JSEventTarget()
+	files := input.Get("files")
+	if !files.Truthy() || files.Length() == 0 {
+		return
+	}
+	f := files.Index(0)
+	c.loadModelBlob(fileLabel(f), f)
+	input.Set("value", "")
+}
 
 // await blocks the calling goroutine (never an event handler: they hold the
 // render lock) until the promise settles.
@@ -86,8 +147,7 @@ func (c *Root) OnFile(e vugu.DOMEvent) {
 	if !files.Truthy() || files.Length() == 0 {
 		return
 	}
-	f := files.Index(0)
-	c.classifyBlob(fileLabel(f), f)
+	c.openFile(files.Index(0))
 	input.Set("value", "") // choosing the same file again fires change again
 }
 
@@ -110,11 +170,10 @@ func (c *Root) OnDrop(e vugu.DOMEvent) {
 	}
 	files := dt.Get("files")
 	if files.Truthy() && files.Length() > 0 {
-		f := files.Index(0)
-		c.classifyBlob(fileLabel(f), f)
+		c.openFile(files.Index(0))
 		return
 	}
-	c.State, c.Err = StateError, "Drop an image file (a link or text cannot be classified here)."
+	c.State, c.Err = StateError, "Drop an image file or a .safetensors model file (a link or text cannot be used here)."
 }
 
 // OnDropKey opens the file chooser from the keyboard.
@@ -177,7 +236,7 @@ func (c *Root) hookWindowDrop() {
 		go func() {
 			c.ee.Lock()
 			defer c.ee.UnlockRender()
-			c.classifyBlob(fileLabel(f), f)
+			c.openFile(f)
 		}()
 		return nil
 	})

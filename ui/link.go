@@ -84,18 +84,28 @@ func (c *Root) onMessage(m js.Value) {
 		if p != nil {
 			p.Loaded, p.Total = int64(m.Get("loaded").Float()), int64(m.Get("total").Float())
 		}
-	case "ready":
+	case "ready": // the site's model, or one the user gave (id set)
+		defer c.forget(id)
 		var info protocol.Info
 		if err := decode(m.Get("info"), &info); err != nil {
 			c.fail("Could not read the model description: " + err.Error())
 			return
 		}
+		first := c.Info == nil
 		c.Info = &info
 		for _, p := range c.Progress {
 			p.Done = true
 		}
 		c.State, c.Err = StateReady, ""
-		c.Status = "Model ready. Choose, drop or paste an image."
+		if first {
+			c.Status = "Model ready. Choose, drop or paste an image."
+			return
+		}
+		// A new model: what the old one explained is gone.
+		c.Cur, c.Scr, c.Sel, c.Hover = nil, nil, -1, Cell{}
+		c.asked = map[[2]int]bool{}
+		js.Global().Set("bagnetResult", nil)
+		c.Status = fmt.Sprintf("Now using %s from %s. Choose, drop or paste an image.", info.Name, info.Source)
 	case "engine": // the worker's engine changed (a band worker was dropped)
 		if c.Info != nil {
 			c.Info.Kernel = m.Get("kernel").String()
@@ -197,6 +207,10 @@ func (c *Root) onEvidence(id int, m js.Value) {
 func (c *Root) onError(id int, what, msg string) {
 	defer c.forget(id)
 	switch {
+	case what == "model" && c.Info != nil:
+		// The user's model file did not load; the model in use stays.
+		c.State, c.Err = StateError, msg
+		c.Status = "Still using " + c.Info.Name + "."
 	case what == "load" || what == "worker" || c.Info == nil:
 		c.fail("The classifier could not start: " + msg)
 	case what == "evidence":
@@ -245,6 +259,13 @@ func (c *Root) request(kind, label string, msg map[string]any, transfer ...any) 
 func (c *Root) classifyBuffer(label string, buf js.Value) {
 	c.Status = "Classifying " + label + "…"
 	c.request("classify", label, map[string]any{"type": "classify", "bytes": buf, "topK": TopK}, buf)
+}
+
+// loadModelBuffer sends a model file's bytes (an ArrayBuffer, transferred)
+// to the worker, which validates and loads it.
+func (c *Root) loadModelBuffer(label string, buf js.Value) {
+	c.Status = "Loading the model " + label + "…"
+	c.request("model", label, map[string]any{"type": "model", "bytes": buf, "name": label}, buf)
 }
 
 // Scramble shuffles the current image's tiles and classifies the result.

@@ -119,6 +119,8 @@ func (s *server) handle(msg js.Value) {
 		err = s.onScramble(id, msg)
 	case "evidence":
 		err = s.onEvidence(id, msg)
+	case "model":
+		err = s.onModel(id, msg)
 	case "loadBytes": // a band worker gets the model from its parent
 		err = s.onLoadBytes(msg)
 	case "rows":
@@ -187,12 +189,21 @@ func await(p js.Value) (js.Value, error) {
 // size, when positive, is the file's size (Content-Length may count
 // compressed bytes).
 func (s *server) load(url string, size int) error {
+	buf, err := fetchModel(url, size)
+	if err != nil {
+		return err
+	}
+	return s.install(js.Null(), buf, url)
+}
+
+// fetchModel downloads the model file at url, posting progress messages.
+func fetchModel(url string, size int) ([]byte, error) {
 	resp, err := await(global.Call("fetch", url))
 	if err != nil {
-		return fmt.Errorf("downloading the model: %v", err)
+		return nil, fmt.Errorf("downloading the model: %v", err)
 	}
 	if !resp.Get("ok").Bool() {
-		return fmt.Errorf("downloading the model %s: HTTP %d %s", url, resp.Get("status").Int(), resp.Get("statusText").String())
+		return nil, fmt.Errorf("downloading the model %s: HTTP %d %s", url, resp.Get("status").Int(), resp.Get("statusText").String())
 	}
 	total := size
 	if h := resp.Get("headers"); total <= 0 && h.Call("get", "content-encoding").IsNull() {
@@ -215,7 +226,7 @@ func (s *server) load(url string, size int) error {
 	for {
 		r, err := await(reader.Call("read"))
 		if err != nil {
-			return fmt.Errorf("downloading the model: %v", err)
+			return nil, fmt.Errorf("downloading the model: %v", err)
 		}
 		if r.Get("done").Bool() {
 			break
@@ -230,12 +241,36 @@ func (s *server) load(url string, size int) error {
 		}
 	}
 	progress()
+	return buf, nil
+}
+
+// onModel loads a model file the user gave the page ({type:"model", id,
+// bytes, name}). A file that does not load leaves the current model in use.
+func (s *server) onModel(id js.Value, msg js.Value) error {
+	b := msg.Get("bytes")
+	if b.Type() != js.TypeObject {
+		return fmt.Errorf("model: no file bytes")
+	}
+	buf := make([]byte, b.Get("byteLength").Int())
+	js.CopyBytesToGo(buf, jsUint8.New(b))
+	name := msg.Get("name")
+	source := "your file"
+	if name.Type() == js.TypeString && name.String() != "" {
+		source = name.String()
+	}
+	return s.install(id, buf, source)
+}
+
+// install loads the model file buf (from source: a URL of the site or the
+// user's file name), hands it to the band workers, warms it up and
+// announces it with a "ready" message carrying id. On error the model in
+// use, if any, stays.
+func (s *server) install(id js.Value, buf []byte, source string) error {
 	eng, err := engine.Load(buf)
 	if err != nil {
-		return fmt.Errorf("loading the model: %w", err)
+		return fmt.Errorf("%s is not a usable model file: %w", source, err)
 	}
 	eng.UseKernels(s.kernels)
-	s.eng = eng
 	if eng.Int8 != nil && len(eng.Bands(len(s.helpers)+1)) > 1 {
 		// Every helper gets its copy of the file at once, then all load in parallel.
 		waits := make([]func() error, len(s.helpers))
@@ -255,7 +290,9 @@ func (s *server) load(url string, size int) error {
 			s.postEngine()
 		}
 	}
+	s.eng, s.mem = eng, store{} // analyses of the old model cannot be explained by the new one
 	inf := newInfo(eng, len(buf))
+	inf.Source = source
 	inf.WarmupMs = s.warmUp()
 	inf.Kernel = s.engineText()
 	info, err := json.Marshal(inf)
@@ -264,6 +301,7 @@ func (s *server) load(url string, size int) error {
 	}
 	msg := object()
 	msg.Set("type", "ready")
+	msg.Set("id", id)
 	msg.Set("info", jsJSON.Call("parse", string(info)))
 	post(msg, nil)
 	return nil

@@ -1,0 +1,139 @@
+package browsertest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/internal/testmodel"
+	"github.com/bagnetweb/bagnet/weights"
+)
+
+// loadModel sets input#model-file to path and waits until the page is
+// ready again (or failed): it returns "ready" or "error".
+func (tb *tab) loadModel(sel, path string) string {
+	tb.t.Helper()
+	err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](armJS),
+		chromedp.SetUploadFiles(chromedp.CSS(sel), []string{path}))
+	if err != nil {
+		tb.t.Fatalf("load a model: %v", err)
+	}
+	return tb.waitFor(`(() => {
+		const s = window.__bt?.states ?? [];
+		const last = s[s.length - 1];
+		return s.includes("working") && (last === "ready" || last === "error") ? last : "";
+	})()`)
+}
+
+// A model file given to the page (the "Load a model" button, or the image
+// input) replaces the model in use: the page classifies with it exactly as
+// the native engine does. A truncated or foreign file gets the loader's
+// error and the model in use stays.
+func TestLoadModelFile(t *testing.T) {
+	needBrowser(t)
+	dir := t.TempDir()
+	img := filepath.Join(suite.samples, tench)
+	raw, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	int8File, err := testmodel.Int8(testmodel.Options{Arch: "bagnet17", InputSize: 96, Seed: 11, Classes: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, meta, sd, err := testmodel.Float(testmodel.Options{Arch: "bagnet9", InputSize: 80, Seed: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta.Name = "random bagnet9 float32 (test)"
+	floatFile, err := weights.EncodeStateDict(meta, sd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	tb := newTab(t)
+	tb.open(suite.srv.URL)
+	for _, tt := range []struct {
+		name, sel string
+		file      []byte
+		exact     bool
+	}{
+		{"mine-int8.safetensors", "#model-file", int8File, true},
+		{"mine-float.safetensors", "#file", floatFile, false}, // the image input takes models too
+	} {
+		p := write(tt.name, tt.file)
+		if st := tb.loadModel(tt.sel, p); st != "ready" {
+			t.Fatalf("%s: data-state=%q, want ready; #error: %q", tt.name, st, tb.text("#error"))
+		}
+		if src := tb.text("#model-source"); src != tt.name {
+			t.Errorf("%s: the model card says the file is %q", tt.name, src)
+		}
+		eng, err := engine.Load(tt.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if card := tb.text("#model-card"); !strings.Contains(card, eng.Label()) {
+			t.Errorf("%s: the model card does not name %q: %.200s", tt.name, eng.Label(), card)
+		}
+		if st := tb.classify(upload(img)); st != "done" {
+			t.Fatalf("%s: classify: data-state=%q; #error: %q", tt.name, st, tb.text("#error"))
+		}
+		got := tb.result()
+		a, err := eng.Classify(raw, len(got.Top))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.exact {
+			checkResult(t, tt.name, got, a.Result) // int8: bit for bit
+		} else if len(got.Logits) != len(a.Logits) {
+			t.Fatalf("%s: %d logits, want %d", tt.name, len(got.Logits), len(a.Logits))
+		} else {
+			for i := range got.Logits {
+				if d := got.Logits[i] - a.Logits[i]; d > 1e-3 || d < -1e-3 {
+					t.Errorf("%s: logit %d = %v, native float %v", tt.name, i, got.Logits[i], a.Logits[i])
+				}
+			}
+		}
+	}
+
+	// Bad model files: a named error; the float model stays in use.
+	before := tb.result()
+	for _, bad := range []struct{ name, want string }{
+		{"truncated.safetensors", "truncated.safetensors"},
+		{"notes.safetensors", "notes.safetensors"},
+	} {
+		data := int8File[:len(int8File)*2/3]
+		if bad.name == "notes.safetensors" {
+			data = []byte("These are notes, not a model file.\n")
+		}
+		if _, err := engine.Load(data); err == nil {
+			t.Fatalf("%s: the native loader accepts it", bad.name)
+		}
+		if st := tb.loadModel("#model-file", write(bad.name, data)); st != "error" {
+			t.Fatalf("%s: data-state=%q, want error", bad.name, st)
+		}
+		msg := tb.text("#error")
+		if !strings.Contains(msg, bad.want) || !strings.Contains(msg, "not a usable model file") {
+			t.Errorf("%s: #error %q", bad.name, msg)
+		}
+		t.Logf("%s: #error: %s", bad.name, msg)
+	}
+	if src := tb.text("#model-source"); src != "mine-float.safetensors" {
+		t.Errorf("after bad files the model card says %q", src)
+	}
+	if st := tb.classify(upload(img)); st != "done" {
+		t.Fatalf("classify after bad model files: data-state=%q; #error: %q", st, tb.text("#error"))
+	}
+	checkResult(t, "the float model after bad files", tb.result(), before)
+}
