@@ -241,6 +241,7 @@ type tab struct {
 	urls       []string // URLs of all requests, in order
 	logs       []string // console calls, exceptions and browser log entries
 	violations []string // Content Security Policy violations (blocked loads)
+	failed     []string // responses with an HTTP error status: "404 URL"
 	checked    bool     // checkOrigin ran
 }
 
@@ -291,6 +292,12 @@ func (tb *tab) listener(from string) func(ev any) {
 			tb.mu.Lock()
 			tb.urls = append(tb.urls, ev.Request.URL)
 			tb.mu.Unlock()
+		case *network.EventResponseReceived:
+			if r := ev.Response; r != nil && r.Status >= 400 {
+				tb.mu.Lock()
+				tb.failed = append(tb.failed, fmt.Sprintf("%d %s", r.Status, r.URL))
+				tb.mu.Unlock()
+			}
 		case *runtime.EventConsoleAPICalled:
 			var args []string
 			for _, a := range ev.Args {
@@ -375,7 +382,8 @@ func (tb *tab) dumpLogs() {
 	tb.t.Log(b.String())
 }
 
-// checkOrigin fails the test if the page or its dedicated workers requested
+// checkOrigin fails the test if a request of the page or its workers got an
+// HTTP error status, or if the page or its dedicated workers requested
 // anything from another origin than the page's, or tried to and were blocked
 // by the Content Security Policy. The service worker's own fetches (its
 // precache) are not seen here: TestOffline checks what it cached.
@@ -390,6 +398,12 @@ func (tb *tab) checkOrigin() {
 	tb.mu.Unlock()
 	if len(v) > 0 {
 		tb.t.Errorf("Content Security Policy violations:\n\t%s", strings.Join(v, "\n\t"))
+	}
+	tb.mu.Lock()
+	failed := slices.Clone(tb.failed)
+	tb.mu.Unlock()
+	if len(failed) > 0 { // a missing favicon.ico, a file the site lacks
+		tb.t.Errorf("requests that failed: %q", failed)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/bagnetweb/bagnet/engine"
@@ -136,4 +137,25 @@ func TestLoadModelFile(t *testing.T) {
 		t.Fatalf("classify after bad model files: data-state=%q; #error: %q", st, tb.text("#error"))
 	}
 	checkResult(t, "the float model after bad files", tb.result(), before)
+}
+
+// After boot, window.eval is the browser's own (no override for the page's
+// lifetime), and the Content-Security-Policy still forbids it.
+func TestNoEvalOverride(t *testing.T) {
+	tb := newTab(t)
+	tb.open(suite.srv.URL)
+	got, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(() => {
+		const src = Function.prototype.toString.call(window.eval);
+		if (!/\{\s*\[native code\]\s*\}/.test(src) || window.eval.name !== "eval") return "window.eval is replaced: " + src.slice(0, 80);
+		try { window.eval("1"); return "eval ran"; } catch (e) { return e.name; }
+	})()`, func(p *runtime.EvaluateParams) { p.AllowUnsafeEvalBlockedByCSP = new(false) })) // as page scripts run
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "EvalError" {
+		t.Errorf("%s (want EvalError from the CSP)", got)
+	}
+	if !strings.Contains(tb.text("#model-card"), "BagNet") {
+		t.Errorf("the UI did not render: %q", tb.text("#model-card"))
+	}
 }

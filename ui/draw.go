@@ -42,7 +42,10 @@ type picture struct {
 }
 
 // pictures caches the images drawn recently, by a key that names their
-// content; it is emptied when it grows past maxPictures.
+// content; it is emptied when it grows past maxPictures. Keys name an
+// analysis by its id, which is never reused (request ids only grow), not by
+// its address, which the garbage collector may give to a later analysis.
+
 var pictures = map[string]picture{}
 
 const maxPictures = 96
@@ -74,7 +77,7 @@ func DrawOverlay(canvas js.Value, a *Analysis, k int, lim float32, opacity float
 		return
 	}
 	ev := a.Maps[k] // nil until it arrives: the image alone
-	key := fmt.Sprintf("ov %p %d %g %.3f %t", a, k, lim, opacity, ev != nil)
+	key := overlayKey(a, k, lim, opacity)
 	p, err := cached(key, func() (picture, error) {
 		scale := viz.OverlayScale(a.Geo.Size, overlayMinSide)
 		rgba, err := viz.Overlay(a.RGB, a.Geo, ev, lim, opacity, scale)
@@ -92,7 +95,7 @@ func DrawMap(canvas js.Value, a *Analysis, k int, lim float32) {
 	if a == nil || a.Maps[k] == nil {
 		return
 	}
-	key := fmt.Sprintf("map %p %d %g", a, k, lim)
+	key := mapKey(a, k, lim)
 	p, _ := cached(key, func() (picture, error) {
 		return picture{a.Geo.W, a.Geo.H, viz.MapImage(a.Maps[k], lim)}, nil
 	})
@@ -104,10 +107,21 @@ func DrawPatch(canvas js.Value, a *Analysis, b viz.Box) {
 	if a == nil {
 		return
 	}
-	key := fmt.Sprintf("patch %p %v", a, b)
+	key := patchKey(a, b)
 	p, _ := cached(key, func() (picture, error) {
 		rgba, w, h := viz.Crop(a.RGB, a.Geo.Size, b)
 		return picture{w, h, rgba}, nil
 	})
 	putRGBA(canvas, key, p.w, p.h, p.rgba)
 }
+
+// The cache keys of the pictures of analysis a.
+func overlayKey(a *Analysis, k int, lim float32, opacity float64) string {
+	return fmt.Sprintf("ov %d %d %g %.3f %t", a.ID, k, lim, opacity, a.Maps[k] != nil)
+}
+
+func mapKey(a *Analysis, k int, lim float32) string {
+	return fmt.Sprintf("map %d %d %g %t", a.ID, k, lim, a.Maps[k] != nil)
+}
+
+func patchKey(a *Analysis, b viz.Box) string { return fmt.Sprintf("patch %d %v", a.ID, b) }

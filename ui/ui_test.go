@@ -205,3 +205,23 @@ func TestHeatmapTiles(t *testing.T) {
 		t.Error("a passive heatmap is focusable or has an id")
 	}
 }
+
+// Picture keys name the analysis by id: a different analysis at the same
+// address (after garbage collection) gets other keys; the same id, at any
+// address, the same.
+func TestPictureKeys(t *testing.T) {
+	a := &Analysis{ID: 7, Maps: map[int][]float32{1: {0.5}}}
+	b := *a
+	if overlayKey(a, 1, 2, 0.8) != overlayKey(&b, 1, 2, 0.8) || mapKey(a, 1, 2) != mapKey(&b, 1, 2) ||
+		patchKey(a, viz.Box{X1: 3, Y1: 3}) != patchKey(&b, viz.Box{X1: 3, Y1: 3}) {
+		t.Error("the same analysis at another address gets other keys")
+	}
+	*a = Analysis{ID: 8, Maps: map[int][]float32{1: {0.5}}} // a new analysis where the old one was
+	if overlayKey(a, 1, 2, 0.8) == overlayKey(&b, 1, 2, 0.8) || mapKey(a, 1, 2) == mapKey(&b, 1, 2) ||
+		patchKey(a, viz.Box{X1: 3, Y1: 3}) == patchKey(&b, viz.Box{X1: 3, Y1: 3}) {
+		t.Error("a new analysis at an old address reuses the old pictures")
+	}
+	if overlayKey(a, 2, 2, 0.8) == overlayKey(a, 1, 2, 0.8) {
+		t.Error("a missing map and a present one share a key")
+	}
+}

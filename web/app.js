@@ -7,15 +7,6 @@
   const site = JSON.parse($('site-info').textContent);
   const size = (f) => (site.sizes && site.sizes[f]) || 0;
 
-  // vugu's DOM renderer installs its helper script with window.eval, which
-  // the page's Content-Security-Policy forbids. The site ships that script
-  // as vugu-render.js (loaded before this file), so its eval has nothing
-  // left to do: answer it without evaluating anything.
-  window.eval = (src) => {
-    if (window.vuguRender && typeof src === 'string' && src.startsWith('(function(){if(window.vuguRender)return;')) return undefined;
-    throw new EvalError('eval is disabled on this page');
-  };
-
   if ('serviceWorker' in navigator && window.isSecureContext) {
     navigator.serviceWorker.register('sw.js').catch((e) => console.warn('service worker:', e));
   }

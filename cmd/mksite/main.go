@@ -51,13 +51,6 @@ import (
 	"github.com/bagnetweb/bagnet/web"
 )
 
-// CSP is the page's Content-Security-Policy, set with a <meta> tag so that it
-// holds on any host: only this origin, WebAssembly compilation, no inline
-// scripts.
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; " +
-	"connect-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; " +
-	"object-src 'none'; base-uri 'self'"
-
 // ModelFile is the name the model gets in the site.
 const ModelFile = "model.safetensors"
 
@@ -168,8 +161,8 @@ func GoBuilder(goCmd, root string) func() (map[string][]byte, error) {
 // window.eval at start-up (the constant jsHelperScript of its domrender
 // package, read from the module directory vuguDir). The page's
 // Content-Security-Policy forbids eval, so the site ships the script as a
-// file (vugu-render.js) and app.js turns the renderer's eval of it into a
-// no-op.
+// file (vugu-render.js), and wasm/app lets the renderer's eval of it do
+// nothing (window.eval is swapped for a no-op only while domrender.New runs).
 func VuguHelper(vuguDir string) ([]byte, error) {
 	file := filepath.Join(vuguDir, "domrender", "renderer-js-script.go")
 	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
@@ -196,7 +189,7 @@ func VuguHelper(vuguDir string) ([]byte, error) {
 					return nil, fmt.Errorf("vugu renderer helper: %s: %w", file, err)
 				}
 				if !strings.HasPrefix(s, VuguHelperPrefix) {
-					return nil, fmt.Errorf("vugu renderer helper: %s: the script no longer starts with %q (app.js relies on it)", file, VuguHelperPrefix)
+					return nil, fmt.Errorf("vugu renderer helper: %s: the script no longer starts with %q (wasm/app relies on it: the script must define window.vuguRender and do nothing when it exists)", file, VuguHelperPrefix)
 				}
 				return []byte(s + "\n"), nil
 			}
@@ -205,8 +198,9 @@ func VuguHelper(vuguDir string) ([]byte, error) {
 	return nil, fmt.Errorf("vugu renderer helper: no const jsHelperScript in %s", file)
 }
 
-// VuguHelperPrefix starts vugu's helper script; web/app.js recognises the
-// renderer's eval of it by this prefix.
+// VuguHelperPrefix starts vugu's helper script: once window.vuguRender
+// exists (vugu-render.js loaded), evaluating it again does nothing, so the
+// app may skip the renderer's eval of it.
 const VuguHelperPrefix = "(function(){if(window.vuguRender)return;"
 
 // Sample is one entry of samples/index.json.
@@ -303,6 +297,9 @@ func Build(c Config) error {
 		files[f] = bins[f]
 	}
 	files[SIMDFile] = simd.Module
+	if files["favicon.ico"], err = favicon(); err != nil {
+		return err
+	}
 
 	info := SiteInfo{Model: ModelFile, Samples: "samples/index.json", Sizes: map[string]int{}}
 	for _, f := range []string{"app.wasm", "worker.wasm", ModelFile} {
@@ -313,7 +310,7 @@ func Build(c Config) error {
 		return err
 	}
 	if files["index.html"], err = render("index.html", files["index.html"], map[string]any{
-		"CSP": CSP, "Site": string(infoJSON),
+		"CSP": web.CSP, "Site": string(infoJSON),
 	}); err != nil {
 		return err
 	}

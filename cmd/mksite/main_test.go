@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"github.com/bagnetweb/bagnet/web"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -148,7 +149,7 @@ func TestBuild(t *testing.T) {
 	// index.html: the CSP meta tag, no inline script, relative URLs only,
 	// and the site info the boot script reads.
 	html := string(read(t, out, "index.html"))
-	if !strings.Contains(html, `<meta http-equiv="Content-Security-Policy" content="`+CSP+`">`) {
+	if !strings.Contains(html, `<meta http-equiv="Content-Security-Policy" content="`+web.CSP+`">`) {
 		t.Error("index.html lacks the CSP meta tag")
 	}
 	for _, m := range regexp.MustCompile(`<script([^>]*)>([^<]*)</script>`).FindAllStringSubmatch(html, -1) {

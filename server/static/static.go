@@ -31,24 +31,13 @@ import (
 	"strings"
 	"sync"
 	"time"
-)
 
-// ContentSecurityPolicy is the Content-Security-Policy sent with every
-// response. It allows WebAssembly compilation but no inline scripts, so pages
-// must load their scripts from files.
-const ContentSecurityPolicy = "default-src 'self'; " +
-	"script-src 'self' 'wasm-unsafe-eval'; " +
-	"worker-src 'self'; " +
-	"connect-src 'self'; " +
-	"img-src 'self' blob: data:; " +
-	"style-src 'self' 'unsafe-inline'; " +
-	"object-src 'none'; " +
-	"base-uri 'self'; " +
-	"frame-ancestors 'none'"
+	"github.com/bagnetweb/bagnet/web"
+)
 
 // securityHeaders are set on every response, errors included.
 var securityHeaders = [...][2]string{
-	{"Content-Security-Policy", ContentSecurityPolicy},
+	{"Content-Security-Policy", web.HeaderCSP}, // the page's one policy (package web)
 	{"X-Content-Type-Options", "nosniff"},
 	{"Referrer-Policy", "no-referrer"},
 	{"Cross-Origin-Opener-Policy", "same-origin"},
