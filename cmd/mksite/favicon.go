@@ -60,7 +60,7 @@ func favicon() ([]byte, error) {
 	}
 	var b bytes.Buffer
 	le := binary.LittleEndian
-	binary.Write(&b, le, [3]uint16{0, 1, 1}) // reserved, type 1 (icon), one image
+	binary.Write(&b, le, [3]uint16{0, 1, 1})  // reserved, type 1 (icon), one image
 	b.Write([]byte{iconSide, iconSide, 0, 0}) // width, height, no palette, reserved
 	binary.Write(&b, le, [2]uint16{1, 32})    // colour planes, bits per pixel
 	binary.Write(&b, le, [2]uint32{uint32(p.Len()), 6 + 16})
