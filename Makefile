@@ -10,7 +10,7 @@ SAMPLES ?= $(SHARED)/data/samples
 ADDR ?= 127.0.0.1:8080
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: bench-browser simd model all build site serve test unit vet wasm browser chromium bench bench-wasm train imagenet verify-torch fixtures clean generate
+.PHONY: fuzz bench-browser simd model all build site serve test unit vet wasm browser chromium bench bench-wasm train imagenet verify-torch fixtures clean generate
 
 all: build site
 
@@ -111,6 +111,15 @@ model:
 
 fixtures:
 	$(PYTHON) weights/train/make_fixtures.py
+
+# Fuzz the model loader (FUZZ=FuzzParse ./weights/safetensors for the
+# container alone). Minimisation is capped: minimising an interesting 25 kB
+# model file input by input would stall the run for a minute at a time.
+FUZZ ?= FuzzLoad
+FUZZPKG ?= ./weights
+FUZZTIME ?= 10m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^$(FUZZ)$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x $(FUZZPKG)
 
 # The authors' ImageNet BagNet-9/17/33 (Brendel & Bethge 2019), downloaded once into
 # build/imagenet/ (needs network access) and converted to int8 model files there.
