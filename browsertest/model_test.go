@@ -1,16 +1,19 @@
 package browsertest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/internal/testmodel"
+	"github.com/bagnetweb/bagnet/model/kernel/tensorkernel"
 	"github.com/bagnetweb/bagnet/weights"
 )
 
@@ -157,5 +160,115 @@ func TestNoEvalOverride(t *testing.T) {
 	}
 	if !strings.Contains(tb.text("#model-card"), "BagNet") {
 		t.Errorf("the UI did not render: %q", tb.text("#model-card"))
+	}
+}
+
+// imagenetClasses reads the 1000 ImageNet classes of ../shared.
+func imagenetClasses(t *testing.T) []weights.Class {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(suite.root, "..", "shared", "data", "imagenet_classes.tsv"))
+	if err != nil {
+		t.Skipf("the ImageNet class list: %v", err)
+	}
+	var cs []weights.Class
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			t.Fatalf("imagenet_classes.tsv: %q", line)
+		}
+		cs = append(cs, weights.Class{ID: f[1], Name: f[2]})
+	}
+	if len(cs) != 1000 {
+		t.Fatalf("%d ImageNet classes", len(cs))
+	}
+	return cs
+}
+
+// A full-size (width 1, 224 px) BagNet-33 with the 1000 ImageNet classes
+// (random weights, quantised like `bagnet convert` does): the page loads
+// it, classifies bit for bit like the native engine, names the top 5, and
+// the class search finds a class by part of its name and by WordNet id and
+// shows its evidence.
+func TestThousandClasses(t *testing.T) {
+	needBrowser(t)
+	classes := imagenetClasses(t)
+	t0 := time.Now()
+	b, err := testmodel.Int8(testmodel.Options{Arch: "bagnet33", Width: 1, InputSize: 224, Resize: "crop",
+		ClassList: classes, Calib: 1, Seed: 21, Kernels: tensorkernel.Kernels{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("made a full-size 1000-class model (%.1f MB) in %v", float64(len(b))/1e6, time.Since(t0).Round(time.Millisecond))
+	p := filepath.Join(t.TempDir(), "bagnet33-imagenet-random.safetensors")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tb := newTab(t)
+	tb.openQuery(suite.srv.URL, "?workers=2")
+	t1 := time.Now()
+	if st := tb.loadModel("#model-file", p); st != "ready" {
+		t.Fatalf("data-state=%q, want ready; #error: %q", st, tb.text("#error"))
+	}
+	t.Logf("loading it in the page (read, validate, warm up): %v", time.Since(t1).Round(time.Millisecond))
+	img := filepath.Join(suite.samples, tench)
+	raw, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t2 := time.Now()
+	if st := tb.classify(upload(img)); st != "done" {
+		t.Fatalf("classify: data-state=%q; #error: %q", st, tb.text("#error"))
+	}
+	t.Logf("classifying %s: %v", tench, time.Since(t2).Round(time.Millisecond))
+	got := tb.result()
+	a, err := eng.Classify(raw, len(got.Top))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, "1000 classes", got, a.Result)
+	names, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll("#top .pred .name"), e => e.textContent.trim())`))
+	if err != nil || len(names) != 5 {
+		t.Fatalf("top names %q: %v", names, err)
+	}
+	for i, n := range names {
+		if n != a.Top[i].Name {
+			t.Errorf("top %d is %q, want %q", i+1, n, a.Top[i].Name)
+		}
+	}
+
+	// Search by part of a name, then by WordNet id; pick; its evidence shows.
+	shark, err := eng.ClassIndex("great white shark")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"white sha", classes[shark].ID} {
+		if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+			const e = document.querySelector("#class-search");
+			e.value = "";
+			e.dispatchEvent(new Event("input", {bubbles: true}));
+		})()`), chromedp.SendKeys(chromedp.CSS("#class-search"), q)); err != nil {
+			t.Fatal(err)
+		}
+		sel := fmt.Sprintf(`#class-matches button[data-class="%d"]`, shark)
+		tb.waitFor(fmt.Sprintf(`document.querySelector(%q) ? "found" : ""`, sel))
+		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+			t.Fatal(err)
+		}
+		// The overlay's picture key names the class and whether its map
+		// had arrived (ui/draw.go): the map of a class outside the top 5
+		// comes from the worker on request.
+		tb.waitFor(fmt.Sprintf(`(() => {
+			const c = document.querySelector("#heatmap");
+			return c && /^ov \d+ %d .* true$/.test(c.bagnetKey ?? "") ? "shown" : "";
+		})()`, shark))
+		if h := tb.text("#viewer-title"); !strings.Contains(h, "great white shark") {
+			t.Errorf("search %q: the viewer shows %q", q, h)
+		}
 	}
 }

@@ -30,6 +30,9 @@ type Analysis struct {
 	Timings   protocol.Timings
 	Scramble  *protocol.Scramble
 	RoundTrip float64 // ms from request to answer, seen by the page
+
+	probs []float64 // softmax of the logits, computed once
+	rank  []int     // classes by decreasing logit, computed once
 }
 
 // Cell is a position in the evidence map.
@@ -70,41 +73,73 @@ func (a *Analysis) CellClasses(c Cell, names []protocol.Class, k int) []ClassSco
 	return out[:min(k, len(out))]
 }
 
-// Ranked lists every class by decreasing logit.
-func (a *Analysis) Ranked(names []protocol.Class) []ClassScore {
+// Order is the classes by decreasing logit (ties: the lower index),
+// computed once per analysis.
+func (a *Analysis) Order() []int {
 	if a == nil {
 		return nil
 	}
-	out := make([]ClassScore, len(a.Result.Logits))
-	for i, v := range a.Result.Logits {
-		out[i] = ClassScore{Index: i, Name: className(names, i), Value: v}
-	}
-	slices.SortStableFunc(out, func(x, y ClassScore) int {
-		switch {
-		case x.Value > y.Value:
-			return -1
-		case x.Value < y.Value:
-			return 1
+	if a.rank == nil {
+		a.rank = make([]int, len(a.Result.Logits))
+		for i := range a.rank {
+			a.rank[i] = i
 		}
-		return 0
-	})
+		l := a.Result.Logits
+		slices.SortStableFunc(a.rank, func(x, y int) int {
+			switch {
+			case l[x] > l[y]:
+				return -1
+			case l[x] < l[y]:
+				return 1
+			}
+			return 0
+		})
+	}
+	return a.rank
+}
+
+// Ranked lists every class by decreasing logit.
+func (a *Analysis) Ranked(names []protocol.Class) []ClassScore {
+	order := a.Order()
+	out := make([]ClassScore, len(order))
+	for k, i := range order {
+		out[k] = ClassScore{Index: i, Name: className(names, i), Value: a.Result.Logits[i]}
+	}
 	return out
 }
 
-// Prob is the softmax probability of class c.
+// Prob is the softmax probability of class c (all of them are computed on
+// the first call, once per analysis: no work per class per render).
 func (a *Analysis) Prob(c int) float64 {
 	if a == nil || c < 0 || c >= len(a.Result.Logits) {
 		return 0
 	}
-	m := math.Inf(-1)
-	for _, v := range a.Result.Logits {
-		m = math.Max(m, float64(v))
+	if a.probs == nil {
+		m := math.Inf(-1)
+		for _, v := range a.Result.Logits {
+			m = math.Max(m, float64(v))
+		}
+		var sum float64
+		a.probs = make([]float64, len(a.Result.Logits))
+		for i, v := range a.Result.Logits {
+			a.probs[i] = math.Exp(float64(v) - m)
+			sum += a.probs[i]
+		}
+		for i := range a.probs {
+			a.probs[i] /= sum
+		}
 	}
-	var sum float64
-	for _, v := range a.Result.Logits {
-		sum += math.Exp(float64(v) - m)
+	return a.probs[c]
+}
+
+// Rank is class c's place by logit, 1 for the top class.
+func (a *Analysis) Rank(c int) int {
+	for k, i := range a.Order() {
+		if i == c {
+			return k + 1
+		}
 	}
-	return math.Exp(float64(a.Result.Logits[c])-m) / sum
+	return 0
 }
 
 func className(names []protocol.Class, i int) string {

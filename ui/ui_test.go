@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -223,5 +224,59 @@ func TestPictureKeys(t *testing.T) {
 	}
 	if overlayKey(a, 2, 2, 0.8) == overlayKey(a, 1, 2, 0.8) {
 		t.Error("a missing map and a present one share a key")
+	}
+}
+
+func TestClassPicker(t *testing.T) {
+	var classes []protocol.Class
+	logits := make([]float32, 1000)
+	for i := range 1000 {
+		classes = append(classes, protocol.Class{ID: fmt.Sprintf("n%08d", 1000000+i), Name: fmt.Sprintf("class %d", i)})
+		logits[i] = float32(i % 37)
+	}
+	classes[500].Name = "Great white shark"
+	classes[501].Name = "tiger shark"
+	a := &Analysis{ID: 3, Result: protocol.Result{Logits: logits}}
+	var picked []int
+	p := &ClassPicker{A: a, Classes: classes, Selected: 36, OnPick: func(k int) { picked = append(picked, k) }}
+
+	// Empty: the best classes, best first.
+	m := p.Matches()
+	if len(m) != MaxMatches || m[0].Index != 36 || a.Result.Logits[m[1].Index] > a.Result.Logits[m[0].Index] {
+		t.Fatalf("empty query: %+v", m)
+	}
+	if s := p.Summary(); !strings.Contains(s, "1000") {
+		t.Errorf("summary %q", s)
+	}
+	for _, tt := range []struct {
+		q    string
+		want []int
+	}{
+		{"SHARK", []int{501, 500}}, // by name, any case; tiger (logit 20) before great white (19)
+		{"n01000501", []int{501}},  // by WordNet id
+		{"okapi", nil},
+	} {
+		p.Query = tt.q
+		var got []int
+		for _, x := range p.Matches() {
+			got = append(got, x.Index)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("query %q: %v, want %v", tt.q, got, tt.want)
+		}
+	}
+	if s := p.Summary(); !strings.Contains(s, "No class matches") {
+		t.Errorf("summary %q", s)
+	}
+	p.Query = "class 1"
+	if m := p.Matches(); len(m) != MaxMatches || !strings.Contains(p.Summary(), "111 classes match") {
+		t.Errorf("query %q: %d shown, summary %q", p.Query, len(m), p.Summary())
+	}
+	p.Pick(m[0].Index)
+	if len(picked) != 1 || picked[0] != m[0].Index {
+		t.Errorf("picked %v", picked)
+	}
+	if s := p.Matches()[0].Score; !strings.Contains(s, "#") {
+		t.Errorf("score %q", s)
 	}
 }

@@ -207,18 +207,6 @@ func (c *Root) LogitText(a *Analysis, k int) string {
 	return fmt.Sprintf("score %s = mean patch evidence %s + bias %s", Signed(l), Signed(m), Signed(float64(a.Bias[k])))
 }
 
-// OnSelectClass follows the class menu.
-func (c *Root) OnSelectClass(e vugu.DOMEvent) {
-	if k, err := strconv.Atoi(e.PropString("target", "value")); err == nil {
-		c.Select(k)
-	}
-}
-
-// OptionText is a class menu entry.
-func (c *Root) OptionText(s ClassScore) string {
-	return fmt.Sprintf("%s (%s)", s.Name, Percent(c.Cur.Prob(s.Index)))
-}
-
 // TimingsText lists where the time went.
 func (c *Root) TimingsText() string {
 	t := c.Cur.Timings

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/bagnetweb/bagnet/model"
+	"github.com/bagnetweb/bagnet/model/kernel"
 	"github.com/bagnetweb/bagnet/weights"
 )
 
@@ -27,8 +28,12 @@ type Options struct {
 	InputSize int     // default 64
 	Resize    string  // default squash
 	Seed      uint64
-	Classes   int // default 10: the Imagenette classes; more get made-up ids
-	Calib     int // calibration images, default 3
+	Classes   int             // default 10: the Imagenette classes; more get made-up ids
+	ClassList []weights.Class // names of the classes (overrides Classes)
+	Calib     int             // calibration images, default 3
+	// Kernels run the float network while calibrating (default: the
+	// reference kernels; a full-size model wants tensorkernel's BLAS).
+	Kernels kernel.Kernels
 }
 
 func (o *Options) defaults() {
@@ -64,10 +69,14 @@ func classes(n int) []weights.Class {
 // Meta returns the metadata a random model file gets.
 func Meta(o Options) weights.Meta {
 	o.defaults()
+	cs := classes(o.Classes)
+	if o.ClassList != nil {
+		cs = o.ClassList
+	}
 	return weights.Meta{
 		Name:      fmt.Sprintf("random %s width %g (test)", o.Arch, o.Width),
-		Config:    model.Config{Arch: o.Arch, Width: o.Width, Classes: len(classes(o.Classes))},
-		Classes:   classes(o.Classes),
+		Config:    model.Config{Arch: o.Arch, Width: o.Width, Classes: len(cs)},
+		Classes:   cs,
 		InputSize: o.InputSize, Resize: o.Resize,
 		Mean: weights.ImageNetMean, Std: weights.ImageNetStd,
 	}
@@ -88,6 +97,9 @@ func Int8(o Options) ([]byte, error) {
 	n, meta, _, err := Float(o)
 	if err != nil {
 		return nil, err
+	}
+	if o.Kernels != nil {
+		n.Kernels = o.Kernels
 	}
 	var cal model.Calibrator
 	n.Observe = cal.Observer()
