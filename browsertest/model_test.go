@@ -1,19 +1,24 @@
 package browsertest
 
 import (
+	"bytes"
 	"fmt"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/heatmap"
 	"github.com/bagnetweb/bagnet/internal/testmodel"
 	"github.com/bagnetweb/bagnet/model/kernel/tensorkernel"
+	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/weights"
 )
 
@@ -270,5 +275,70 @@ func TestThousandClasses(t *testing.T) {
 		if h := tb.text("#viewer-title"); !strings.Contains(h, "great white shark") {
 			t.Errorf("search %q: the viewer shows %q", q, h)
 		}
+	}
+}
+
+// The export buttons save the result as the JSON `bagnet classify -json`
+// prints (bit for bit) and the heatmap as a PNG with its legend.
+func TestExport(t *testing.T) {
+	tb := newTab(t)
+	tb.open(suite.srv.URL)
+	dir := t.TempDir()
+	_, err := chromedp.Call(tb.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir,
+		BrowserContextID: chromedp.FromContext(tb.ctx).BrowserContextID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(suite.samples, tench)
+	raw, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := tb.classify(upload(img)); st != "done" {
+		t.Fatalf("classify: data-state=%q; #error: %q", st, tb.text("#error"))
+	}
+	wait := func(name string) []byte {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		deadline := time.Now().Add(stateTimeout)
+		for time.Now().Before(deadline) {
+			if b, err := os.ReadFile(p); err == nil && len(b) > 0 {
+				return b
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		ents, _ := os.ReadDir(dir)
+		t.Fatalf("no download %s (the folder holds %v)", name, ents)
+		return nil
+	}
+
+	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("#export-json"))); err != nil {
+		t.Fatal(err)
+	}
+	var got protocol.Result
+	if err := jsonUnmarshal(wait("n01440764_tench-result.json"), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := native(t, raw, len(got.Top))
+	if got.Image != tench {
+		t.Errorf("image %q, want %q", got.Image, tench)
+	}
+	got.Image = ""
+	checkResult(t, "exported JSON", got, want)
+
+	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("#export-png"))); err != nil {
+		t.Fatal(err)
+	}
+	pic, err := png.Decode(bytes.NewReader(wait("n01440764_tench-evidence-tench.png")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	side := suite.eng.InputSize * 4 // the overlay's scale for a 128-pixel input (ui/viz.OverlayScale)
+	if b := pic.Bounds(); b.Dx() != side || b.Dy() != side+heatmap.LegendHeight {
+		t.Errorf("the PNG is %v, want %dx%d (overlay and legend)", b, side, side+heatmap.LegendHeight)
+	}
+	if n := distinctColors(pic, 50); n < 50 {
+		t.Errorf("the PNG has %d colours", n)
 	}
 }

@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/bagnetweb/bagnet/heatmap"
 	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/scramble"
 	"github.com/bagnetweb/bagnet/ui/viz"
@@ -278,5 +280,36 @@ func TestClassPicker(t *testing.T) {
 	}
 	if s := p.Matches()[0].Score; !strings.Contains(s, "#") {
 		t.Errorf("score %q", s)
+	}
+}
+
+// The exports: the JSON of `bagnet classify -json` with "image" set, and
+// the overlay the page shows with heatmap.Legend below it.
+func TestExports(t *testing.T) {
+	c := &Root{Info: &protocol.Info{Classes: names}, Cur: analysis(), Sel: -1, Opacity: 0.8}
+	c.Cur.Label = "my photo.jpg"
+	b, err := c.ExportResult()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r protocol.Result
+	if err := json.Unmarshal(b, &r); err != nil || r.Image != "my photo.jpg" || !slices.Equal(r.Logits, c.Cur.Result.Logits) || len(r.Top) != 3 {
+		t.Errorf("JSON %s: %v", b, err)
+	}
+	rgba, w, h, err := c.ExportPicture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scale := viz.OverlayScale(48, overlayMinSide)
+	over, _ := viz.Overlay(c.Cur.RGB, c.Cur.Geo, c.Cur.Maps[1], c.SelLimit(), 0.8, scale)
+	if w != 48*scale || h != w+heatmap.LegendHeight || len(rgba) != w*h*4 || !slices.Equal(rgba[:len(over)], over) {
+		t.Errorf("picture %dx%d (%d bytes): not the overlay (%d px) over a legend", w, h, len(rgba), 48*scale)
+	}
+	if got := c.exportName("evidence-English springer", ".png"); got != "my_photo-evidence-English_springer.png" {
+		t.Errorf("file name %q", got)
+	}
+	c.Cur.Maps = map[int][]float32{}
+	if _, _, _, err := c.ExportPicture(); err == nil {
+		t.Error("a picture without its evidence map")
 	}
 }
