@@ -119,4 +119,3 @@ func save(blob js.Value, name string) {
 	})
 	js.Global().Call("setTimeout", f, 10000)
 }
-
