@@ -6,11 +6,13 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -247,6 +249,22 @@ func TestThousandClasses(t *testing.T) {
 		}
 	}
 
+	// An occlusion recomputes a 7x7 block of the 24x24 map: exact, and fast.
+	d := tb.occlude(224, 112, 112, 112, 112)
+	o := tb.occlusion()
+	t.Logf("occluding a 33x33 square: %d of %d cells recomputed, pointer up to done %v", o.Recomputed, o.Cells, d.Round(time.Millisecond))
+	edited := slices.Clone(a.Input)
+	for y := o.Rect[1]; y < o.Rect[3]; y++ {
+		for x := o.Rect[0]; x < o.Rect[2]; x++ {
+			copy(edited[(y*224+x)*3:], engine.Grey[:])
+		}
+	}
+	full, err := eng.ClassifyRGB(edited, a.Transform, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, "full-size occlusion", tb.result(), full.Result)
+
 	// Search by part of a name, then by WordNet id; pick; its evidence shows.
 	shark, err := eng.ClassIndex("great white shark")
 	if err != nil {
@@ -341,4 +359,149 @@ func TestExport(t *testing.T) {
 	if n := distinctColors(pic, 50); n < 50 {
 		t.Errorf("the PNG has %d colours", n)
 	}
+}
+
+// occlude drags over #occlusion-map from model-input point (x0, y0) to
+// (x1, y1) (a click when they are equal) and waits for the edit's result;
+// it returns the time from releasing the pointer to the page being done.
+func (tb *tab) occlude(size int, x0, y0, x1, y1 float64) time.Duration {
+	tb.t.Helper()
+	// Bring the picture into view and wait until the page stops moving
+	// (a new result scrolls itself into view smoothly).
+	var box []float64
+	for k := 0; k < 50; k++ {
+		b, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]float64](`(() => {
+			const c = document.querySelector("#occlusion-map");
+			c.scrollIntoView({block: "center", behavior: "instant"});
+			const r = c.getBoundingClientRect();
+			return [r.left, r.top, r.width, r.height];
+		})()`))
+		if err != nil || len(b) != 4 {
+			tb.t.Fatalf("#occlusion-map: %v %v", b, err)
+		}
+		if slices.Equal(b, box) {
+			break
+		}
+		box = b
+		time.Sleep(150 * time.Millisecond)
+	}
+	px := func(x, y float64) (float64, float64) {
+		return box[0] + x/float64(size)*box[2], box[1] + y/float64(size)*box[3]
+	}
+	ax, ay := px(x0, y0)
+	bx, by := px(x1, y1)
+	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](armJS),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, ax, ay),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, ax, ay, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, (ax+bx)/2, (ay+by)/2, chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, bx, by, chromedp.ButtonLeft),
+	); err != nil {
+		tb.t.Fatal(err)
+	}
+	t0 := time.Now()
+	if err := chromedp.Do(tb.ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, bx, by, chromedp.ButtonLeft, chromedp.ClickCount(1))); err != nil {
+		tb.t.Fatal(err)
+	}
+	if st := tb.waitFor(settledJS); st != "done" {
+		tb.t.Fatalf("occlusion: data-state=%q; #error: %q", st, tb.text("#error"))
+	}
+	return time.Since(t0)
+}
+
+// occlusion reads the last edit's record (protocol.Occlusion).
+func (tb *tab) occlusion() protocol.Occlusion {
+	tb.t.Helper()
+	raw, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]byte](`window.bagnetOcclusion`))
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	var o protocol.Occlusion
+	if err := jsonUnmarshal(raw, &o); err != nil {
+		tb.t.Fatalf("window.bagnetOcclusion %s: %v", raw, err)
+	}
+	return o
+}
+
+// Occlusion in the page: each edit's logits equal a full native pass over
+// the edited image bit for bit; only the cells that see an edit are
+// recomputed and the page finds every other cell's evidence unchanged;
+// undo and reset go back.
+func TestOcclusion(t *testing.T) {
+	tb := newTab(t)
+	tb.open(suite.srv.URL)
+	img := filepath.Join(suite.samples, tench)
+	raw, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := tb.classify(upload(img)); st != "done" {
+		t.Fatalf("classify: data-state=%q; #error: %q", st, tb.text("#error"))
+	}
+	a, err := suite.eng.Classify(raw, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := suite.eng.InputSize
+	rgb := slices.Clone(a.Input)
+	for k, drag := range [][4]float64{{20, 30, 70, 80}, {100, 100, 100, 100}} { // a drag, then a click
+		d := tb.occlude(n, drag[0], drag[1], drag[2], drag[3])
+		o := tb.occlusion()
+		want := [4]int{int(drag[0]), int(drag[1]), int(drag[2]), int(drag[3])}
+		if drag[0] == drag[2] {
+			want = [4]int{84, 84, 117, 117} // a click: the patch-sized square centred on it
+		}
+		if d := max(abs(o.Rect[0]-want[0]), abs(o.Rect[1]-want[1]), abs(o.Rect[2]-want[2]), abs(o.Rect[3]-want[3])); d > 1 {
+			t.Errorf("edit %d painted %v, want %v (the pointer's path)", k+1, o.Rect, want)
+		}
+		got := tb.result()
+		r := o.Rect
+		for y := r[1]; y < r[3]; y++ {
+			for x := r[0]; x < r[2]; x++ {
+				copy(rgb[(y*n+x)*3:], engine.Grey[:])
+			}
+		}
+		full, err := suite.eng.ClassifyRGB(rgb, a.Transform, len(got.Top))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkResult(t, fmt.Sprintf("edit %d %v", k+1, r), got, full.Result)
+		if o.Recomputed <= 0 || o.Recomputed >= o.Cells {
+			t.Errorf("edit %d: %d of %d cells recomputed", k+1, o.Recomputed, o.Cells)
+		}
+		info := tb.text("#occ-info")
+		var eq, tot int
+		if i := strings.Index(info, "unchanged"); i < 0 {
+			t.Errorf("edit %d: #occ-info %q has no check of the other cells", k+1, info)
+		} else if _, err := fmt.Sscanf(info[strings.LastIndex(info[:i], ": ")+2:], "%d of %d", &eq, &tot); err != nil || eq != tot || tot != o.Cells-o.Recomputed {
+			t.Errorf("edit %d: %q: %d of %d unchanged, want all %d", k+1, info, eq, tot, o.Cells-o.Recomputed)
+		}
+		t.Logf("edit %d %v: %d of %d cells recomputed; pointer up to done %v", k+1, r, o.Recomputed, o.Cells, d.Round(time.Millisecond))
+	}
+	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("#occ-undo"))); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitFor(`document.querySelector("#occ-info")?.textContent.startsWith("Edit 1:") ? "ok" : ""`)
+	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("#occ-reset"))); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitFor(`document.querySelector("#occ-info")?.textContent.startsWith("No edits") ? "ok" : ""`)
+	// The scores shown are the original's again.
+	cells, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll(".occ-table tbody tr"), r => r.cells[1].textContent + "|" + r.cells[2].textContent)`))
+	if err != nil || len(cells) == 0 {
+		t.Fatalf("occlusion table: %v %v", cells, err)
+	}
+	for _, c := range cells {
+		before, after, _ := strings.Cut(c, "|")
+		if before != after {
+			t.Errorf("after reset the table says %q -> %q", before, after)
+		}
+	}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }

@@ -115,3 +115,44 @@ func TestLayout(t *testing.T) {
 		}
 	}
 }
+
+// Any block of the final map computed from the pixels its cells see alone
+// equals that block of the full map, and pasting it back changes nothing.
+func TestFeatureRect(t *testing.T) {
+	for i, arch := range []string{"bagnet9", "bagnet17", "bagnet33"} {
+		q, err := RandomQNet(Config{Arch: arch, Width: 0.125, Classes: 10}, uint64(40+i), 64, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, w := 97, 81
+		rgb := RandomRGB(h, w, 9)
+		full, err := q.Features(rgb, h, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range [][4]int{{0, 1, 0, 1}, {0, full.H, 0, full.W}, {1, 3, 2, 5}, {full.H - 1, full.H, 0, 2}, {2, full.H, full.W - 3, full.W}} {
+			r0, r1, c0, c1 := b[0], b[1], b[2], b[3]
+			blk, err := q.FeatureRect(rgb, h, w, r0, r1, c0, c1)
+			if err != nil {
+				t.Fatalf("%s %v: %v", arch, b, err)
+			}
+			if blk.H != r1-r0 || blk.W != c1-c0 {
+				t.Fatalf("%s %v: block is %dx%d", arch, b, blk.H, blk.W)
+			}
+			for r := r0; r < r1; r++ {
+				want := full.Data[(r*full.W+c0)*full.C : (r*full.W+c1)*full.C]
+				got := blk.Data[(r-r0)*blk.W*blk.C : (r-r0+1)*blk.W*blk.C]
+				if !bytes.Equal(got, want) {
+					t.Fatalf("%s block %v: row %d differs from the full map", arch, b, r)
+				}
+			}
+			m := &QMap{H: full.H, W: full.W, C: full.C, Data: bytes.Clone(full.Data)}
+			if err := m.Paste(blk, r0, c0); err != nil || !bytes.Equal(m.Data, full.Data) {
+				t.Fatalf("%s %v: paste: %v", arch, b, err)
+			}
+		}
+		if _, err := q.FeatureRect(rgb, h, w, 0, full.H+1, 0, 1); err == nil {
+			t.Error("a block past the map's edge gave no error")
+		}
+	}
+}

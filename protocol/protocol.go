@@ -116,6 +116,18 @@ type Scramble struct {
 	Perm []int `json:"perm"`
 }
 
+// Occlusion records an edit: a rectangle of the model input painted grey
+// over analysis Of, and the block of cells recomputed because their
+// receptive fields touch it (every other cell was copied unchanged).
+type Occlusion struct {
+	Of         int    `json:"of"`
+	Rect       [4]int `json:"rect"` // x0, y0, x1, y1 in model-input pixels (clipped)
+	Rows       [2]int `json:"rows"` // the recomputed block: rows [r0, r1) ...
+	Cols       [2]int `json:"cols"` // ... x columns [c0, c1)
+	Recomputed int    `json:"recomputed"`
+	Cells      int    `json:"cells"` // in the whole map
+}
+
 // Meta is the JSON part of a "result" message; the evidence maps and the
 // model input travel beside it as transferred typed arrays.
 type Meta struct {
@@ -124,6 +136,7 @@ type Meta struct {
 	Transform Transform       `json:"transform"`
 	Timings   Timings         `json:"timings"`
 	Scramble  *Scramble       `json:"scramble,omitempty"`
+	Occlusion *Occlusion      `json:"occlusion,omitempty"`
 }
 
 // RGBA converts the packed RGB model input to the opaque RGBA bytes of a

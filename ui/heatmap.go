@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"math"
+
 	"github.com/vugu/vugu"
 	"github.com/vugu/vugu/js"
 )
@@ -17,7 +19,16 @@ type Heatmap struct {
 	Label    string // accessible description of the picture
 	Hover    Cell
 	OnHover  func(Cell) // nil: not interactive
+	// OnRect, when set, lets the user paint: dragging over the picture
+	// outlines a rectangle and reports it (model-input pixels x0, y0, x1,
+	// y1) when the pointer lifts; a click reports a patch-sized square
+	// centred on it; Enter reports the patch under the keyboard cursor.
+	OnRect func([4]int)
 
+	Drag    [4]int // the rectangle being dragged, shown while DragOn
+	DragOn  bool
+	dragX   float64 // where the drag started, model-input pixels
+	dragY   float64
 	ee      vugu.EventEnv
 	funcs   []js.Func
 	last    Cell // the last position reported
@@ -76,9 +87,80 @@ func (c *Heatmap) Tiles() []string {
 	return out
 }
 
+// DragCSS positions the outline of the rectangle being dragged.
+func (c *Heatmap) DragCSS() string {
+	if c.A == nil || !c.DragOn {
+		return "display: none"
+	}
+	return BoxStyle(c.Drag, c.A.Geo.Size)
+}
+
+// PatchRect is the patch-sized square centred on model-input point (x, y),
+// the rectangle a click paints.
+func PatchRect(x, y float64, patch, size int) [4]int {
+	x0 := int(math.Round(x - float64(patch)/2))
+	y0 := int(math.Round(y - float64(patch)/2))
+	x0, y0 = max(0, min(size-patch, x0)), max(0, min(size-patch, y0))
+	return [4]int{x0, y0, x0 + patch, y0 + patch}
+}
+
+// dragRect is the rectangle between two points, in whole pixels; a drag
+// shorter than 3 pixels is a click.
+func dragRect(x0, y0, x1, y1 float64, patch, size int) [4]int {
+	if math.Abs(x1-x0) < 3 && math.Abs(y1-y0) < 3 {
+		return PatchRect(x0, y0, patch, size)
+	}
+	clamp := func(v float64) int { return max(0, min(size, int(math.Round(v)))) }
+	return [4]int{clamp(min(x0, x1)), clamp(min(y0, y1)), clamp(max(x0, x1)), clamp(max(y0, y1))}
+}
+
 // attach listens to the pointer on the canvas directly: vugu's own event
 // plumbing serialises every event, too slow for pointermove.
 func (c *Heatmap) attach(canvas js.Value) {
+	at := func(e js.Value) (float64, float64, bool) {
+		r := canvas.Call("getBoundingClientRect")
+		w, h := r.Get("width").Float(), r.Get("height").Float()
+		if w <= 0 || h <= 0 || c.A == nil {
+			return 0, 0, false
+		}
+		size := float64(c.A.Geo.Size)
+		return (e.Get("clientX").Float() - r.Get("left").Float()) / w * size,
+			(e.Get("clientY").Float() - r.Get("top").Float()) / h * size, true
+	}
+	paint := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if c.OnRect == nil || len(args) == 0 {
+			return nil
+		}
+		e := args[0]
+		x, y, ok := at(e)
+		if !ok {
+			return nil
+		}
+		g := c.A.Geo
+		switch e.Get("type").String() {
+		case "pointerdown":
+			c.dragX, c.dragY = x, y
+			c.update(func() { c.DragOn, c.Drag = true, dragRect(x, y, x, y, g.Patch, g.Size) })
+			canvas.Call("setPointerCapture", e.Get("pointerId"))
+		case "pointermove":
+			if c.DragOn {
+				r := dragRect(c.dragX, c.dragY, x, y, g.Patch, g.Size)
+				c.update(func() { c.Drag = r })
+			}
+		case "pointerup":
+			if c.DragOn {
+				r := dragRect(c.dragX, c.dragY, x, y, g.Patch, g.Size)
+				c.update(func() { c.DragOn = false; c.OnRect(r) })
+			}
+		case "pointercancel":
+			c.update(func() { c.DragOn = false })
+		}
+		return nil
+	})
+	c.funcs = append(c.funcs, paint)
+	for _, ev := range []string{"pointerdown", "pointermove", "pointerup", "pointercancel"} {
+		canvas.Call("addEventListener", ev, paint)
+	}
 	move := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		if c.OnHover == nil || c.A == nil || len(args) == 0 {
 			return nil
@@ -105,6 +187,15 @@ func (c *Heatmap) attach(canvas js.Value) {
 	for _, ev := range []string{"pointermove", "pointerdown", "pointerleave"} {
 		canvas.Call("addEventListener", ev, move)
 	}
+}
+
+// update applies f with the render lock held (from a JavaScript callback).
+func (c *Heatmap) update(f func()) {
+	go func() {
+		c.ee.Lock()
+		defer c.ee.UnlockRender()
+		f()
+	}()
 }
 
 // set reports a new cursor position from a JavaScript callback (the render
@@ -152,6 +243,13 @@ func (c *Heatmap) OnKey(e vugu.DOMEvent) {
 		h.I, h.J = 0, 0
 	case "Escape":
 		h = Cell{}
+	case "Enter", " ":
+		if c.OnRect != nil && c.Hover.OK {
+			e.PreventDefault()
+			b := c.A.Geo.CellBox(c.Hover.I, c.Hover.J)
+			c.OnRect([4]int{b.X0, b.Y0, b.X1, b.Y1})
+		}
+		return
 	default:
 		return
 	}

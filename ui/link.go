@@ -102,7 +102,7 @@ func (c *Root) onMessage(m js.Value) {
 			return
 		}
 		// A new model: what the old one explained is gone.
-		c.Cur, c.Scr, c.Sel, c.Hover = nil, nil, -1, Cell{}
+		c.Cur, c.Scr, c.Edits, c.Sel, c.Hover = nil, nil, nil, -1, Cell{}
 		c.asked = map[[2]int]bool{}
 		js.Global().Set("bagnetResult", nil)
 		c.Status = fmt.Sprintf("Now using %s from %s. Choose, drop or paste an image.", info.Name, info.Source)
@@ -137,7 +137,7 @@ func (c *Root) onResult(id int, m js.Value) {
 		return
 	}
 	a := &Analysis{ID: id, Label: c.labels[id], Result: meta.Result, Bias: meta.Bias,
-		Maps: map[int][]float32{}, Transform: meta.Transform, Timings: meta.Timings, Scramble: meta.Scramble}
+		Maps: map[int][]float32{}, Transform: meta.Transform, Timings: meta.Timings, Scramble: meta.Scramble, Occlusion: meta.Occlusion}
 	if t, ok := c.sent[id]; ok {
 		a.RoundTrip = now() - t
 	}
@@ -166,10 +166,13 @@ func (c *Root) onResult(id int, m js.Value) {
 		c.onError(id, "result", fmt.Sprintf("inconsistent result geometry (%v)", err))
 		return
 	}
-	if a.Scramble != nil {
+	switch {
+	case a.Scramble != nil:
 		c.Scr = a
-	} else {
-		c.Cur, c.Scr = a, nil
+	case a.Occlusion != nil:
+		c.Edits = append(c.Edits, a)
+	default:
+		c.Cur, c.Scr, c.Edits = a, nil, nil
 		c.Sel = -1
 		c.Hover = Cell{}
 		c.reveal = true
@@ -180,7 +183,9 @@ func (c *Root) onResult(id int, m js.Value) {
 	if len(a.Result.Top) > 0 {
 		top = fmt.Sprintf("%s (%s)", a.Result.Top[0].Name, Percent(float64(a.Result.Top[0].Prob)))
 	}
-	if a.Scramble != nil {
+	if o := a.Occlusion; o != nil {
+		c.Status = fmt.Sprintf("Edit %d: the model now says %s; %d of %d patches were recomputed, the others cannot have changed.", len(c.Edits), top, o.Recomputed, o.Cells)
+	} else if a.Scramble != nil {
 		c.Status = "Scrambled image: the model says " + top + "."
 	} else {
 		c.Status = "The model says " + top + "."
@@ -189,14 +194,19 @@ func (c *Root) onResult(id int, m js.Value) {
 	setJS(js.Global(), "bagnetResult", m.Get("result"))
 	if a.Scramble != nil {
 		setJS(js.Global(), "bagnetScrambled", m.Get("result"))
-	} else {
+	} else if a.Occlusion == nil {
 		js.Global().Set("bagnetScrambled", nil)
+	}
+	if a.Occlusion != nil {
+		setJS(js.Global(), "bagnetOcclusion", m.Get("occlusion"))
+	} else {
+		js.Global().Set("bagnetOcclusion", nil)
 	}
 }
 
 func (c *Root) onEvidence(id int, m js.Value) {
 	cls := m.Get("class").Int()
-	for _, a := range []*Analysis{c.Cur, c.Scr} {
+	for _, a := range append([]*Analysis{c.Cur, c.Scr}, c.Edits...) {
 		if a != nil && a.ID == id {
 			a.Maps[cls] = float32s(m.Get("evidence"))
 			a.Bias[cls] = float32(m.Get("bias").Float())
@@ -219,7 +229,7 @@ func (c *Root) onError(id int, what, msg string) {
 		// an error for a request nobody waits for any more
 	default:
 		if c.kinds[id] == "classify" {
-			c.Cur, c.Scr = nil, nil
+			c.Cur, c.Scr, c.Edits = nil, nil, nil
 		}
 		label := c.labels[id]
 		if label != "" {
@@ -266,6 +276,18 @@ func (c *Root) classifyBuffer(label string, buf js.Value) {
 func (c *Root) loadModelBuffer(label string, buf js.Value) {
 	c.Status = "Loading the model " + label + "…"
 	c.request("model", label, map[string]any{"type": "model", "bytes": buf, "name": label}, buf)
+}
+
+// Occlude paints rect (model-input pixels) of the latest edit of the
+// current image grey; the worker recomputes only the patches that see it.
+func (c *Root) Occlude(rect [4]int) {
+	base := c.Edited()
+	if base == nil || c.Busy() {
+		return
+	}
+	c.Status = "Recomputing the patches that see the grey rectangle…"
+	c.request("occlude", c.Cur.Label, map[string]any{"type": "occlude", "of": base.ID,
+		"rect": []any{rect[0], rect[1], rect[2], rect[3]}, "topK": TopK})
 }
 
 // Scramble shuffles the current image's tiles and classifies the result.

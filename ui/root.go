@@ -39,7 +39,8 @@ type Root struct {
 	Samples  []Sample
 
 	Cur      *Analysis // the image being explained
-	Scr      *Analysis // Cur with its tiles shuffled (the scramble experiment)
+	Scr      *Analysis   // Cur with its tiles shuffled (the scramble experiment)
+	Edits    []*Analysis // Cur with grey rectangles painted on, one more per edit (occlusion)
 	Sel      int       // selected class
 	Opacity  float64   // of the evidence overlay, 0..1
 	Hover    Cell      // the patch under the pointer or keyboard cursor
@@ -311,6 +312,34 @@ func (c *Root) Select(k int) {
 	c.Sel = k
 	c.ensureMap(c.Cur, k)
 	c.ensureMap(c.Scr, k)
+	for _, a := range c.Edits {
+		c.ensureMap(a, k)
+	}
+}
+
+// Edited is the current image with every occlusion so far (Cur itself
+// before the first).
+func (c *Root) Edited() *Analysis {
+	if n := len(c.Edits); n > 0 {
+		return c.Edits[n-1]
+	}
+	return c.Cur
+}
+
+// UndoEdit removes the last occlusion.
+func (c *Root) UndoEdit() {
+	if n := len(c.Edits); n > 0 && !c.Busy() {
+		c.Edits = c.Edits[:n-1]
+		c.Status = fmt.Sprintf("Undone: %d edits left.", len(c.Edits))
+	}
+}
+
+// ResetEdits removes every occlusion.
+func (c *Root) ResetEdits() {
+	if !c.Busy() {
+		c.Edits = nil
+		c.Status = "Back to the original image."
+	}
 }
 
 // ShowFatal writes a message into the page when the UI itself cannot run.

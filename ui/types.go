@@ -29,6 +29,7 @@ type Analysis struct {
 	Transform protocol.Transform
 	Timings   protocol.Timings
 	Scramble  *protocol.Scramble
+	Occlusion *protocol.Occlusion // set for an edit of another analysis
 	RoundTrip float64 // ms from request to answer, seen by the page
 
 	probs []float64 // softmax of the logits, computed once

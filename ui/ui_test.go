@@ -313,3 +313,40 @@ func TestExports(t *testing.T) {
 		t.Error("a picture without its evidence map")
 	}
 }
+
+func TestOcclusionPanel(t *testing.T) {
+	base := analysis()
+	edit := analysis()
+	edit.ID = 4
+	edit.Result.Logits = []float32{1, 2.5, 2}
+	edit.Maps[1] = []float32{1, 4, -2, 1} // cell (1,1) recomputed and changed
+	edit.Occlusion = &protocol.Occlusion{Of: 3, Rect: [4]int{30, 30, 48, 48}, Rows: [2]int{1, 2}, Cols: [2]int{1, 2}, Recomputed: 1, Cells: 4}
+	p := &OcclusionPanel{Base: base, Edits: []*Analysis{edit}, Class: 1, ClassName: func(k int) string { return names[k].Name }}
+	if p.Shown() != edit {
+		t.Error("Shown is not the last edit")
+	}
+	rows := p.Rows()
+	if len(rows) != 3 || rows[0].Name != "springer" || rows[0].Delta != "−0.50" && rows[0].Delta != "-0.50" || rows[0].DeltaClass != "num neg" {
+		t.Errorf("rows %+v", rows)
+	}
+	if eq, tot := p.Unchanged(); eq != 3 || tot != 3 {
+		t.Errorf("unchanged %d of %d, want 3 of 3", eq, tot)
+	}
+	edit.Maps[1][0] = 9 // a cell outside the block changed: the check says so
+	if eq, tot := p.Unchanged(); eq != 2 || tot != 3 {
+		t.Errorf("unchanged %d of %d, want 2 of 3", eq, tot)
+	}
+	if s := p.EditText(); !strings.Contains(s, "Recomputed 1 of 4 patches") || !strings.Contains(s, "2 of 3 unchanged") {
+		t.Errorf("EditText %q", s)
+	}
+	p.Edits = nil
+	if p.Shown() != base || !strings.Contains(p.EditText(), "No edits") {
+		t.Error("without edits")
+	}
+	if r := PatchRect(2, 100, 33, 128); r != [4]int{0, 84, 33, 117} {
+		t.Errorf("PatchRect %v", r)
+	}
+	if r := dragRect(50, 60, 10, 20, 33, 128); r != [4]int{10, 20, 50, 60} {
+		t.Errorf("dragRect %v", r)
+	}
+}

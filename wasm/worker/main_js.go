@@ -121,6 +121,8 @@ func (s *server) handle(msg js.Value) {
 		err = s.onEvidence(id, msg)
 	case "model":
 		err = s.onModel(id, msg)
+	case "occlude":
+		err = s.onOcclude(id, msg)
 	case "loadBytes": // a band worker gets the model from its parent
 		err = s.onLoadBytes(msg)
 	case "rows":
@@ -430,6 +432,26 @@ func (s *server) onScramble(id js.Value, msg js.Value) error {
 	}
 	seed := int64(msg.Get("seed").Float())
 	a, m, err := s.scramble(id.Int(), intOr(msg.Get("of"), -1), seed, intOr(msg.Get("topK"), 5), ms)
+	if err != nil {
+		return err
+	}
+	postResult(id, a, m)
+	return nil
+}
+
+func (s *server) onOcclude(id js.Value, msg js.Value) error {
+	if id.IsNull() {
+		return fmt.Errorf("occlude: missing numeric id")
+	}
+	rv := msg.Get("rect")
+	if rv.Type() != js.TypeObject || rv.Length() != 4 {
+		return fmt.Errorf("occlude: rect must be [x0, y0, x1, y1]")
+	}
+	var rect [4]int
+	for i := range rect {
+		rect[i] = intOr(rv.Index(i), 0)
+	}
+	a, m, err := s.occlude(id.Int(), intOr(msg.Get("of"), -1), rect, intOr(msg.Get("topK"), 5), ms)
 	if err != nil {
 		return err
 	}

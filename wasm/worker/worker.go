@@ -70,8 +70,9 @@ type resultMsg struct {
 	Maps    map[int][]float32
 }
 
-// keep is how many analyses the worker remembers for follow-up requests.
-const keep = 8
+// keep is how many analyses the worker remembers for follow-up requests
+// (evidence maps, scrambles, occlusions and their undo history).
+const keep = 32
 
 // store remembers the latest analyses by request id.
 type store struct {
@@ -178,6 +179,31 @@ func (s *server) scramble(id, of int, seed int64, topK int, ms func() float64) (
 	if err != nil {
 		return nil, nil, err
 	}
+	s.mem.put(id, a)
+	return a, m, nil
+}
+
+// occlude paints rect (model-input pixels) of analysis of's input grey and
+// classifies the result, recomputing only the cells that see the edit.
+func (s *server) occlude(id, of int, rect [4]int, topK int, ms func() float64) (*engine.Analysis, *resultMsg, error) {
+	if s.eng == nil {
+		return nil, nil, errNoModel
+	}
+	orig, err := s.mem.get(of)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, occ, err := s.eng.Occlude(orig, model.Box{X0: rect[0], Y0: rect[1], X1: rect[2], Y1: rect[3]}, engine.Grey, topK)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := s.describe(a, nil, ms)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := occ.Rect
+	m.Occlusion = &protocol.Occlusion{Of: of, Rect: [4]int{r.X0, r.Y0, r.X1, r.Y1}, Rows: occ.Rows, Cols: occ.Cols,
+		Recomputed: occ.Recomputed, Cells: a.Map.H * a.Map.W}
 	s.mem.put(id, a)
 	return a, m, nil
 }

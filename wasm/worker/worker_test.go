@@ -235,3 +235,34 @@ func TestStoreKeepsLatest(t *testing.T) {
 		t.Errorf("%d ids kept, want %d", len(s.ids), keep)
 	}
 }
+
+func TestOcclude(t *testing.T) {
+	e, _ := testEngine(t)
+	s := server{eng: e}
+	orig, _, err := s.classify(1, pngBytes(t, 90, 70, 3), 3, clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, m, err := s.occlude(2, 1, [4]int{10, 12, 30, 20}, 3, clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := m.Occlusion
+	if o == nil || o.Of != 1 || o.Rect != [4]int{10, 12, 30, 20} || o.Cells != 16 || o.Recomputed != (o.Rows[1]-o.Rows[0])*(o.Cols[1]-o.Cols[0]) {
+		t.Fatalf("occlusion %+v", o)
+	}
+	full, err := e.ClassifyRGB(a.Input, orig.Transform, 3)
+	if err != nil || !slices.Equal(full.Logits, m.Result.Logits) {
+		t.Errorf("occluded logits %v, a full pass %v (%v)", m.Result.Logits, full.Logits, err)
+	}
+	if len(m.Classes) != 10 {
+		t.Errorf("sent maps of %v", m.Classes)
+	}
+	// The occluded analysis is remembered: edits stack.
+	if _, _, err := s.occlude(3, 2, [4]int{40, 40, 60, 60}, 3, clock()); err != nil {
+		t.Error(err)
+	}
+	if _, _, err := s.occlude(4, 99, [4]int{0, 0, 1, 1}, 3, clock()); err == nil {
+		t.Error("occluding an unknown analysis gave no error")
+	}
+}
