@@ -38,13 +38,13 @@ type Root struct {
 	Info     *protocol.Info
 	Samples  []Sample
 
-	Cur      *Analysis // the image being explained
+	Cur      *Analysis   // the image being explained
 	Scr      *Analysis   // Cur with its tiles shuffled (the scramble experiment)
 	Edits    []*Analysis // Cur with grey rectangles painted on, one more per edit (occlusion)
-	Sel      int       // selected class
-	Opacity  float64   // of the evidence overlay, 0..1
-	Hover    Cell      // the patch under the pointer or keyboard cursor
-	Dragging bool      // a file is dragged over the drop zone
+	Sel      int         // selected class
+	Opacity  float64     // of the evidence overlay, 0..1
+	Hover    Cell        // the patch under the pointer or keyboard cursor
+	Dragging bool        // a file is dragged over the drop zone
 
 	Camera    CameraState
 	lastSeed  int64

@@ -30,7 +30,7 @@ type Analysis struct {
 	Timings   protocol.Timings
 	Scramble  *protocol.Scramble
 	Occlusion *protocol.Occlusion // set for an edit of another analysis
-	RoundTrip float64 // ms from request to answer, seen by the page
+	RoundTrip float64             // ms from request to answer, seen by the page
 
 	probs []float64 // softmax of the logits, computed once
 	rank  []int     // classes by decreasing logit, computed once
