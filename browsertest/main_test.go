@@ -39,6 +39,8 @@ const (
 	tabTimeout = 2 * time.Minute
 	// stateTimeout bounds one wait for a page state.
 	stateTimeout = 60 * time.Second
+	// extraModel is the name of the site's second model (models/ in the site).
+	extraModel = "test-bagnet9.safetensors"
 )
 
 // suite is what TestMain prepares once for all browser tests.
@@ -48,6 +50,7 @@ var suite struct {
 	samples string // the sample images (../shared/data/samples)
 	site    string // the built site
 	model   string // the model file the site was built with
+	extra   string // the second model of the site's picker ("" with BROWSERTEST_SITE)
 	eng     *engine.Engine
 	srv     *httptest.Server // serves site for every test but the offline one
 	browser context.Context  // holds the started browser
@@ -116,7 +119,16 @@ func setup() error {
 		}
 		suite.site = filepath.Join(tmp, "site")
 		t0 := time.Now()
-		if err := buildSite(root, suite.model, suite.samples, suite.site); err != nil {
+		// A second model for the model picker (models/ in the site).
+		extra, err := testmodel.Int8(testmodel.Options{Arch: "bagnet9", InputSize: 96, Seed: 7})
+		if err != nil {
+			return err
+		}
+		suite.extra = filepath.Join(tmp, extraModel)
+		if err := os.WriteFile(suite.extra, extra, 0o644); err != nil {
+			return err
+		}
+		if err := buildSite(root, suite.model, suite.extra, suite.samples, suite.site); err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "browsertest: built the site with %s in %v\n", suite.model, time.Since(t0).Round(time.Millisecond))
@@ -199,10 +211,10 @@ func fileExists(p string) bool {
 }
 
 // buildSite runs cmd/mksite from the repository root.
-func buildSite(root, model, samples, out string) error {
+func buildSite(root, model, extra, samples, out string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "run", "./cmd/mksite", "-model", model, "-samples", samples, "-o", out)
+	cmd := exec.CommandContext(ctx, "go", "run", "./cmd/mksite", "-model", model, "-extra-models", extra, "-samples", samples, "-o", out)
 	cmd.Dir = root
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf

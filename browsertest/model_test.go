@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image/png"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"github.com/bagnetweb/bagnet/internal/testmodel"
 	"github.com/bagnetweb/bagnet/model/kernel/tensorkernel"
 	"github.com/bagnetweb/bagnet/protocol"
+	"github.com/bagnetweb/bagnet/server/static"
 	"github.com/bagnetweb/bagnet/weights"
 )
 
@@ -504,4 +506,113 @@ func abs(v int) int {
 		return -v
 	}
 	return v
+}
+
+// A site with two models: the picker downloads the second only when it is
+// picked and classifies with it like the native engine; the storage panel
+// lists what is stored for offline use (the second model once picked), and
+// clearing it deletes the caches and the service worker.
+func TestSiteModels(t *testing.T) {
+	needBrowser(t)
+	if suite.extra == "" {
+		t.Skip("only with a site the tests build")
+	}
+	b, err := os.ReadFile(suite.extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := static.NewHandler(suite.site, static.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h) // an origin of its own: its storage starts empty
+	defer srv.Close()
+	tb := newTab(t)
+	tb.open(srv.URL)
+	const controlled = `navigator.serviceWorker?.controller ? "yes" : ""`
+	tb.waitFor(controlled)
+	for _, u := range tb.requests() {
+		if strings.Contains(u, "/models/") {
+			t.Errorf("the second model was downloaded before it was picked: %s", u)
+		}
+	}
+	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("#storage summary"))); err != nil { // open the panel
+		t.Fatal(err)
+	}
+	stored := func(file string) string {
+		return fmt.Sprintf(`document.querySelector('#storage-list li[data-file=%q]')?.dataset.stored ?? ""`, file)
+	}
+	if got := tb.waitFor(stored("model.safetensors")); got != "true" {
+		// The panel looked before the service worker finished: look again.
+		chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector("#storage-refresh").click()`))
+	}
+	tb.waitFor(fmt.Sprintf(`%s === "true" ? "ok" : ""`, stored("model.safetensors")))
+	if got := tb.waitFor(stored("models/" + extraModel)); got != "false" {
+		t.Errorf("the second model is stored before it was picked")
+	}
+
+	// Pick the second model.
+	err = chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](armJS), chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const s = document.querySelector("#model-pick");
+		s.value = %q;
+		s.dispatchEvent(new Event("change", {bubbles: true}));
+	})()`, "models/"+extraModel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := tb.waitFor(`(() => { const s = window.__bt?.states ?? []; const l = s[s.length-1]; return s.includes("working") && (l === "ready" || l === "error") ? l : ""; })()`); st != "ready" {
+		t.Fatalf("picking the second model: data-state=%q; #error: %q", st, tb.text("#error"))
+	}
+	if src := tb.text("#model-source"); src != "models/"+extraModel {
+		t.Errorf("the model card says the file is %q", src)
+	}
+	img := filepath.Join(suite.samples, tench)
+	raw, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := tb.classify(upload(img)); st != "done" {
+		t.Fatalf("classify: data-state=%q; #error: %q", st, tb.text("#error"))
+	}
+	got := tb.result()
+	a, err := eng.Classify(raw, len(got.Top))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, "the second model", got, a.Result)
+	// Now it is stored too (the service worker keeps it as it downloads).
+	for k := 0; k < 50; k++ {
+		if v, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](stored("models/"+extraModel))); v == "true" {
+			break
+		}
+		chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector("#storage-refresh").click()`))
+		time.Sleep(200 * time.Millisecond)
+	}
+	if v := tb.waitFor(stored("models/" + extraModel)); v != "true" {
+		t.Errorf("the picked model is not stored for offline use")
+	}
+	tb.screenshot("storage")
+
+	// Clear (once the panel is not busy looking).
+	tb.waitFor(`document.querySelector("#storage-clear")?.disabled === false ? "ok" : ""`)
+	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector("#storage-clear").click()`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tb.tryWaitFor(`document.querySelector("#storage-note")?.textContent.startsWith("Cleared") ? "ok" : ""`, 20*time.Second); !ok {
+		dis, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`document.querySelector("#storage-clear").disabled`))
+		t.Fatalf("after Clear (button disabled: %v): #storage-note %q, #storage %q", dis, tb.text("#storage-note"), tb.text("#storage"))
+	}
+	left, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(async () => {
+		const keys = (await caches.keys()).filter(k => k.startsWith("bagnet-"));
+		const regs = await navigator.serviceWorker.getRegistrations();
+		return keys.length + " caches, " + regs.length + " service workers";
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || left != "0 caches, 0 service workers" {
+		t.Errorf("after clearing: %s %v", left, err)
+	}
+	tb.waitFor(fmt.Sprintf(`%s === "false" ? "ok" : ""`, stored("model.safetensors")))
 }

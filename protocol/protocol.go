@@ -139,6 +139,26 @@ type Meta struct {
 	Occlusion *Occlusion      `json:"occlusion,omitempty"`
 }
 
+// SiteInfo is what cmd/mksite tells the page about the site (JSON in
+// index.html, read by web/app.js and the UI).
+type SiteInfo struct {
+	Model   string         `json:"model"`   // the default model's file
+	Models  []SiteModel    `json:"models"`  // every model of the site, the default first
+	Samples string         `json:"samples"` // the sample gallery's index
+	Sizes   map[string]int `json:"sizes"`   // uncompressed byte sizes of the big downloads
+}
+
+// SiteModel describes one model of the site for the model picker.
+type SiteModel struct {
+	File      string `json:"file"` // URL relative to the site root
+	Name      string `json:"name"`
+	Bytes     int    `json:"bytes"`
+	Classes   int    `json:"classes"`
+	Arch      string `json:"arch"`
+	InputSize int    `json:"inputSize"`
+	DType     string `json:"dtype"`
+}
+
 // RGBA converts the packed RGB model input to the opaque RGBA bytes of a
 // result's "input" (an ImageData's layout).
 func RGBA(rgb []uint8) []uint8 {

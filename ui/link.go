@@ -93,6 +93,8 @@ func (c *Root) onMessage(m js.Value) {
 		}
 		first := c.Info == nil
 		c.Info = &info
+		c.Switching = ""
+		c.Loaded++
 		for _, p := range c.Progress {
 			p.Done = true
 		}
@@ -217,7 +219,8 @@ func (c *Root) onEvidence(id int, m js.Value) {
 func (c *Root) onError(id int, what, msg string) {
 	defer c.forget(id)
 	switch {
-	case what == "model" && c.Info != nil:
+	case (what == "model" || what == "load") && c.Info != nil:
+		c.Switching = ""
 		// The user's model file did not load; the model in use stays.
 		c.State, c.Err = StateError, msg
 		c.Status = "Still using " + c.Info.Name + "."

@@ -34,9 +34,12 @@ type Root struct {
 	Status string // one line for screen readers and sighted users
 	Err    string
 
-	Progress map[string]*Progress // "app", "worker", "weights"
-	Info     *protocol.Info
-	Samples  []Sample
+	Progress  map[string]*Progress // "app", "worker", "weights"
+	Info      *protocol.Info
+	Models    []protocol.SiteModel // the site's models, for the picker
+	Loaded    int                  // models loaded so far (the storage panel looks again)
+	Switching string               // the site model being downloaded, "" when none
+	Samples   []Sample
 
 	Cur      *Analysis   // the image being explained
 	Scr      *Analysis   // Cur with its tiles shuffled (the scramble experiment)
@@ -101,6 +104,10 @@ func (c *Root) Init(ctx vugu.InitCtx) {
 		return
 	}
 	c.worker = boot.Get("worker")
+	var site protocol.SiteInfo
+	if err := decode(boot.Get("site"), &site); err == nil {
+		c.Models = site.Models
+	}
 	nav := js.Global().Get("navigator")
 	md := nav.Get("mediaDevices")
 	c.Camera.Available = md.Truthy() && md.Get("getUserMedia").Truthy()
@@ -315,6 +322,47 @@ func (c *Root) Select(k int) {
 	for _, a := range c.Edits {
 		c.ensureMap(a, k)
 	}
+}
+
+// ModelChoices are the picker's entries: the site's models, and the
+// user's own file when one is loaded.
+func (c *Root) ModelChoices() []protocol.SiteModel {
+	out := slices.Clone(c.Models)
+	if c.Info != nil && !slices.ContainsFunc(out, func(m protocol.SiteModel) bool { return m.File == c.Info.Source }) {
+		out = append(out, protocol.SiteModel{File: c.Info.Source, Name: c.Info.Name + " (your file)", Bytes: c.Info.WeightsBytes, Classes: len(c.Info.Classes)})
+	}
+	return out
+}
+
+// ChoiceText is a picker entry.
+func ChoiceText(m protocol.SiteModel) string {
+	return fmt.Sprintf("%s — %d classes, %s", m.Name, m.Classes, Bytes(int64(m.Bytes)))
+}
+
+// IsCurrent reports whether m is the model in use.
+func (c *Root) IsCurrent(m protocol.SiteModel) bool { return c.Info != nil && c.Info.Source == m.File }
+
+// OnPickModel loads the site model chosen in the picker (downloaded once,
+// with progress; the service worker keeps it for offline use).
+func (c *Root) OnPickModel(e vugu.DOMEvent) {
+	file := e.PropString("target", "value")
+	for _, m := range c.Models {
+		if m.File != file || c.IsCurrent(m) || c.Busy() {
+			continue
+		}
+		c.Switching = m.Name
+		c.Progress["weights"] = &Progress{Total: int64(m.Bytes)}
+		c.Status = "Downloading " + m.Name + "…"
+		c.request("load", m.Name, map[string]any{"type": "load", "url": m.File, "size": m.Bytes})
+	}
+}
+
+// SwitchProgress is the picked model's download, for its bar.
+func (c *Root) SwitchProgress() Progress {
+	if p := c.Progress["weights"]; p != nil {
+		return *p
+	}
+	return Progress{}
 }
 
 // Edited is the current image with every occlusion so far (Cur itself

@@ -2,6 +2,8 @@
 // precached under a cache name that changes with their contents (mksite
 // writes VERSION and ASSETS); assets are served cache-first; old caches are
 // deleted when a new version activates. Only same-origin GETs are handled.
+// The model picker's other models (models/...) are not precached: each is
+// stored in the same cache the first time it is downloaded.
 'use strict';
 const VERSION = '{{.Version}}';
 const ASSETS = {{.Assets}};
@@ -31,6 +33,10 @@ self.addEventListener('fetch', (event) => {
     const cache = await caches.open(CACHE);
     let hit = await cache.match(req, {ignoreSearch: true});
     if (!hit && req.mode === 'navigate') hit = await cache.match('index.html');
-    return hit || fetch(req);
+    if (hit) return hit;
+    const resp = await fetch(req);
+    // Stored as it streams to the page (whose download progress stays live).
+    if (resp.ok && new URL(req.url).pathname.includes('/models/')) event.waitUntil(cache.put(req, resp.clone()));
+    return resp;
   })());
 });

@@ -47,6 +47,7 @@ import (
 
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/preprocess"
+	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/wasm/simd"
 	"github.com/bagnetweb/bagnet/web"
 )
@@ -74,7 +75,8 @@ func run(args []string, stderr io.Writer) error {
 	fl := flag.NewFlagSet("mksite", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	var c Config
-	fl.StringVar(&c.Model, "model", "", "model file (.safetensors) to ship (required)")
+	fl.StringVar(&c.Model, "model", "", "model file (.safetensors) to ship (required): the default")
+	extra := fl.String("extra-models", "", "more model files for the model picker, comma-separated: each is downloaded only when picked")
 	fl.StringVar(&c.Samples, "samples", "../shared/data/samples", "directory of sample images for the gallery (skipped when missing)")
 	fl.StringVar(&c.Out, "o", "dist", "output directory (replaced)")
 	root := fl.String("root", ".", "module root holding ./wasm/app and ./wasm/worker")
@@ -86,6 +88,11 @@ func run(args []string, stderr io.Writer) error {
 		fl.Usage()
 		return errors.New("need -model FILE and no other arguments")
 	}
+	for _, m := range strings.Split(*extra, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			c.Extra = append(c.Extra, m)
+		}
+	}
 	c.Log = stderr
 	c.Wasm = GoBuilder(*goCmd, *root)
 	return Build(c)
@@ -93,9 +100,10 @@ func run(args []string, stderr io.Writer) error {
 
 // Config says what Build puts into the site.
 type Config struct {
-	Model   string // model file
-	Samples string // directory of sample images; "" or missing means none
-	Out     string // output directory, replaced as a whole
+	Model   string   // the default model file
+	Extra   []string // more model files, for the picker (models/NAME in the site)
+	Samples string   // directory of sample images; "" or missing means none
+	Out     string   // output directory, replaced as a whole
 	// Wasm builds the two WebAssembly binaries and gathers their runtime
 	// scripts, returning their contents by site file name: "app.wasm",
 	// "worker.wasm", Go's "wasm_exec.js" and vugu's DOM renderer helper
@@ -234,11 +242,12 @@ func thumbnail(data []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// SiteInfo is embedded in index.html for the boot script.
-type SiteInfo struct {
-	Model   string         `json:"model"`
-	Samples string         `json:"samples"`
-	Sizes   map[string]int `json:"sizes"` // uncompressed byte sizes of the big downloads
+// ExtraDir is where the picker's other models live in the site; the service
+// worker stores them only once picked, not at install.
+const ExtraDir = "models/"
+
+func siteModel(file string, b []byte, e *engine.Engine) protocol.SiteModel {
+	return protocol.SiteModel{File: file, Name: e.Label(), Bytes: len(b), Classes: len(e.Classes), Arch: e.Config.Arch, InputSize: e.InputSize, DType: e.DType}
 }
 
 // compressible lists the extensions that get .gz and .br copies.
@@ -265,6 +274,24 @@ func Build(c Config) error {
 	logf("model: %s (%d classes, %dx%d input, %d bytes)", eng.Label(), len(eng.Classes), eng.InputSize, eng.InputSize, len(model))
 
 	files := map[string][]byte{ModelFile: model}
+	models := []protocol.SiteModel{siteModel(ModelFile, model, eng)}
+	for _, p := range c.Extra {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("extra model: %w", err)
+		}
+		e, err := engine.Load(b)
+		if err != nil {
+			return fmt.Errorf("extra model %s: %w", p, err)
+		}
+		f := ExtraDir + filepath.Base(p)
+		if _, dup := files[f]; dup {
+			return fmt.Errorf("extra model %s: two models named %s", p, filepath.Base(p))
+		}
+		files[f] = b
+		models = append(models, siteModel(f, b, e))
+		logf("extra model: %s (%d classes, %d bytes) as %s", e.Label(), len(e.Classes), len(b), f)
+	}
 	if err := fs.WalkDir(web.Files, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -301,7 +328,7 @@ func Build(c Config) error {
 		return err
 	}
 
-	info := SiteInfo{Model: ModelFile, Samples: "samples/index.json", Sizes: map[string]int{}}
+	info := protocol.SiteInfo{Model: ModelFile, Models: models, Samples: "samples/index.json", Sizes: map[string]int{}}
 	for _, f := range []string{"app.wasm", "worker.wasm", ModelFile} {
 		info.Sizes[f] = len(files[f])
 	}
@@ -316,6 +343,8 @@ func Build(c Config) error {
 	}
 
 	version, assets := Version(files)
+	// The picker's models are stored when picked, not precached.
+	assets = slices.DeleteFunc(assets, func(a string) bool { return strings.HasPrefix(a, ExtraDir) })
 	assetsJSON, _ := json.Marshal(assets)
 	if files["sw.js"], err = render("sw.js", files["sw.js"], map[string]any{
 		"Version": version, "Assets": string(assetsJSON),

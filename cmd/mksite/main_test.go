@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/web"
 	"image"
 	"image/color"
@@ -173,7 +174,7 @@ func TestBuild(t *testing.T) {
 	if info == nil {
 		t.Fatal("no site-info in index.html")
 	}
-	var si SiteInfo
+	var si protocol.SiteInfo
 	if err := json.Unmarshal([]byte(info[1]), &si); err != nil {
 		t.Fatal(err)
 	}

@@ -3,15 +3,20 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/rhysd/actionlint"
+
+	"github.com/bagnetweb/bagnet/internal/testmodel"
+	"github.com/bagnetweb/bagnet/protocol"
 )
 
 const pagesWorkflow = "../../.github/workflows/pages.yml"
@@ -93,5 +98,43 @@ func TestFavicon(t *testing.T) {
 		if at(x-6, y) != color.NRGBA(iconBackground) { // the stroke between patches
 			t.Errorf("stroke left of patch %d is %v", k, at(x-6, y))
 		}
+	}
+}
+
+// Extra models go to models/, are listed in the site info after the
+// default, and are not precached (the service worker stores them when
+// picked).
+func TestExtraModels(t *testing.T) {
+	model, samples, out := setup(t)
+	b, err := testmodel.Int8(testmodel.Options{Arch: "bagnet9", InputSize: 48, Width: 0.125, Classes: 3, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := filepath.Join(t.TempDir(), "small-bagnet9.safetensors")
+	os.WriteFile(extra, b, 0o644)
+	if err := Build(Config{Model: model, Extra: []string{extra}, Samples: samples, Out: out, Wasm: fakeWasm("a")}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(read(t, out, "models/small-bagnet9.safetensors"), b) {
+		t.Error("the extra model is not copied to models/")
+	}
+	html := string(read(t, out, "index.html"))
+	m := regexp.MustCompile(`(?s)id="site-info">(.*?)</script>`).FindStringSubmatch(html)
+	var si protocol.SiteInfo
+	if m == nil || json.Unmarshal([]byte(m[1]), &si) != nil || len(si.Models) != 2 {
+		t.Fatalf("site info %v", m)
+	}
+	if si.Models[0].File != "model.safetensors" || si.Models[1].File != "models/small-bagnet9.safetensors" ||
+		si.Models[1].Classes != 3 || si.Models[1].Arch != "bagnet9" || si.Models[1].Bytes != len(b) || si.Models[1].InputSize != 48 {
+		t.Errorf("models %+v", si.Models)
+	}
+	if sw := string(read(t, out, "sw.js")); strings.Contains(sw, `"models/`) || !strings.Contains(sw, `"model.safetensors"`) {
+		t.Error("sw.js precaches the extra model, or not the default")
+	}
+	// A model that does not load is refused.
+	junk := filepath.Join(t.TempDir(), "junk.safetensors")
+	os.WriteFile(junk, []byte("junk"), 0o644)
+	if err := Build(Config{Model: model, Extra: []string{junk}, Samples: samples, Out: out, Wasm: fakeWasm("a")}); err == nil || !strings.Contains(err.Error(), "junk.safetensors") {
+		t.Errorf("a junk extra model: %v", err)
 	}
 }

@@ -111,8 +111,8 @@ func (s *server) handle(msg js.Value) {
 	}()
 	var err error
 	switch typ {
-	case "load":
-		err = s.load(msg.Get("url").String(), intOr(msg.Get("size"), 0))
+	case "load": // the site's default model (no id), or one picked (id)
+		err = s.load(id, msg.Get("url").String(), intOr(msg.Get("size"), 0))
 	case "classify":
 		err = s.onClassify(id, msg)
 	case "scramble":
@@ -190,12 +190,12 @@ func await(p js.Value) (js.Value, error) {
 // load fetches the model file at url, reporting progress, and loads it.
 // size, when positive, is the file's size (Content-Length may count
 // compressed bytes).
-func (s *server) load(url string, size int) error {
+func (s *server) load(id js.Value, url string, size int) error {
 	buf, err := fetchModel(url, size)
 	if err != nil {
 		return err
 	}
-	return s.install(js.Null(), buf, url)
+	return s.install(id, buf, url)
 }
 
 // fetchModel downloads the model file at url, posting progress messages.
