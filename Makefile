@@ -1,6 +1,7 @@
 # BagNet in the browser. `make serve` builds everything and serves the app;
 # `make test` runs every test (it installs Chromium with apt-get when missing).
 SHELL := /bin/bash
+comma := ,
 GO ?= go
 export GOFLAGS ?= -mod=mod
 PYTHON ?= /usr/bin/python3
@@ -30,8 +31,11 @@ build/bagnet: generate
 build: build/bagnet
 
 # The static site: dist/ (works from any static host under any sub-path).
+# MODELS: more model files for the page's model picker (space-separated),
+# e.g. make site MODELS="build/imagenet/bagnet33_imagenet_int8.safetensors".
+MODELS ?=
 site: generate
-	$(GO) run ./cmd/mksite -model $(MODEL) -samples $(SAMPLES) -o dist
+	$(GO) run ./cmd/mksite -model $(MODEL) -extra-models "$(subst $() ,$(comma),$(strip $(MODELS)))" -samples $(SAMPLES) -o dist
 
 serve: site
 	$(GO) run ./server -dir dist -addr $(ADDR)
@@ -133,7 +137,7 @@ imagenet:
 	@$(GO) run ./cmd/fetch -dir build/imagenet $(addprefix $(IMAGENET_URL)/,$(IMAGENET_FILES)) || { \
 		echo "imagenet: cannot download (offline?): copy the files into build/imagenet/ by hand and rerun" >&2; exit 1; }
 	@set -e; for p in 8-34f4ccd2:9 16-105524de:17 32-2ddd53ed:33; do \
-		$(GO) run ./cmd/bagnet convert -arch bagnet$${p#*:} -classes $(SHARED)/data/imagenet_classes.tsv -preprocess crop -size 224 \
+		$(GO) run ./cmd/bagnet convert -arch bagnet$${p#*:} $(if $(wildcard $(SHARED)/data/imagenet_classes.tsv),-classes $(SHARED)/data/imagenet_classes.tsv) -preprocess crop -size 224 \
 			-calib $(SHARED)/data/imagenette/train -calib-n 128 -name "BagNet-$${p#*:} ImageNet (Brendel & Bethge)" \
 			-o build/imagenet/bagnet$${p#*:}_imagenet_int8.safetensors build/imagenet/bagnet$${p%:*}.pth.tar; \
 	done
