@@ -6,6 +6,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/bagnetweb/bagnet/geom"
 	"image"
 	"math"
 	"slices"
@@ -278,15 +279,12 @@ func (a *Analysis) Features() *model.Map {
 	return a.ffeat
 }
 
-// Box is a rectangle in pixels, half-open, possibly fractional (source image).
-type Box struct{ X0, Y0, X1, Y1 float64 }
-
 // CellBoxes gives evidence-map cell (i, j)'s receptive field in the model
 // input (integer pixels) and in the original image.
-func (a *Analysis) CellBoxes(i, j int) (input model.Box, source Box) {
+func (a *Analysis) CellBoxes(i, j int) (input geom.Rect[int], source geom.Rect[float64]) {
 	b := a.e.Config.CellBox(i, j)
 	x0, y0, x1, y1 := a.Transform.ToSource(float64(b.X0), float64(b.Y0), float64(b.X1), float64(b.Y1))
-	return b, Box{x0, y0, x1, y1}
+	return b, geom.Rect[float64]{X0: x0, Y0: y0, X1: x1, Y1: y1}
 }
 
 // ClassIndex resolves a class given as an index, a WordNet id or a name

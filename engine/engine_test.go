@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"github.com/bagnetweb/bagnet/geom"
 	"math"
 	"os"
 	"strings"
@@ -92,7 +93,7 @@ func TestClassifyResult(t *testing.T) {
 			sx, sy = 500.0/147, 375.0/110
 			ox, oy = float64((147-96)/2)*sx, float64((110-96)/2)*sy
 		}
-		want := engine.Box{X0: ox + 24*sx, Y0: oy + 16*sy, X1: ox + 57*sx, Y1: oy + 49*sy}
+		want := geom.Rect[float64]{X0: ox + 24*sx, Y0: oy + 16*sy, X1: ox + 57*sx, Y1: oy + 49*sy}
 		if math.Abs(src.X0-want.X0) > 0.6 || math.Abs(src.Y0-want.Y0) > 0.6 || math.Abs(src.X1-want.X1) > 0.6 || math.Abs(src.Y1-want.Y1) > 0.6 {
 			t.Errorf("%s: source box %+v, want about %+v", resize, src, want)
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/bagnetweb/bagnet/geom"
 	"slices"
 	"time"
 
@@ -15,9 +16,9 @@ var Grey = [3]uint8{128, 128, 128}
 
 // Occlusion says what an edit changed.
 type Occlusion struct {
-	Rect       model.Box // the model-input pixels painted over (clipped)
-	Rows, Cols [2]int    // the half-open block of cells whose receptive fields touch it
-	Recomputed int       // cells recomputed (the block); the others are copied
+	Rect       geom.Rect[int] // the model-input pixels painted over (clipped)
+	Rows, Cols [2]int         // the half-open block of cells whose receptive fields touch it
+	Recomputed int            // cells recomputed (the block); the others are copied
 }
 
 // Occlude paints rect (model-input pixels) of a's input with fill and
@@ -26,9 +27,9 @@ type Occlusion struct {
 // only that block of the feature map is recomputed (QNet.FeatureRect) and
 // the rest is copied from a. The result equals a full pass over the edited
 // input bit for bit (float models do run a full pass).
-func (e *Engine) Occlude(a *Analysis, rect model.Box, fill [3]uint8, topK int) (*Analysis, Occlusion, error) {
+func (e *Engine) Occlude(a *Analysis, rect geom.Rect[int], fill [3]uint8, topK int) (*Analysis, Occlusion, error) {
 	n := e.InputSize
-	r := model.Box{X0: max(0, rect.X0), Y0: max(0, rect.Y0), X1: min(n, rect.X1), Y1: min(n, rect.Y1)}
+	r := geom.Rect[int]{X0: max(0, rect.X0), Y0: max(0, rect.Y0), X1: min(n, rect.X1), Y1: min(n, rect.Y1)}
 	if r.X0 >= r.X1 || r.Y0 >= r.Y1 {
 		return nil, Occlusion{}, fmt.Errorf("engine: occlusion %v misses the %dx%d model input", rect, n, n)
 	}

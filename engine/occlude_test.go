@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"github.com/bagnetweb/bagnet/geom"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -30,7 +31,7 @@ func TestOcclude(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := e.Occlude(a, model.Box{X0: -5, Y0: -5, X1: -1, Y1: -1}, engine.Grey, 1); err == nil {
+		if _, _, err := e.Occlude(a, geom.Rect[int]{X0: -5, Y0: -5, X1: -1, Y1: -1}, engine.Grey, 1); err == nil {
 			t.Error("an occlusion outside the input gave no error")
 		}
 		r := rand.New(rand.NewPCG(uint64(i), 1))
@@ -38,7 +39,7 @@ func TestOcclude(t *testing.T) {
 		cur := a
 		for k := 0; k < 4; k++ {
 			x0, y0 := r.IntN(n), r.IntN(n)
-			rect := model.Box{X0: x0, Y0: y0, X1: x0 + 1 + r.IntN(20), Y1: y0 + 1 + r.IntN(20)}
+			rect := geom.Rect[int]{X0: x0, Y0: y0, X1: x0 + 1 + r.IntN(20), Y1: y0 + 1 + r.IntN(20)}
 			next, occ, err := e.Occlude(cur, rect, engine.Grey, 3)
 			if err != nil {
 				t.Fatal(err)

@@ -22,6 +22,7 @@ package heatmap
 
 import (
 	"fmt"
+	"github.com/bagnetweb/bagnet/geom"
 	"image"
 	"image/color"
 	"image/draw"
@@ -37,10 +38,6 @@ import (
 // gives the neutral colour. The result is opaque.
 func Color(v, absMax float32) color.RGBA { return colormap.Color(v, absMax) }
 
-// Rect is a half-open rectangle [X0, X1) x [Y0, Y1) in (fractional) image
-// pixels; pixel (x, y) occupies [x, x+1) x [y, y+1).
-type Rect struct{ X0, Y0, X1, Y1 float64 }
-
 // Grid places an evidence map on an image. Coordinates are image pixels
 // measured from the image's top-left corner.
 type Grid struct {
@@ -51,7 +48,7 @@ type Grid struct {
 	X0, Y0, DX, DY float64
 	// Area is the part of the image the map covers: the union of the
 	// cells' receptive fields.
-	Area Rect
+	Area geom.Rect[float64]
 }
 
 // Check reports whether g describes a usable map.

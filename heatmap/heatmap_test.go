@@ -2,6 +2,7 @@ package heatmap
 
 import (
 	"fmt"
+	"github.com/bagnetweb/bagnet/geom"
 	"image"
 	"image/color"
 	"math"
@@ -100,7 +101,7 @@ func grid2x3() Grid {
 	return Grid{
 		Rows: 2, Cols: 3, Values: []float32{1, 2, 3, -4, -5, -6},
 		X0: 10, Y0: 20, DX: 8, DY: 4,
-		Area: Rect{0, 0, 40, 30},
+		Area: geom.Rect[float64]{X0: 0, Y0: 0, X1: 40, Y1: 30},
 	}
 }
 
@@ -210,7 +211,7 @@ func TestOverlay(t *testing.T) {
 
 func TestOverlayTransparentOverWhite(t *testing.T) {
 	src := image.NewNRGBA(image.Rect(0, 0, 4, 4)) // fully transparent
-	g := Grid{Rows: 1, Cols: 1, Values: []float32{0}, DX: 1, DY: 1, Area: Rect{0, 0, 4, 4}}
+	g := Grid{Rows: 1, Cols: 1, Values: []float32{0}, DX: 1, DY: 1, Area: geom.Rect[float64]{X0: 0, Y0: 0, X1: 4, Y1: 4}}
 	out, err := Overlay(src, g, 1, 0)
 	if err != nil {
 		t.Fatal(err)

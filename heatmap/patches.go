@@ -1,6 +1,7 @@
 package heatmap
 
 import (
+	"github.com/bagnetweb/bagnet/geom"
 	"image"
 	"image/color"
 	"image/draw"
@@ -16,7 +17,7 @@ import (
 // is averaged, not aliased. The parts of r outside img (a receptive field
 // that reaches over the border, where the network saw padding) are grey.
 // Transparent parts of img are composited over white.
-func Crop(img image.Image, r Rect, w, h int) *image.RGBA {
+func Crop(img image.Image, r geom.Rect[float64], w, h int) *image.RGBA {
 	w, h = max(w, 1), max(h, 1)
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.Draw(out, out.Rect, image.NewUniform(color.RGBA{dimGrey, dimGrey, dimGrey, 0xff}), image.Point{}, draw.Src)

@@ -1,6 +1,7 @@
 package heatmap
 
 import (
+	"github.com/bagnetweb/bagnet/geom"
 	"image"
 	"image/color"
 	"testing"
@@ -16,7 +17,7 @@ func TestCrop(t *testing.T) {
 			src.SetRGBA(x, y, color.RGBA{uint8(x * 5), uint8(y * 3), uint8(x ^ y), 0xff})
 		}
 	}
-	c := Crop(src, Rect{X0: 5, Y0: 7, X1: 21, Y1: 19}, 16, 12)
+	c := Crop(src, geom.Rect[float64]{X0: 5, Y0: 7, X1: 21, Y1: 19}, 16, 12)
 	for y := 0; y < 12; y++ {
 		for x := 0; x < 16; x++ {
 			if got, want := c.RGBAAt(x, y), src.RGBAAt(10+5+x, 20+7+y); got != want {
@@ -25,7 +26,7 @@ func TestCrop(t *testing.T) {
 		}
 	}
 	// Half of this box lies left of the image.
-	c = Crop(src, Rect{X0: -8, Y0: 0, X1: 8, Y1: 16}, 16, 16)
+	c = Crop(src, geom.Rect[float64]{X0: -8, Y0: 0, X1: 8, Y1: 16}, 16, 16)
 	grey := color.RGBA{dimGrey, dimGrey, dimGrey, 0xff}
 	for y := 0; y < 16; y++ {
 		for x := 0; x < 16; x++ {
@@ -46,7 +47,7 @@ func TestCrop(t *testing.T) {
 			cb.SetRGBA(x, y, color.RGBA{v, v, v, 0xff})
 		}
 	}
-	c = Crop(cb, Rect{X0: 0, Y0: 0, X1: 64, Y1: 64}, 8, 8)
+	c = Crop(cb, geom.Rect[float64]{X0: 0, Y0: 0, X1: 64, Y1: 64}, 8, 8)
 	if v := c.RGBAAt(4, 4).R; v < 110 || v > 145 {
 		t.Errorf("a downscaled checkerboard is %d, want about 128 (aliasing)", v)
 	}

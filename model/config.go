@@ -12,6 +12,7 @@ package model
 
 import (
 	"fmt"
+	"github.com/bagnetweb/bagnet/geom"
 	"math"
 	"slices"
 	"sort"
@@ -128,14 +129,11 @@ func (c Config) MapSize(h, w int) (int, int) {
 	return h, w
 }
 
-// Box is a half-open pixel rectangle [X0, X1) x [Y0, Y1).
-type Box struct{ X0, Y0, X1, Y1 int }
-
 // CellBox is the receptive field of evidence-map cell (i, j) (row i, column j)
 // in model-input pixels: [8j, 8j+q) x [8i, 8i+q).
-func (c Config) CellBox(i, j int) Box {
+func (c Config) CellBox(i, j int) geom.Rect[int] {
 	q := c.Patch()
-	return Box{X0: Stride * j, Y0: Stride * i, X1: Stride*j + q, Y1: Stride*i + q}
+	return geom.Rect[int]{X0: Stride * j, Y0: Stride * i, X1: Stride*j + q, Y1: Stride*i + q}
 }
 
 // Block is one Bottleneck of the network. Layout lists them: the one table of

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/bagnetweb/bagnet/geom"
 
 	"github.com/vugu/vugu/js"
 
@@ -103,7 +104,7 @@ func DrawMap(canvas js.Value, a *Analysis, k int, lim float32) {
 }
 
 // DrawPatch draws the model-input pixels of box b.
-func DrawPatch(canvas js.Value, a *Analysis, b viz.Box) {
+func DrawPatch(canvas js.Value, a *Analysis, b geom.Rect[int]) {
 	if a == nil {
 		return
 	}
@@ -124,4 +125,4 @@ func mapKey(a *Analysis, k int, lim float32) string {
 	return fmt.Sprintf("map %d %d %g %t", a.ID, k, lim, a.Maps[k] != nil)
 }
 
-func patchKey(a *Analysis, b viz.Box) string { return fmt.Sprintf("patch %d %v", a.ID, b) }
+func patchKey(a *Analysis, b geom.Rect[int]) string { return fmt.Sprintf("patch %d %v", a.ID, b) }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/bagnetweb/bagnet/geom"
 	"math"
 	"slices"
 
@@ -252,7 +253,7 @@ func (c *Root) GridLimit() float32 {
 // PatchView is one patch shown in the gallery of extremes.
 type PatchView struct {
 	Cell  Cell
-	Box   viz.Box
+	Box   geom.Rect[int]
 	Value float32
 }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/bagnetweb/bagnet/geom"
 	"math"
 	"slices"
 	"strings"
@@ -150,7 +151,7 @@ func TestRootViews(t *testing.T) {
 	}
 	c.Sel = 1 // map 1, 4, -2, 5
 	top, bottom := c.Extremes(2)
-	if len(top) != 2 || top[0].Value != 5 || top[0].Cell != (Cell{I: 1, J: 1, OK: true}) || top[0].Box != (viz.Box{X0: 8, Y0: 8, X1: 41, Y1: 41}) {
+	if len(top) != 2 || top[0].Value != 5 || top[0].Cell != (Cell{I: 1, J: 1, OK: true}) || top[0].Box != (geom.Rect[int]{X0: 8, Y0: 8, X1: 41, Y1: 41}) {
 		t.Errorf("top patches %+v", top)
 	}
 	if len(bottom) != 1 || bottom[0].Value != -2 || bottom[0].Cell != (Cell{I: 1, J: 0, OK: true}) {
@@ -216,12 +217,12 @@ func TestPictureKeys(t *testing.T) {
 	a := &Analysis{ID: 7, Maps: map[int][]float32{1: {0.5}}}
 	b := *a
 	if overlayKey(a, 1, 2, 0.8) != overlayKey(&b, 1, 2, 0.8) || mapKey(a, 1, 2) != mapKey(&b, 1, 2) ||
-		patchKey(a, viz.Box{X1: 3, Y1: 3}) != patchKey(&b, viz.Box{X1: 3, Y1: 3}) {
+		patchKey(a, geom.Rect[int]{X1: 3, Y1: 3}) != patchKey(&b, geom.Rect[int]{X1: 3, Y1: 3}) {
 		t.Error("the same analysis at another address gets other keys")
 	}
 	*a = Analysis{ID: 8, Maps: map[int][]float32{1: {0.5}}} // a new analysis where the old one was
 	if overlayKey(a, 1, 2, 0.8) == overlayKey(&b, 1, 2, 0.8) || mapKey(a, 1, 2) == mapKey(&b, 1, 2) ||
-		patchKey(a, viz.Box{X1: 3, Y1: 3}) == patchKey(&b, viz.Box{X1: 3, Y1: 3}) {
+		patchKey(a, geom.Rect[int]{X1: 3, Y1: 3}) == patchKey(&b, geom.Rect[int]{X1: 3, Y1: 3}) {
 		t.Error("a new analysis at an old address reuses the old pictures")
 	}
 	if overlayKey(a, 2, 2, 0.8) == overlayKey(a, 1, 2, 0.8) {

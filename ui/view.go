@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/bagnetweb/bagnet/geom"
 	"math"
 	"slices"
 	"strconv"
@@ -141,9 +142,9 @@ func (c *Root) OnOpacity(e vugu.DOMEvent) {
 func (c *Root) RampStyle() string { return "background: " + viz.Gradient() }
 
 // HoverViz is the hovered patch's box.
-func (c *Root) HoverViz() viz.Box {
+func (c *Root) HoverViz() geom.Rect[int] {
 	b := c.HoverBox()
-	return viz.Box{X0: b[0], Y0: b[1], X1: b[2], Y1: b[3]}
+	return geom.Rect[int]{X0: b[0], Y0: b[1], X1: b[2], Y1: b[3]}
 }
 
 // HoverText describes the hovered patch.

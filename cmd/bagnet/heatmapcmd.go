@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"github.com/bagnetweb/bagnet/geom"
 	"image"
 	"image/draw"
 	"image/png"
@@ -142,12 +143,12 @@ func evidenceGrid(a *engine.Analysis, ev []float32, s float64) heatmap.Grid {
 	_, b00 := a.CellBoxes(0, 0)
 	_, b11 := a.CellBoxes(1, 1) // one stride further in both directions; exists even for a 1x1 map
 	_, last := a.CellBoxes(a.Map.H-1, a.Map.W-1)
-	cx := func(b engine.Box) float64 { return (b.X0 + b.X1) / 2 * s }
-	cy := func(b engine.Box) float64 { return (b.Y0 + b.Y1) / 2 * s }
+	cx := func(b geom.Rect[float64]) float64 { return (b.X0 + b.X1) / 2 * s }
+	cy := func(b geom.Rect[float64]) float64 { return (b.Y0 + b.Y1) / 2 * s }
 	return heatmap.Grid{
 		Rows: a.Map.H, Cols: a.Map.W, Values: ev,
 		X0: cx(b00), Y0: cy(b00),
 		DX: cx(b11) - cx(b00), DY: cy(b11) - cy(b00),
-		Area: heatmap.Rect{X0: b00.X0 * s, Y0: b00.Y0 * s, X1: last.X1 * s, Y1: last.Y1 * s},
+		Area: geom.Rect[float64]{X0: b00.X0 * s, Y0: b00.Y0 * s, X1: last.X1 * s, Y1: last.Y1 * s},
 	}
 }

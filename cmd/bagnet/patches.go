@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/bagnetweb/bagnet/geom"
 	"image"
 	"image/png"
 	"io"
@@ -259,7 +260,7 @@ func (o *patchesOpts) run(e *env, args []string) error {
 				}
 				if out != "" {
 					hit.crop = &heatmap.PatchTile{
-						Img:      heatmap.Crop(src, heatmap.Rect{X0: box.X0, Y0: box.Y0, X1: box.X1, Y1: box.Y1}, o.tile, o.tile),
+						Img:      heatmap.Crop(src, geom.Rect[float64]{X0: box.X0, Y0: box.Y0, X1: box.X1, Y1: box.Y1}, o.tile, o.tile),
 						Evidence: ev[k],
 					}
 				}

@@ -7,6 +7,7 @@ package viz
 
 import (
 	"fmt"
+	"github.com/bagnetweb/bagnet/geom"
 	"math"
 	"sort"
 	"strings"
@@ -76,9 +77,6 @@ func Mean(v []float32) float64 {
 	return s / float64(len(v))
 }
 
-// Box is a half-open pixel rectangle [X0, X1) x [Y0, Y1).
-type Box struct{ X0, Y0, X1, Y1 int }
-
 // Geometry ties an H x W evidence map to a Size x Size model input: cell
 // (i, j) sees the Patch x Patch box whose top-left corner is
 // (Stride*j, Stride*i).
@@ -102,8 +100,8 @@ func (g Geometry) Validate() error {
 }
 
 // CellBox is cell (i, j)'s receptive field in model-input pixels.
-func (g Geometry) CellBox(i, j int) Box {
-	return Box{X0: g.Stride * j, Y0: g.Stride * i, X1: g.Stride*j + g.Patch, Y1: g.Stride*i + g.Patch}
+func (g Geometry) CellBox(i, j int) geom.Rect[int] {
+	return geom.Rect[int]{X0: g.Stride * j, Y0: g.Stride * i, X1: g.Stride*j + g.Patch, Y1: g.Stride*i + g.Patch}
 }
 
 // centreOffset is where the Stride x Stride block at the centre of cell
@@ -220,7 +218,7 @@ func MapImage(ev []float32, lim float32) []uint8 {
 
 // Crop cuts box b (clipped to the image) out of a size x size RGB image and
 // returns it as RGBA with its width and height.
-func Crop(rgb []uint8, size int, b Box) (rgba []uint8, w, h int) {
+func Crop(rgb []uint8, size int, b geom.Rect[int]) (rgba []uint8, w, h int) {
 	x0, y0 := max(0, b.X0), max(0, b.Y0)
 	x1, y1 := min(size, b.X1), min(size, b.Y1)
 	if x1 <= x0 || y1 <= y0 || len(rgb) < size*size*3 {

@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"github.com/bagnetweb/bagnet/geom"
 	"math"
 	"slices"
 	"strings"
@@ -269,13 +270,13 @@ func TestCrop(t *testing.T) {
 	n := 40
 	rgb := testImage(n)
 	tests := []struct {
-		b            Box
+		b            geom.Rect[int]
 		x0, y0, w, h int
 	}{
-		{Box{8, 16, 41, 49}, 8, 16, 32, 24}, // clipped at the right and bottom
-		{Box{0, 0, 9, 9}, 0, 0, 9, 9},
-		{Box{-3, 2, 5, 4}, 0, 2, 5, 2},
-		{Box{50, 50, 60, 60}, 0, 0, 0, 0}, // outside
+		{geom.Rect[int]{X0: 8, Y0: 16, X1: 41, Y1: 49}, 8, 16, 32, 24}, // clipped at the right and bottom
+		{geom.Rect[int]{X0: 0, Y0: 0, X1: 9, Y1: 9}, 0, 0, 9, 9},
+		{geom.Rect[int]{X0: -3, Y0: 2, X1: 5, Y1: 4}, 0, 2, 5, 2},
+		{geom.Rect[int]{X0: 50, Y0: 50, X1: 60, Y1: 60}, 0, 0, 0, 0}, // outside
 	}
 	for _, tt := range tests {
 		got, w, h := Crop(rgb, n, tt.b)

@@ -12,6 +12,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/bagnetweb/bagnet/geom"
 	"slices"
 	"time"
 
@@ -193,7 +194,7 @@ func (s *server) occlude(id, of int, rect [4]int, topK int, ms func() float64) (
 	if err != nil {
 		return nil, nil, err
 	}
-	a, occ, err := s.eng.Occlude(orig, model.Box{X0: rect[0], Y0: rect[1], X1: rect[2], Y1: rect[3]}, engine.Grey, topK)
+	a, occ, err := s.eng.Occlude(orig, geom.Rect[int]{X0: rect[0], Y0: rect[1], X1: rect[2], Y1: rect[3]}, engine.Grey, topK)
 	if err != nil {
 		return nil, nil, err
 	}
