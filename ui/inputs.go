@@ -61,18 +61,6 @@ func (c *Root) loadModelBlob(label string, blob js.Value) {
 	}()
 }
 
-// OnModelFile handles input#model-file ("Load a model").
-func (c *Root) OnModelFile(e vugu.DOMEvent) {
-	input := e.JSEventTarget()
-	files := input.Get("files")
-	if !files.Truthy() || files.Length() == 0 {
-		return
-	}
-	f := files.Index(0)
-	c.loadModelBlob(fileLabel(f), f)
-	input.Set("value", "")
-}
-
 // await blocks the calling goroutine (never an event handler: they hold the
 // render lock) until the promise settles.
 func await(p js.Value) (js.Value, error) {

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"github.com/bagnetweb/bagnet/geom"
 	"math"
 	"slices"
 
@@ -241,46 +240,6 @@ func (c *Root) GridClasses() []int {
 	return cs
 }
 
-// GridLimit is the colour range shared by all small multiples.
-func (c *Root) GridLimit() float32 {
-	var maps [][]float32
-	for _, k := range c.GridClasses() {
-		maps = append(maps, c.Cur.Maps[k])
-	}
-	return viz.Limit(maps...)
-}
-
-// PatchView is one patch shown in the gallery of extremes.
-type PatchView struct {
-	Cell  Cell
-	Box   geom.Rect[int]
-	Value float32
-}
-
-// Extremes are the most positive and the most negative patches of the
-// selected class.
-func (c *Root) Extremes(n int) (top, bottom []PatchView) {
-	ev := c.SelMap(c.Cur)
-	if ev == nil {
-		return nil, nil
-	}
-	g := c.Cur.Geo
-	conv := func(idx []int) []PatchView {
-		out := make([]PatchView, len(idx))
-		for k, at := range idx {
-			i, j := at/g.W, at%g.W
-			out[k] = PatchView{Cell: Cell{I: i, J: j, OK: true}, Box: g.CellBox(i, j), Value: ev[at]}
-		}
-		return out
-	}
-	t, b := viz.Extremes(ev, n)
-	return conv(t), conv(b)
-}
-
-// TopPatches and BottomPatches feed the template.
-func (c *Root) TopPatches() []PatchView    { t, _ := c.Extremes(6); return t }
-func (c *Root) BottomPatches() []PatchView { _, b := c.Extremes(6); return b }
-
 // MeanEvidence of class k in analysis a (NaN when the map is missing).
 func MeanEvidence(a *Analysis, k int) float64 {
 	if a == nil || a.Maps[k] == nil {
@@ -325,30 +284,11 @@ func (c *Root) Select(k int) {
 	}
 }
 
-// ModelChoices are the picker's entries: the site's models, and the
-// user's own file when one is loaded.
-func (c *Root) ModelChoices() []protocol.SiteModel {
-	out := slices.Clone(c.Models)
-	if c.Info != nil && !slices.ContainsFunc(out, func(m protocol.SiteModel) bool { return m.File == c.Info.Source }) {
-		out = append(out, protocol.SiteModel{File: c.Info.Source, Name: c.Info.Name + " (your file)", Bytes: c.Info.WeightsBytes, Classes: len(c.Info.Classes)})
-	}
-	return out
-}
-
-// ChoiceText is a picker entry.
-func ChoiceText(m protocol.SiteModel) string {
-	return fmt.Sprintf("%s — %d classes, %s", m.Name, m.Classes, Bytes(int64(m.Bytes)))
-}
-
-// IsCurrent reports whether m is the model in use.
-func (c *Root) IsCurrent(m protocol.SiteModel) bool { return c.Info != nil && c.Info.Source == m.File }
-
-// OnPickModel loads the site model chosen in the picker (downloaded once,
-// with progress; the service worker keeps it for offline use).
-func (c *Root) OnPickModel(e vugu.DOMEvent) {
-	file := e.PropString("target", "value")
+// PickModel loads the site model file (downloaded once, with progress;
+// the service worker keeps it for offline use).
+func (c *Root) PickModel(file string) {
 	for _, m := range c.Models {
-		if m.File != file || c.IsCurrent(m) || c.Busy() {
+		if m.File != file || (c.Info != nil && c.Info.Source == m.File) || c.Busy() {
 			continue
 		}
 		c.Switching = m.Name

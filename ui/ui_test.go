@@ -68,11 +68,10 @@ func TestProgress(t *testing.T) {
 			t.Errorf("%+v.Text() = %q, want %q", tt.p, s, tt.text)
 		}
 	}
-	var c Root
-	if got := c.ProgressNow(Progress{Loaded: 1, Total: 3}); got != "33" {
+	if got := ProgressNow(Progress{Loaded: 1, Total: 3}); got != "33" {
 		t.Errorf("ProgressNow = %v, want 33", got)
 	}
-	if got := c.ProgressNow(Progress{Loaded: 1}); got != nil {
+	if got := ProgressNow(Progress{Loaded: 1}); got != nil {
 		t.Errorf("ProgressNow of unknown total = %v, want nil (no attribute)", got)
 	}
 }
@@ -146,11 +145,12 @@ func TestRootViews(t *testing.T) {
 	if !slices.Equal(c.GridClasses(), []int{1, 2, 0}) {
 		t.Errorf("GridClasses = %v", c.GridClasses())
 	}
-	if c.GridLimit() != 5 {
-		t.Errorf("GridLimit = %v, want 5", c.GridLimit())
+	grids := &EvidenceGrids{A: c.Cur, Classes: c.GridClasses(), Selected: c.Selected()}
+	if grids.Limit() != 5 || grids.MiniClass(0) != "mini selected" || grids.GridRange() != "−5.00 to +5.00" && grids.GridRange() != "-5.00 to +5.00" {
+		t.Errorf("grids: limit %v, range %q", grids.Limit(), grids.GridRange())
 	}
 	c.Sel = 1 // map 1, 4, -2, 5
-	top, bottom := c.Extremes(2)
+	top, bottom := (&PatchList{A: c.Cur, Class: c.Selected()}).Extremes(2)
 	if len(top) != 2 || top[0].Value != 5 || top[0].Cell != (Cell{I: 1, J: 1, OK: true}) || top[0].Box != (geom.Rect[int]{X0: 8, Y0: 8, X1: 41, Y1: 41}) {
 		t.Errorf("top patches %+v", top)
 	}
@@ -160,16 +160,17 @@ func TestRootViews(t *testing.T) {
 	if got, want := c.LogitText(c.Cur, 1), "score +3.00 = mean patch evidence +2.00 + bias +1.00"; got != want {
 		t.Errorf("LogitText = %q, want %q", got, want)
 	}
-	if got := c.ArchText(); got != "BagNet-33, width ×0.25, 1.0 M parameters" {
+	card := &ModelCard{Info: c.Info}
+	if got := card.ArchText(); got != "BagNet-33, width ×0.25, 1.0 M parameters" {
 		t.Errorf("ArchText = %q", got)
 	}
-	if got := c.WeightsText(); got != "1.1 MB, int8" {
+	if got := card.WeightsText(); got != "1.1 MB, int8" {
 		t.Errorf("WeightsText = %q", got)
 	}
-	if got := c.ComputeText(); got != "0.30 GMAC per image" {
+	if got := card.ComputeText(); got != "0.30 GMAC per image" {
 		t.Errorf("ComputeText = %q", got)
 	}
-	if got := c.MetaRows(); !slices.Equal(got, [][2]string{{"Validation accuracy", "81.2%"}, {"Trained on", "Imagenette"}}) {
+	if got := card.MetaRows(); !slices.Equal(got, [][2]string{{"Validation accuracy", "81.2%"}, {"Trained on", "Imagenette"}}) {
 		t.Errorf("MetaRows = %q", got)
 	}
 	c.SetHover(Cell{I: 5, J: -1, OK: true})

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"github.com/bagnetweb/bagnet/geom"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -17,7 +16,7 @@ import (
 // JavaScript.
 
 // ProgressNow is a bar's aria-valuenow (percent), omitted when unknown.
-func (c *Root) ProgressNow(p Progress) any {
+func ProgressNow(p Progress) any {
 	if f := p.Fraction(); f >= 0 {
 		return strconv.Itoa(int(math.Round(100 * f)))
 	}
@@ -25,7 +24,7 @@ func (c *Root) ProgressNow(p Progress) any {
 }
 
 // MeterClass styles a bar whose total is unknown as indeterminate.
-func (c *Root) MeterClass(p Progress) string {
+func MeterClass(p Progress) string {
 	if p.Fraction() < 0 {
 		return "meter-fill indeterminate"
 	}
@@ -38,88 +37,6 @@ func (c *Root) DropClass() string {
 		return "dropzone dragging"
 	}
 	return "dropzone"
-}
-
-// archNames are display names of the architectures.
-var archNames = map[string]string{"bagnet9": "BagNet-9", "bagnet17": "BagNet-17", "bagnet33": "BagNet-33"}
-
-// ArchText is "BagNet-33, width ×0.25, 5.6 M parameters".
-func (c *Root) ArchText() string {
-	i := c.Info
-	name := archNames[i.Arch]
-	if name == "" {
-		name = i.Arch
-	}
-	s := name
-	if i.Width != 1 {
-		s += fmt.Sprintf(", width ×%g", i.Width)
-	}
-	if i.Params > 0 {
-		s += ", " + Count(i.Params) + " parameters"
-	}
-	return s
-}
-
-// PatchText is "33×33 px every 8 px → 12×12 patches".
-func (c *Root) PatchText() string {
-	i := c.Info
-	return fmt.Sprintf("%d×%d px every %d px → %d×%d patches", i.Patch, i.Patch, i.Stride, i.MapH, i.MapW)
-}
-
-// InputText is "128×128 px (squashed)".
-func (c *Root) InputText() string {
-	i := c.Info
-	how := map[string]string{"squash": "whole image squashed", "crop": "centre crop"}[i.Resize]
-	if how == "" {
-		how = i.Resize
-	}
-	return fmt.Sprintf("%d×%d px, %s", i.InputSize, i.InputSize, how)
-}
-
-// ClassesText is "10 (tench, English springer, …)".
-func (c *Root) ClassesText() string {
-	n := len(c.Info.Classes)
-	var names []string
-	for _, k := range c.Info.Classes[:min(3, n)] {
-		names = append(names, k.Name)
-	}
-	s := fmt.Sprintf("%d: %s", n, strings.Join(names, ", "))
-	if n > 3 {
-		s += ", …"
-	}
-	return s
-}
-
-// WeightsText is "1.1 MB, int8".
-func (c *Root) WeightsText() string {
-	return fmt.Sprintf("%s, %s", Bytes(int64(c.Info.WeightsBytes)), strings.ToLower(c.Info.DType))
-}
-
-// ComputeText is "0.35 GMAC per image".
-func (c *Root) ComputeText() string {
-	return fmt.Sprintf("%.2f GMAC per image", float64(c.Info.MACs)/1e9)
-}
-
-// metaLabels are the provenance keys shown on the model card.
-var metaLabels = [][2]string{
-	{"val_top1", "Validation accuracy"}, {"accuracy", "Accuracy"}, {"val_acc", "Validation accuracy"},
-	{"dataset", "Trained on"}, {"data", "Trained on"}, {"epochs", "Epochs"},
-}
-
-// MetaRows are the provenance facts of the model file worth showing.
-func (c *Root) MetaRows() [][2]string {
-	var rows [][2]string
-	for _, kl := range metaLabels {
-		v, ok := c.Info.Meta[kl[0]]
-		if !ok || v == "" || slices.ContainsFunc(rows, func(r [2]string) bool { return r[0] == kl[1] }) {
-			continue
-		}
-		if f, err := strconv.ParseFloat(v, 64); err == nil && f > 0 && f <= 1 && strings.Contains(kl[1], "ccuracy") {
-			v = fmt.Sprintf("%.1f%%", 100*f)
-		}
-		rows = append(rows, [2]string{kl[1], v})
-	}
-	return rows
 }
 
 // HeatmapLabel describes the main picture for screen readers.
@@ -255,34 +172,6 @@ func (c *Root) Verdict() string {
 	}
 	return fmt.Sprintf("Now %s (%s); %s fell from %s to %s.", b.Name, Percent(float64(b.Prob)), a.Name,
 		Percent(float64(a.Prob)), Percent(c.Scr.Prob(k)))
-}
-
-// MiniClass marks the selected small multiple.
-func (c *Root) MiniClass(k int) string {
-	if k == c.Selected() {
-		return "mini selected"
-	}
-	return "mini"
-}
-
-// MeanText is a class's mean evidence.
-func (c *Root) MeanText(a *Analysis, k int) string {
-	m := MeanEvidence(a, k)
-	if math.IsNaN(m) {
-		return "…"
-	}
-	return "mean " + Signed(m)
-}
-
-// PatchLabel describes a patch button.
-func (c *Root) PatchLabel(p PatchView) string {
-	return fmt.Sprintf("Patch %d, %d with evidence %s: show it on the image", p.Cell.I+1, p.Cell.J+1, Signed(float64(p.Value)))
-}
-
-// GridRange is the small multiples' colour range, "−3.20 to +3.20".
-func (c *Root) GridRange() string {
-	l := float64(c.GridLimit())
-	return Signed(-l) + " to " + Signed(l)
 }
 
 // StatusText is the status line: hidden behind the error message when

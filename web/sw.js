@@ -30,13 +30,18 @@ self.addEventListener('fetch', (event) => {
   const req = event.request;
   if (req.method !== 'GET' || new URL(req.url).origin !== self.location.origin) return;
   event.respondWith((async () => {
-    const cache = await caches.open(CACHE);
-    let hit = await cache.match(req, {ignoreSearch: true});
-    if (!hit && req.mode === 'navigate') hit = await cache.match('index.html');
+    // caches.match, not caches.open: looking must not recreate a cache the
+    // page cleared ("Clear the offline copy").
+    let hit = await caches.match(req, {ignoreSearch: true, cacheName: CACHE});
+    if (!hit && req.mode === 'navigate') hit = await caches.match('index.html', {cacheName: CACHE});
     if (hit) return hit;
     const resp = await fetch(req);
-    // Stored as it streams to the page (whose download progress stays live).
-    if (resp.ok && new URL(req.url).pathname.includes('/models/')) event.waitUntil(cache.put(req, resp.clone()));
+    // A picked model is stored as it streams to the page (whose download
+    // progress stays live), unless the offline copy was cleared.
+    if (resp.ok && new URL(req.url).pathname.includes('/models/') && await caches.has(CACHE)) {
+      const copy = resp.clone(); // before the page starts reading the body
+      event.waitUntil(caches.open(CACHE).then((c) => c.put(req, copy)));
+    }
     return resp;
   })());
 });
