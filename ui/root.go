@@ -248,22 +248,8 @@ func MeanEvidence(a *Analysis, k int) float64 {
 	return viz.Mean(a.Maps[k])
 }
 
-// HoverBox is the receptive field of the hovered patch, for the outline.
-func (c *Root) HoverBox() [4]int {
-	if c.Cur == nil || !c.Hover.OK {
-		return [4]int{}
-	}
-	b := c.Cur.Geo.CellBox(c.Hover.I, c.Hover.J)
-	return [4]int{b.X0, b.Y0, b.X1, b.Y1}
-}
-
-// HoverClasses ranks the classes at the hovered patch.
-func (c *Root) HoverClasses() []ClassScore {
-	if c.Info == nil {
-		return nil
-	}
-	return c.Cur.CellClasses(c.Hover, c.Info.Classes, 5)
-}
+// SetOpacity sets the overlay's opacity (0 to 1).
+func (c *Root) SetOpacity(v float64) { c.Opacity = math.Max(0, math.Min(1, v)) }
 
 // SetHover moves the patch cursor (clamped to the map).
 func (c *Root) SetHover(h Cell) {

@@ -157,7 +157,7 @@ func TestRootViews(t *testing.T) {
 	if len(bottom) != 1 || bottom[0].Value != -2 || bottom[0].Cell != (Cell{I: 1, J: 0, OK: true}) {
 		t.Errorf("bottom patches %+v", bottom)
 	}
-	if got, want := c.LogitText(c.Cur, 1), "score +3.00 = mean patch evidence +2.00 + bias +1.00"; got != want {
+	if got, want := (&Predictions{A: c.Cur}).LogitText(c.Cur, 1), "score +3.00 = mean patch evidence +2.00 + bias +1.00"; got != want {
 		t.Errorf("LogitText = %q, want %q", got, want)
 	}
 	card := &ModelCard{Info: c.Info}
@@ -177,7 +177,7 @@ func TestRootViews(t *testing.T) {
 	if c.Hover != (Cell{I: 1, J: 0, OK: true}) {
 		t.Errorf("SetHover did not clamp: %+v", c.Hover)
 	}
-	if got := c.HoverText(); got != "Patch 2, 1: pixels 0–32 × 8–40" {
+	if got := (&EvidenceView{A: c.Cur, Hover: c.Hover}).HoverText(); got != "Patch 2, 1: pixels 0–32 × 8–40" {
 		t.Errorf("HoverText = %q", got)
 	}
 
