@@ -39,16 +39,23 @@ func (c *Root) loadModelBlob(label string, blob js.Value) {
 		c.Status = "Please wait for the current work to finish."
 		return
 	}
+	c.readBlob("model file", label, blob, MaxModelBytes, c.loadModelBuffer)
+}
+
+// readBlob reads a File or Blob of at most limit bytes in a goroutine and
+// hands its ArrayBuffer to then (with the lock held); a blob that is too
+// big or empty is an error naming it. Called with the lock held.
+func (c *Root) readBlob(what, label string, blob js.Value, limit int64, then func(label string, buf js.Value)) {
 	size := int64(blob.Get("size").Float())
 	switch {
-	case size > MaxModelBytes:
-		c.State, c.Err = StateError, fmt.Sprintf("%s is %s: model files over %s are not read.", label, Bytes(size), Bytes(MaxModelBytes))
+	case size > limit:
+		c.State, c.Err = StateError, fmt.Sprintf("%s is %s: %ss over %s are not read.", label, Bytes(size), what, Bytes(limit))
 		return
 	case size == 0:
 		c.State, c.Err = StateError, label+" is empty."
 		return
 	}
-	c.State, c.Err, c.Status = StateWorking, "", "Reading the model "+label+"…"
+	c.State, c.Err, c.Status = StateWorking, "", "Reading "+label+"…"
 	go func() {
 		buf, err := await(blob.Call("arrayBuffer"))
 		c.ee.Lock()
@@ -57,7 +64,7 @@ func (c *Root) loadModelBlob(label string, blob js.Value) {
 			c.State, c.Err = StateError, "Could not read "+label+": "+err.Error()
 			return
 		}
-		c.loadModelBuffer(label, buf)
+		then(label, buf)
 	}()
 }
 
@@ -99,25 +106,7 @@ func (c *Root) classifyBlob(label string, blob js.Value) {
 		c.State, c.Err = StateError, "No file was given."
 		return
 	}
-	if size := int64(blob.Get("size").Float()); size > MaxFileBytes {
-		c.State, c.Err = StateError, fmt.Sprintf("%s is %s: files over %s are not read.", label, Bytes(size), Bytes(MaxFileBytes))
-		return
-	}
-	if size := blob.Get("size").Float(); size == 0 {
-		c.State, c.Err = StateError, label+" is empty."
-		return
-	}
-	c.State, c.Err, c.Status = StateWorking, "", "Reading "+label+"…"
-	go func() {
-		buf, err := await(blob.Call("arrayBuffer"))
-		c.ee.Lock()
-		defer c.ee.UnlockRender()
-		if err != nil {
-			c.State, c.Err = StateError, "Could not read "+label+": "+err.Error()
-			return
-		}
-		c.classifyBuffer(label, buf)
-	}()
+	c.readBlob("image file", label, blob, MaxFileBytes, c.classifyBuffer)
 }
 
 // fileLabel names a File for messages.

@@ -79,28 +79,10 @@ func (o *evalOpts) run(e *env, args []string) error {
 	}
 	k := min(5, len(eng.Classes))
 
-	queue := make(chan *evalJob)
-	done := make(chan struct{})
-	for w := 0; w < min(o.workers, len(jobs)); w++ {
-		go func() {
-			for j := range queue {
-				j.top, j.err = topClasses(eng, j.path, k)
-				done <- struct{}{}
-			}
-		}()
-	}
-	go func() {
-		for _, j := range jobs {
-			queue <- j
-		}
-		close(queue)
-	}()
-	bar := newProgress(e.stderr, "evaluating", len(jobs))
-	for n := 1; n <= len(jobs); n++ {
-		<-done
-		bar.update(n)
-	}
-	bar.finish(len(jobs))
+	forEach(e.stderr, "evaluating", len(jobs), o.workers, func(i int) {
+		j := jobs[i]
+		j.top, j.err = topClasses(eng, j.path, k)
+	})
 
 	rep := summarize(eng, classes, jobs)
 	for _, j := range jobs {

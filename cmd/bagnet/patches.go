@@ -269,28 +269,7 @@ func (o *patchesOpts) run(e *env, args []string) error {
 		}
 	}
 
-	queue := make(chan *patchImage)
-	done := make(chan struct{})
-	for w := 0; w < min(o.workers, len(imgs)); w++ {
-		go func() {
-			for im := range queue {
-				scan(im)
-				done <- struct{}{}
-			}
-		}()
-	}
-	go func() {
-		for _, im := range imgs {
-			queue <- im
-		}
-		close(queue)
-	}()
-	bar := newProgress(e.stderr, "scanning", len(imgs))
-	for n := 1; n <= len(imgs); n++ {
-		<-done
-		bar.update(n)
-	}
-	bar.finish(len(imgs))
+	forEach(e.stderr, "scanning", len(imgs), o.workers, func(i int) { scan(imgs[i]) })
 
 	rep := &patchesReport{
 		Model: eng.Label(), Class: classRef{c, cls.ID, cls.Name}, Labelled: labelled,

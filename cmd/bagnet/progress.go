@@ -107,3 +107,30 @@ func clock(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
+
+// forEach calls f(0), ..., f(n-1) on up to workers goroutines and draws a
+// progress bar labelled label on w until all have returned.
+func forEach(w io.Writer, label string, n, workers int, f func(i int)) {
+	queue := make(chan int)
+	done := make(chan struct{})
+	for range min(workers, n) {
+		go func() {
+			for i := range queue {
+				f(i)
+				done <- struct{}{}
+			}
+		}()
+	}
+	go func() {
+		for i := range n {
+			queue <- i
+		}
+		close(queue)
+	}()
+	bar := newProgress(w, label, n)
+	for k := 1; k <= n; k++ {
+		<-done
+		bar.update(k)
+	}
+	bar.finish(n)
+}
