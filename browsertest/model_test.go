@@ -616,3 +616,53 @@ func TestSiteModels(t *testing.T) {
 	}
 	tb.waitFor(fmt.Sprintf(`%s === "false" ? "ok" : ""`, stored("model.safetensors")))
 }
+
+// The scramble experiment: the scrambled input's logits equal the native
+// engine's on the same tiles in the same order, and the comparison shows.
+func TestScramble(t *testing.T) {
+	tb := newTab(t)
+	tb.open(suite.srv.URL)
+	img := filepath.Join(suite.samples, tench)
+	raw, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := tb.classify(upload(img)); st != "done" {
+		t.Fatalf("classify: data-state=%q; #error: %q", st, tb.text("#error"))
+	}
+	if st := tb.classify(chromedp.Evaluate[chromedp.Void](`document.querySelector("#scramble").click()`)); st != "done" {
+		t.Fatalf("scramble: data-state=%q; #error: %q", st, tb.text("#error"))
+	}
+	sraw, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]byte](`window.bagnetScramble`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc protocol.Scramble
+	if err := jsonUnmarshal(sraw, &sc); err != nil || sc.N < 2 || len(sc.Perm) != sc.N*sc.N {
+		t.Fatalf("window.bagnetScramble %s: %v", sraw, err)
+	}
+	a, err := suite.eng.Classify(raw, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rgb, err := sc.Tiling.Apply(a.Input, sc.Perm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := suite.eng.ClassifyRGB(rgb, a.Transform, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]byte](`window.bagnetScrambled`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r protocol.Result
+	if err := jsonUnmarshal(got, &r); err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, "scrambled", r, want.Result)
+	if v := tb.text(".compare .verdict"); !strings.HasPrefix(v, "Still ") && !strings.HasPrefix(v, "Now ") {
+		t.Errorf("verdict %q", v)
+	}
+}

@@ -196,6 +196,7 @@ func (c *Root) onResult(id int, m js.Value) {
 	setJS(js.Global(), "bagnetResult", m.Get("result"))
 	if a.Scramble != nil {
 		setJS(js.Global(), "bagnetScrambled", m.Get("result"))
+		setJS(js.Global(), "bagnetScramble", m.Get("scramble"))
 	} else if a.Occlusion == nil {
 		js.Global().Set("bagnetScrambled", nil)
 	}

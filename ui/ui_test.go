@@ -185,11 +185,11 @@ func TestRootViews(t *testing.T) {
 	c.Scr = analysis()
 	c.Scr.Result.Top = []protocol.Prediction{{Index: 2, Name: "cassette", Prob: 0.5}}
 	c.Scr.Result.Logits = []float32{0, 1, 1}
-	if v := c.Verdict(); !strings.HasPrefix(v, "Now cassette (50.0%); springer fell from 66.5% to ") {
+	if v := (&ScrambleCompare{Orig: c.Cur, Scr: c.Scr}).Verdict(); !strings.HasPrefix(v, "Now cassette (50.0%); springer fell from 66.5% to ") {
 		t.Errorf("Verdict = %q", v)
 	}
 	c.Scr.Result.Top[0] = protocol.Prediction{Index: 1, Name: "springer", Prob: 0.4}
-	if v := c.Verdict(); !strings.HasPrefix(v, "Still springer: 66.5% before") {
+	if v := (&ScrambleCompare{Orig: c.Cur, Scr: c.Scr}).Verdict(); !strings.HasPrefix(v, "Still springer: 66.5% before") {
 		t.Errorf("Verdict = %q", v)
 	}
 }

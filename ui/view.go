@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -36,26 +35,6 @@ func (c *Root) DropClass() string {
 
 // ScrambleDisabled is true while the experiment cannot run.
 func (c *Root) ScrambleDisabled() bool { return c.Cur == nil || c.Busy() }
-
-// ScrambleCaption describes the scrambled input.
-func (c *Root) ScrambleCaption() string {
-	s := c.Scr.Scramble
-	return fmt.Sprintf("Scrambled: %d×%d tiles of %d px", s.N, s.N, s.Tile)
-}
-
-// Verdict compares the two predictions.
-func (c *Root) Verdict() string {
-	if c.Cur == nil || c.Scr == nil || len(c.Cur.Result.Top) == 0 || len(c.Scr.Result.Top) == 0 {
-		return ""
-	}
-	a, b := c.Cur.Result.Top[0], c.Scr.Result.Top[0]
-	k := a.Index
-	if a.Index == b.Index {
-		return fmt.Sprintf("Still %s: %s before, %s after shuffling.", a.Name, Percent(float64(a.Prob)), Percent(c.Scr.Prob(k)))
-	}
-	return fmt.Sprintf("Now %s (%s); %s fell from %s to %s.", b.Name, Percent(float64(b.Prob)), a.Name,
-		Percent(float64(a.Prob)), Percent(c.Scr.Prob(k)))
-}
 
 // StatusText is the status line: hidden behind the error message when
 // there is one.
