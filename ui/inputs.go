@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/vugu/vugu"
 	"github.com/vugu/vugu/js"
 )
 
@@ -117,51 +116,6 @@ func fileLabel(f js.Value) string {
 	return "the image"
 }
 
-// OnFile handles input#file.
-func (c *Root) OnFile(e vugu.DOMEvent) {
-	input := e.JSEventTarget()
-	files := input.Get("files")
-	if !files.Truthy() || files.Length() == 0 {
-		return
-	}
-	c.openFile(files.Index(0))
-	input.Set("value", "") // choosing the same file again fires change again
-}
-
-// OnDragOver keeps the drop zone a drop target and highlights it.
-func (c *Root) OnDragOver(e vugu.DOMEvent) {
-	e.PreventDefault()
-	c.Dragging = true
-}
-
-// OnDragLeave removes the highlight.
-func (c *Root) OnDragLeave(e vugu.DOMEvent) { c.Dragging = false }
-
-// OnDrop classifies the first dropped file.
-func (c *Root) OnDrop(e vugu.DOMEvent) {
-	e.PreventDefault()
-	c.Dragging = false
-	dt := e.JSEvent().Get("dataTransfer")
-	if !dt.Truthy() {
-		return
-	}
-	files := dt.Get("files")
-	if files.Truthy() && files.Length() > 0 {
-		c.openFile(files.Index(0))
-		return
-	}
-	c.State, c.Err = StateError, "Drop an image file or a .safetensors model file (a link or text cannot be used here)."
-}
-
-// OnDropKey opens the file chooser from the keyboard.
-func (c *Root) OnDropKey(e vugu.DOMEvent) {
-	switch e.PropString("key") {
-	case "Enter", " ":
-		e.PreventDefault()
-		js.Global().Get("document").Call("getElementById", "file").Call("click")
-	}
-}
-
 // hookPaste classifies images pasted anywhere on the page.
 func (c *Root) hookPaste() {
 	f := js.FuncOf(func(_ js.Value, args []js.Value) any {
@@ -266,81 +220,17 @@ func (c *Root) OnSample(s Sample) {
 	}()
 }
 
-// OpenCamera asks for the camera and shows its preview.
-func (c *Root) OpenCamera() {
-	if c.Camera.Open {
-		return
-	}
-	md := js.Global().Get("navigator").Get("mediaDevices")
-	constraints := js.Global().Get("JSON").Call("parse", `{"video":{"facingMode":"environment","width":{"ideal":1280}},"audio":false}`)
-	c.Status = "Waiting for the camera…"
-	go func() {
-		stream, err := await(md.Call("getUserMedia", constraints))
-		c.ee.Lock()
-		defer c.ee.UnlockRender()
-		if err != nil {
-			c.Status = ""
-			c.State, c.Err = StateError, "The camera is not available: "+err.Error()
-			if c.Info == nil {
-				c.State = StateLoading
-			}
-			return
-		}
-		c.Camera.Open, c.Camera.Stream = true, stream
-		c.Status = "Camera on. Press Capture to classify a frame."
-	}()
-}
+// OnPhoto classifies a camera frame.
+func (c *Root) OnPhoto(blob js.Value) { c.classifyBlob("the photo", blob) }
 
-// AttachVideo connects the live stream to the preview element.
-func (c *Root) AttachVideo(v js.Value) {
-	c.Camera.video = v
-	if c.Camera.Stream.Truthy() && !v.Get("srcObject").Truthy() {
-		setJS(v, "srcObject", c.Camera.Stream)
-		v.Call("play")
-	}
-}
+// SetStatus shows a message in the status line.
+func (c *Root) SetStatus(msg string) { c.Status = msg }
 
-// CloseCamera stops the stream.
-func (c *Root) CloseCamera() {
-	if c.Camera.Stream.Truthy() {
-		tracks := c.Camera.Stream.Call("getTracks")
-		for i := 0; i < tracks.Length(); i++ {
-			tracks.Index(i).Call("stop")
-		}
+// FailInput shows a problem with the user's input (the model in use stays;
+// while it loads, the page keeps loading).
+func (c *Root) FailInput(msg string) {
+	c.State, c.Err, c.Status = StateError, msg, ""
+	if c.Info == nil {
+		c.State = StateLoading
 	}
-	c.Camera = CameraState{Available: c.Camera.Available}
-}
-
-// Capture classifies the current camera frame (as a PNG).
-func (c *Root) Capture() {
-	v := c.Camera.video
-	if !v.Truthy() || c.Busy() {
-		return
-	}
-	w, h := v.Get("videoWidth").Int(), v.Get("videoHeight").Int()
-	if w == 0 || h == 0 {
-		c.Status = "The camera has no picture yet."
-		return
-	}
-	canvas := js.Global().Get("document").Call("createElement", "canvas")
-	canvas.Set("width", w)
-	canvas.Set("height", h)
-	canvas.Call("getContext", "2d").Call("drawImage", v, 0, 0, w, h)
-	c.CloseCamera()
-	c.State, c.Status = StateWorking, "Classifying the photo…"
-	ch := make(chan js.Value, 1)
-	var f js.Func
-	f = js.FuncOf(func(_ js.Value, a []js.Value) any {
-		ch <- a[0]
-		f.Release()
-		return nil
-	})
-	canvas.Call("toBlob", f, "image/png")
-	go func() {
-		blob := <-ch
-		c.ee.Lock()
-		c.State = StateReady // let classifyBlob start
-		c.classifyBlob("the photo", blob)
-		c.ee.UnlockRender()
-	}()
 }

@@ -41,15 +41,13 @@ type Root struct {
 	Switching string               // the site model being downloaded, "" when none
 	Samples   []Sample
 
-	Cur      *Analysis   // the image being explained
-	Scr      *Analysis   // Cur with its tiles shuffled (the scramble experiment)
-	Edits    []*Analysis // Cur with grey rectangles painted on, one more per edit (occlusion)
-	Sel      int         // selected class
-	Opacity  float64     // of the evidence overlay, 0..1
-	Hover    Cell        // the patch under the pointer or keyboard cursor
-	Dragging bool        // a file is dragged over the drop zone
+	Cur     *Analysis   // the image being explained
+	Scr     *Analysis   // Cur with its tiles shuffled (the scramble experiment)
+	Edits   []*Analysis // Cur with grey rectangles painted on, one more per edit (occlusion)
+	Sel     int         // selected class
+	Opacity float64     // of the evidence overlay, 0..1
+	Hover   Cell        // the patch under the pointer or keyboard cursor
 
-	Camera    CameraState
 	lastSeed  int64
 	nextID    int
 	want      int             // id of the request whose answer is awaited
@@ -77,14 +75,6 @@ func (s Sample) Picture() string {
 	return s.File
 }
 
-// CameraState is the camera capture panel.
-type CameraState struct {
-	Available bool     // the browser offers getUserMedia
-	Open      bool     // the preview is showing
-	Stream    js.Value // the live MediaStream
-	video     js.Value
-}
-
 // Init runs once, before the first render: it takes over the worker that
 // app.js started and hooks the page-wide inputs.
 func (c *Root) Init(ctx vugu.InitCtx) {
@@ -108,9 +98,6 @@ func (c *Root) Init(ctx vugu.InitCtx) {
 	if err := decode(boot.Get("site"), &site); err == nil {
 		c.Models = site.Models
 	}
-	nav := js.Global().Get("navigator")
-	md := nav.Get("mediaDevices")
-	c.Camera.Available = md.Truthy() && md.Get("getUserMedia").Truthy()
 	c.listen(boot)
 	c.hookPaste()
 	c.hookWindowDrop()

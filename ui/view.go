@@ -25,14 +25,6 @@ func MeterClass(p Progress) string {
 	return "meter-fill"
 }
 
-// DropClass highlights the drop zone while a file is dragged over it.
-func (c *Root) DropClass() string {
-	if c.Dragging {
-		return "dropzone dragging"
-	}
-	return "dropzone"
-}
-
 // ScrambleDisabled is true while the experiment cannot run.
 func (c *Root) ScrambleDisabled() bool { return c.Cur == nil || c.Busy() }
 
