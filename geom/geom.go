@@ -25,3 +25,12 @@ func (r Rect[T]) Overlaps(s Rect[T]) bool {
 func (r Rect[T]) Intersect(s Rect[T]) Rect[T] {
 	return Rect[T]{max(r.X0, s.X0), max(r.Y0, s.Y0), min(r.X1, s.X1), min(r.Y1, s.Y1)}
 }
+
+// Cell is the receptive field of evidence-map cell (i, j) (row i, column j)
+// of a bag-of-patches network whose patches are patch pixels wide and
+// stride pixels apart: [stride*j, stride*j+patch) x [stride*i, stride*i+patch).
+// The engine (model.Config.CellBox) and the page (viz.Geometry.CellBox)
+// both use it.
+func Cell(i, j, stride, patch int) Rect[int] {
+	return Rect[int]{stride * j, stride * i, stride*j + patch, stride*i + patch}
+}

@@ -17,3 +17,10 @@ func TestRect(t *testing.T) {
 		t.Errorf("%v", f)
 	}
 }
+
+func TestCell(t *testing.T) {
+	// BagNet-33, cell (row 2, column 3): x 24-56, y 16-48.
+	if c := Cell(2, 3, 8, 33); c != (Rect[int]{24, 16, 57, 49}) {
+		t.Errorf("Cell(2, 3) = %v", c)
+	}
+}

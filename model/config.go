@@ -133,7 +133,7 @@ func (c Config) MapSize(h, w int) (int, int) {
 // in model-input pixels: [8j, 8j+q) x [8i, 8i+q).
 func (c Config) CellBox(i, j int) geom.Rect[int] {
 	q := c.Patch()
-	return geom.Rect[int]{X0: Stride * j, Y0: Stride * i, X1: Stride*j + q, Y1: Stride*i + q}
+	return geom.Cell(i, j, Stride, q)
 }
 
 // Block is one Bottleneck of the network. Layout lists them: the one table of

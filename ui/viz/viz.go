@@ -101,7 +101,7 @@ func (g Geometry) Validate() error {
 
 // CellBox is cell (i, j)'s receptive field in model-input pixels.
 func (g Geometry) CellBox(i, j int) geom.Rect[int] {
-	return geom.Rect[int]{X0: g.Stride * j, Y0: g.Stride * i, X1: g.Stride*j + g.Patch, Y1: g.Stride*i + g.Patch}
+	return geom.Cell(i, j, g.Stride, g.Patch)
 }
 
 // centreOffset is where the Stride x Stride block at the centre of cell
