@@ -431,14 +431,7 @@ func (tb *tab) occlusion() protocol.Occlusion {
 func TestOcclusion(t *testing.T) {
 	tb := newTab(t)
 	tb.open(suite.srv.URL)
-	img := filepath.Join(suite.samples, tench)
-	raw, err := os.ReadFile(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st := tb.classify(upload(img)); st != "done" {
-		t.Fatalf("classify: data-state=%q; #error: %q", st, tb.text("#error"))
-	}
+	raw := tb.classifyTench()
 	a, err := suite.eng.Classify(raw, 5)
 	if err != nil {
 		t.Fatal(err)
@@ -622,14 +615,7 @@ func TestSiteModels(t *testing.T) {
 func TestScramble(t *testing.T) {
 	tb := newTab(t)
 	tb.open(suite.srv.URL)
-	img := filepath.Join(suite.samples, tench)
-	raw, err := os.ReadFile(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st := tb.classify(upload(img)); st != "done" {
-		t.Fatalf("classify: data-state=%q; #error: %q", st, tb.text("#error"))
-	}
+	raw := tb.classifyTench()
 	if st := tb.classify(chromedp.Evaluate[chromedp.Void](`document.querySelector("#scramble").click()`)); st != "done" {
 		t.Fatalf("scramble: data-state=%q; #error: %q", st, tb.text("#error"))
 	}
@@ -665,4 +651,18 @@ func TestScramble(t *testing.T) {
 	if v := tb.text(".compare .verdict"); !strings.HasPrefix(v, "Still ") && !strings.HasPrefix(v, "Now ") {
 		t.Errorf("verdict %q", v)
 	}
+}
+
+// classifyTench classifies the tench sample (uploaded) and returns its bytes.
+func (tb *tab) classifyTench() []byte {
+	tb.t.Helper()
+	img := filepath.Join(suite.samples, tench)
+	raw, err := os.ReadFile(img)
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	if st := tb.classify(upload(img)); st != "done" {
+		tb.t.Fatalf("classify %s: data-state=%q; #error: %q", tench, st, tb.text("#error"))
+	}
+	return raw
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -90,19 +89,7 @@ func (o *evalOpts) run(e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "bagnet: %s\n", oneLine(fileErr(j.path, j.err).Error()))
 		}
 	}
-	if o.json {
-		b, err := json.Marshal(rep)
-		if err != nil {
-			return fmt.Errorf("encoding the report: %v", err)
-		}
-		fmt.Fprintf(e.stdout, "%s\n", b)
-	} else {
-		rep.print(e.stdout, dir, eng)
-	}
-	if rep.Errors > 0 {
-		return errReported
-	}
-	return nil
+	return output(e, o.json, rep, func() { rep.print(e.stdout, dir, eng) }, rep.Errors)
 }
 
 // evalClasses lists the class folders of dir, in the model's class order.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -426,4 +427,22 @@ func unwrapPath(err error) error {
 		return le.Err
 	}
 	return err
+}
+
+// output prints a command's report: as one JSON object with -json, else as
+// text; then exit status 1 if some inputs failed.
+func output(e *env, asJSON bool, rep any, text func(), failed int) error {
+	if asJSON {
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return fmt.Errorf("encoding the report: %v", err)
+		}
+		fmt.Fprintf(e.stdout, "%s\n", b)
+	} else {
+		text()
+	}
+	if failed > 0 {
+		return errReported
+	}
+	return nil
 }

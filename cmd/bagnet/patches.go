@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"container/heap"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"github.com/bagnetweb/bagnet/geom"
@@ -299,19 +298,7 @@ func (o *patchesOpts) run(e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "wrote %s (%dx%d)\n", out, fig.Rect.Dx(), fig.Rect.Dy())
 		}
 	}
-	if o.json {
-		b, err := json.Marshal(rep)
-		if err != nil {
-			return fmt.Errorf("encoding the report: %v", err)
-		}
-		fmt.Fprintf(e.stdout, "%s\n", b)
-	} else {
-		rep.print(e.stdout, eng, dir)
-	}
-	if rep.Errors > 0 {
-		return errReported
-	}
-	return nil
+	return output(e, o.json, rep, func() { rep.print(e.stdout, eng, dir) }, rep.Errors)
 }
 
 // patchImages lists the images of dir: with their class when dir holds
