@@ -35,12 +35,16 @@ func (tb *tab) loadModel(sel, path string) string {
 	if err != nil {
 		tb.t.Fatalf("load a model: %v", err)
 	}
-	return tb.waitFor(`(() => {
-		const s = window.__bt?.states ?? [];
-		const last = s[s.length - 1];
-		return s.includes("working") && (last === "ready" || last === "error") ? last : "";
-	})()`)
+	return tb.waitFor(reloadedJS)
 }
+
+// reloadedJS gives the state the page settled in after armJS and a model
+// load: "ready" or "error" once it has been "working", else "".
+const reloadedJS = `(() => {
+	const s = window.__bt?.states ?? [];
+	const last = s[s.length - 1];
+	return s.includes("working") && (last === "ready" || last === "error") ? last : "";
+})()`
 
 // A model file given to the page (the "Load a model" button, or the image
 // input) replaces the model in use: the page classifies with it exactly as
@@ -310,14 +314,7 @@ func TestExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := filepath.Join(suite.samples, tench)
-	raw, err := os.ReadFile(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st := tb.classify(upload(img)); st != "done" {
-		t.Fatalf("classify: data-state=%q; #error: %q", st, tb.text("#error"))
-	}
+	raw := tb.classifyTench()
 	wait := func(name string) []byte {
 		t.Helper()
 		p := filepath.Join(dir, name)
@@ -557,20 +554,13 @@ func TestSiteModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := tb.waitFor(`(() => { const s = window.__bt?.states ?? []; const l = s[s.length-1]; return s.includes("working") && (l === "ready" || l === "error") ? l : ""; })()`); st != "ready" {
+	if st := tb.waitFor(reloadedJS); st != "ready" {
 		t.Fatalf("picking the second model: data-state=%q; #error: %q", st, tb.text("#error"))
 	}
 	if src := tb.text("#model-source"); src != "models/"+extraModel {
 		t.Errorf("the model card says the file is %q", src)
 	}
-	img := filepath.Join(suite.samples, tench)
-	raw, err := os.ReadFile(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st := tb.classify(upload(img)); st != "done" {
-		t.Fatalf("classify: data-state=%q; #error: %q", st, tb.text("#error"))
-	}
+	raw := tb.classifyTench()
 	got := tb.result()
 	a, err := eng.Classify(raw, len(got.Top))
 	if err != nil {
