@@ -3,6 +3,8 @@ package scramble
 import (
 	"slices"
 	"testing"
+
+	"github.com/bagnetweb/bagnet/internal/testimage"
 )
 
 func TestNewTiling(t *testing.T) {
@@ -72,7 +74,7 @@ func TestTilingApply(t *testing.T) {
 		}
 		n := tc.size
 		// Every pixel is unique: (x, y, x+y) identifies it for n < 256.
-		rgb := testImage(n)
+		rgb := testimage.RGB(n)
 		for y := 0; y < n; y++ {
 			for x := 0; x < n; x++ {
 				rgb[(y*n+x)*3+2] = uint8((x + 3*y) % 251)
@@ -107,7 +109,7 @@ func TestTilingApply(t *testing.T) {
 
 func TestTilingApplyErrors(t *testing.T) {
 	tl, _ := NewTiling(128, 33)
-	rgb := testImage(128)
+	rgb := testimage.RGB(128)
 	for _, tt := range []struct {
 		name string
 		rgb  []uint8
@@ -122,16 +124,4 @@ func TestTilingApplyErrors(t *testing.T) {
 			t.Errorf("%s: no error", tt.name)
 		}
 	}
-}
-
-// testImage is an n x n RGB image whose pixels say where they are.
-func testImage(n int) []uint8 {
-	rgb := make([]uint8, n*n*3)
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
-			p := (y*n + x) * 3
-			rgb[p], rgb[p+1], rgb[p+2] = uint8(x), uint8(y), uint8(x^y)
-		}
-	}
-	return rgb
 }

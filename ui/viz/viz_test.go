@@ -1,11 +1,13 @@
 package viz
 
 import (
-	"github.com/bagnetweb/bagnet/geom"
 	"math"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bagnetweb/bagnet/geom"
+	"github.com/bagnetweb/bagnet/internal/testimage"
 )
 
 func luminance(c RGB) float64 { return 0.2126*float64(c.R) + 0.7152*float64(c.G) + 0.0722*float64(c.B) }
@@ -140,20 +142,9 @@ func TestCellAtTilesCentres(t *testing.T) {
 	}
 }
 
-func testImage(n int) []uint8 {
-	rgb := make([]uint8, n*n*3)
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
-			p := (y*n + x) * 3
-			rgb[p], rgb[p+1], rgb[p+2] = uint8(x), uint8(y), uint8(x^y)
-		}
-	}
-	return rgb
-}
-
 func TestOverlay(t *testing.T) {
 	g := g128
-	rgb := testImage(g.Size)
+	rgb := testimage.RGB(g.Size)
 	ev := make([]float32, g.H*g.W)
 	for k := range ev {
 		ev[k] = float32(k%7) - 3
@@ -212,7 +203,7 @@ func TestOverlay(t *testing.T) {
 }
 
 func TestOverlayErrors(t *testing.T) {
-	rgb := testImage(128)
+	rgb := testimage.RGB(128)
 	ev := make([]float32, 144)
 	tests := []struct {
 		name  string
@@ -268,7 +259,7 @@ func TestMapImage(t *testing.T) {
 
 func TestCrop(t *testing.T) {
 	n := 40
-	rgb := testImage(n)
+	rgb := testimage.RGB(n)
 	tests := []struct {
 		b            geom.Rect[int]
 		x0, y0, w, h int
