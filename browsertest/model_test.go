@@ -421,13 +421,19 @@ func (tb *tab) occlusion() protocol.Occlusion {
 	return o
 }
 
-// Occlusion in the page: each edit's logits equal a full native pass over
-// the edited image bit for bit; only the cells that see an edit are
-// recomputed and the page finds every other cell's evidence unchanged;
-// undo and reset go back.
+// Occlusion in the page, on one worker and shared out to a band worker:
+// each edit's logits equal a full native pass over the edited image bit for
+// bit; only the cells that see an edit are recomputed and the page finds
+// every other cell's evidence unchanged; undo and reset go back.
 func TestOcclusion(t *testing.T) {
+	for _, workers := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) { testOcclusion(t, workers) })
+	}
+}
+
+func testOcclusion(t *testing.T, workers int) {
 	tb := newTab(t)
-	tb.open(suite.srv.URL)
+	tb.openQuery(suite.srv.URL, fmt.Sprintf("?workers=%d", workers))
 	raw := tb.classifyTench()
 	a, err := suite.eng.Classify(raw, 5)
 	if err != nil {
@@ -460,6 +466,9 @@ func TestOcclusion(t *testing.T) {
 		if o.Recomputed <= 0 || o.Recomputed >= o.Cells {
 			t.Errorf("edit %d: %d of %d cells recomputed", k+1, o.Recomputed, o.Cells)
 		}
+		if k == 0 && o.Workers != workers { // the drag's block has rows enough to share
+			t.Errorf("edit 1: recomputed on %d workers, want %d", o.Workers, workers)
+		}
 		info := tb.text("#occ-info")
 		var eq, tot int
 		if i := strings.Index(info, "unchanged"); i < 0 {
@@ -467,7 +476,7 @@ func TestOcclusion(t *testing.T) {
 		} else if _, err := fmt.Sscanf(info[strings.LastIndex(info[:i], ": ")+2:], "%d of %d", &eq, &tot); err != nil || eq != tot || tot != o.Cells-o.Recomputed {
 			t.Errorf("edit %d: %q: %d of %d unchanged, want all %d", k+1, info, eq, tot, o.Cells-o.Recomputed)
 		}
-		t.Logf("edit %d %v: %d of %d cells recomputed; pointer up to done %v", k+1, r, o.Recomputed, o.Cells, d.Round(time.Millisecond))
+		t.Logf("edit %d %v: %d of %d cells recomputed on %d workers; pointer up to done %v", k+1, r, o.Recomputed, o.Cells, o.Workers, d.Round(time.Millisecond))
 	}
 	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("#occ-undo"))); err != nil {
 		t.Fatal(err)

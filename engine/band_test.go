@@ -10,7 +10,7 @@ import (
 	"github.com/bagnetweb/bagnet/internal/testmodel"
 )
 
-// localHelper computes bands with its own copy of the model, as a Web
+// localHelper computes blocks with its own copy of the model, as a Web
 // Worker does; fail makes it answer with an error instead.
 type localHelper struct {
 	e     *engine.Engine
@@ -18,7 +18,7 @@ type localHelper struct {
 	calls int
 }
 
-func (h *localHelper) Start(rgb []uint8, r0, r1 int) func() ([]uint8, error) {
+func (h *localHelper) Start(rgb []uint8, rows, cols [2]int) func() ([]uint8, error) {
 	h.calls++
 	rgb = slices.Clone(rgb) // as postMessage copies it
 	return func() ([]uint8, error) {
@@ -26,7 +26,7 @@ func (h *localHelper) Start(rgb []uint8, r0, r1 int) func() ([]uint8, error) {
 			return nil, h.fail
 		}
 		n := h.e.InputSize
-		f, err := h.e.Int8.FeatureRows(rgb, n, n, r0, r1)
+		f, err := h.e.Int8.FeatureRect(rgb, n, n, rows[0], rows[1], cols[0], cols[1])
 		if err != nil {
 			return nil, err
 		}

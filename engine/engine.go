@@ -35,17 +35,19 @@ type Engine struct {
 	OnHelperError func(h Helper, err error)
 }
 
-// Helper computes bands of the int8 feature map for an Engine.
+// Helper computes blocks of the int8 feature map for an Engine.
 type Helper interface {
-	// Start begins computing final-map rows [r0, r1) for the model input
-	// rgb (InputSize x InputSize RGB) and returns a function that waits for
-	// their bytes (HWC, as model.QMap.Data).
-	Start(rgb []uint8, r0, r1 int) (wait func() ([]uint8, error))
+	// Start begins computing the block of final-map rows [rows[0],
+	// rows[1]) and columns [cols[0], cols[1]) (model.QNet.FeatureRect) for
+	// the model input rgb (InputSize x InputSize RGB) and returns a
+	// function that waits for its bytes (HWC, as model.QMap.Data).
+	Start(rgb []uint8, rows, cols [2]int) (wait func() ([]uint8, error))
 }
 
-// MinBandRows is the fewest final-map rows a band gets: about one patch
-// (q/8 rows), so that the halo, the q-8 input rows a band recomputes from
-// its neighbour, stays below about half of its own work.
+// MinBandRows is the fewest final-map rows a band of a whole-image pass
+// gets: about one patch (q/8 rows), so that the halo, the q-8 input rows a
+// band recomputes from its neighbour, stays below about half of its own
+// work.
 func (e *Engine) MinBandRows() int {
 	return (e.Config.Patch() + model.Stride - 1) / model.Stride
 }
@@ -57,6 +59,19 @@ func (e *Engine) Bands(workers int) [][2]int {
 	return model.Bands(h, workers, e.MinBandRows())
 }
 
+// blockBands is how the rows of a block of the map (an occlusion's) are
+// split among up to workers workers. A small block is all halo, so its
+// bands may be as thin as half a patch: that spends more work in all (the
+// workers are otherwise idle) to answer an edit sooner.
+func (e *Engine) blockBands(rows [2]int, workers int) [][2]int {
+	bands := model.Bands(rows[1]-rows[0], workers, (e.MinBandRows()+1)/2)
+	for i := range bands {
+		bands[i][0] += rows[0]
+		bands[i][1] += rows[0]
+	}
+	return bands
+}
+
 // int8Features runs the int8 network on the model input, in bands on the
 // helpers when there are any.
 func (e *Engine) int8Features(rgb []uint8, n int) (*model.QMap, error) {
@@ -64,35 +79,54 @@ func (e *Engine) int8Features(rgb []uint8, n int) (*model.QMap, error) {
 	if len(bands) == 1 {
 		return e.Int8.Features(rgb, n, n)
 	}
+	_, w := e.Config.MapSize(n, n)
+	f, _, err := e.int8Block(rgb, n, bands, [2]int{0, w})
+	return f, err
+}
+
+// int8Block computes the block of the final map made of the row bands
+// (contiguous, in order) and columns cols: band 0 here, the others on the
+// helpers. A helper that fails is dropped (OnHelperError) and its band
+// recomputed here. workers is how many workers' bands made it in.
+func (e *Engine) int8Block(rgb []uint8, n int, bands [][2]int, cols [2]int) (f *model.QMap, workers int, err error) {
 	hs := slices.Clone(e.Helpers)
 	waits := make([]func() ([]uint8, error), len(bands))
 	for i := 1; i < len(bands); i++ {
-		waits[i] = hs[i-1].Start(rgb, bands[i][0], bands[i][1])
+		waits[i] = hs[i-1].Start(rgb, bands[i], cols)
+	}
+	here := func(b [2]int) (*model.QMap, error) {
+		return e.Int8.FeatureRect(rgb, n, n, b[0], b[1], cols[0], cols[1])
 	}
 	parts := make([]*model.QMap, len(bands))
-	var err error
-	if parts[0], err = e.Int8.FeatureRows(rgb, n, n, bands[0][0], bands[0][1]); err != nil {
-		return nil, err
+	if parts[0], err = here(bands[0]); err != nil {
+		return nil, 0, err
 	}
+	workers = len(bands)
 	for i := 1; i < len(bands); i++ {
 		rows := bands[i][1] - bands[i][0]
 		data, herr := waits[i]()
 		if herr == nil && len(data) != rows*parts[0].W*parts[0].C {
-			herr = fmt.Errorf("band [%d, %d) came back with %d bytes, want %d", bands[i][0], bands[i][1], len(data), rows*parts[0].W*parts[0].C)
+			herr = fmt.Errorf("block rows [%d, %d) x columns [%d, %d) came back with %d bytes, want %d",
+				bands[i][0], bands[i][1], cols[0], cols[1], len(data), rows*parts[0].W*parts[0].C)
 		}
 		if herr != nil {
 			e.Helpers = slices.DeleteFunc(e.Helpers, func(h Helper) bool { return h == hs[i-1] })
 			if e.OnHelperError != nil {
 				e.OnHelperError(hs[i-1], herr)
 			}
-			if parts[i], err = e.Int8.FeatureRows(rgb, n, n, bands[i][0], bands[i][1]); err != nil {
-				return nil, err
+			workers--
+			if parts[i], err = here(bands[i]); err != nil {
+				return nil, 0, err
 			}
 			continue
 		}
 		parts[i] = &model.QMap{H: rows, W: parts[0].W, C: parts[0].C, Data: data, Scale: parts[0].Scale}
 	}
-	return model.JoinRows(parts)
+	if len(parts) == 1 {
+		return parts[0], 1, nil
+	}
+	f, err = model.JoinRows(parts)
+	return f, workers, err
 }
 
 // New wraps a loaded model.

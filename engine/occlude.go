@@ -2,10 +2,10 @@ package engine
 
 import (
 	"fmt"
-	"github.com/bagnetweb/bagnet/geom"
 	"slices"
 	"time"
 
+	"github.com/bagnetweb/bagnet/geom"
 	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/protocol"
 )
@@ -19,13 +19,14 @@ type Occlusion struct {
 	Rect       geom.Rect[int] // the model-input pixels painted over (clipped)
 	Rows, Cols [2]int         // the half-open block of cells whose receptive fields touch it
 	Recomputed int            // cells recomputed (the block); the others are copied
+	Workers    int            // how many workers shared the block (this one and helpers)
 }
 
 // Occlude paints rect (model-input pixels) of a's input with fill and
 // classifies the result. BagNet's locality makes this cheap: only the cells
 // whose receptive fields touch the edit can change, so for an int8 model
-// only that block of the feature map is recomputed (QNet.FeatureRect) and
-// the rest is copied from a. The result equals a full pass over the edited
+// only that block of the feature map is recomputed (QNet.FeatureRect, in
+// bands on the Helpers when there are any) and the rest is copied from a. The result equals a full pass over the edited
 // input bit for bit (float models do run a full pass).
 func (e *Engine) Occlude(a *Analysis, rect geom.Rect[int], fill [3]uint8, topK int) (*Analysis, Occlusion, error) {
 	n := e.InputSize
@@ -48,12 +49,13 @@ func (e *Engine) Occlude(a *Analysis, rect geom.Rect[int], fill [3]uint8, topK i
 	occ.Recomputed = (occ.Rows[1] - occ.Rows[0]) * (occ.Cols[1] - occ.Cols[0])
 	if e.Int8 == nil || a.feat == nil { // float: a full pass
 		b, err := e.ClassifyRGB(rgb, a.Transform, topK)
-		occ.Recomputed = h * w
+		occ.Recomputed, occ.Workers = h*w, 1
 		return b, occ, err
 	}
 	f := &model.QMap{H: a.feat.H, W: a.feat.W, C: a.feat.C, Data: slices.Clone(a.feat.Data), Scale: a.feat.Scale}
 	if occ.Recomputed > 0 { // else the edit lies where no patch looks
-		blk, err := e.Int8.FeatureRect(rgb, n, n, occ.Rows[0], occ.Rows[1], occ.Cols[0], occ.Cols[1])
+		blk, workers, err := e.int8Block(rgb, n, e.blockBands(occ.Rows, len(e.Helpers)+1), occ.Cols)
+		occ.Workers = workers
 		if err != nil {
 			return nil, occ, err
 		}

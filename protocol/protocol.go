@@ -125,7 +125,8 @@ type Occlusion struct {
 	Rows       [2]int `json:"rows"` // the recomputed block: rows [r0, r1) ...
 	Cols       [2]int `json:"cols"` // ... x columns [c0, c1)
 	Recomputed int    `json:"recomputed"`
-	Cells      int    `json:"cells"` // in the whole map
+	Workers    int    `json:"workers"` // how many workers shared the recomputation
+	Cells      int    `json:"cells"`   // in the whole map
 }
 
 // Meta is the JSON part of a "result" message; the evidence maps and the

@@ -141,11 +141,19 @@ func (c *OcclusionPanel) EditText() string {
 	if o == nil {
 		return ""
 	}
-	s := fmt.Sprintf("Edit %d: grey over pixels %d–%d × %d–%d of the model input. Recomputed %d of %d patches (rows %d–%d, columns %d–%d) in %s.",
+	s := fmt.Sprintf("Edit %d: grey over pixels %d–%d × %d–%d of the model input. Recomputed %d of %d patches (rows %d–%d, columns %d–%d) in %s%s.",
 		n, o.Rect[0], o.Rect[2]-1, o.Rect[1], o.Rect[3]-1, o.Recomputed, o.Cells, o.Rows[0], o.Rows[1]-1, o.Cols[0], o.Cols[1]-1,
-		Ms(c.Edits[n-1].Timings.InferMs))
+		Ms(c.Edits[n-1].Timings.InferMs), onWorkers(o.Workers))
 	if eq, tot := c.Unchanged(); tot > 0 {
 		s += fmt.Sprintf(" The other %d patches' evidence for %s: %d of %d unchanged.", tot, c.ClassName(c.Class), eq, tot)
 	}
 	return s
+}
+
+// onWorkers says how many workers shared a recomputation, when more than one.
+func onWorkers(n int) string {
+	if n > 1 {
+		return fmt.Sprintf(" on %d workers", n)
+	}
+	return ""
 }

@@ -322,7 +322,7 @@ func TestOcclusionPanel(t *testing.T) {
 	edit.ID = 4
 	edit.Result.Logits = []float32{1, 2.5, 2}
 	edit.Maps[1] = []float32{1, 4, -2, 1} // cell (1,1) recomputed and changed
-	edit.Occlusion = &protocol.Occlusion{Of: 3, Rect: [4]int{30, 30, 48, 48}, Rows: [2]int{1, 2}, Cols: [2]int{1, 2}, Recomputed: 1, Cells: 4}
+	edit.Occlusion = &protocol.Occlusion{Of: 3, Rect: [4]int{30, 30, 48, 48}, Rows: [2]int{1, 2}, Cols: [2]int{1, 2}, Recomputed: 1, Workers: 2, Cells: 4}
 	p := &OcclusionPanel{Base: base, Edits: []*Analysis{edit}, Class: 1, ClassName: func(k int) string { return names[k].Name }}
 	if p.Shown() != edit {
 		t.Error("Shown is not the last edit")
@@ -338,7 +338,7 @@ func TestOcclusionPanel(t *testing.T) {
 	if eq, tot := p.Unchanged(); eq != 2 || tot != 3 {
 		t.Errorf("unchanged %d of %d, want 2 of 3", eq, tot)
 	}
-	if s := p.EditText(); !strings.Contains(s, "Recomputed 1 of 4 patches") || !strings.Contains(s, "2 of 3 unchanged") {
+	if s := p.EditText(); !strings.Contains(s, "Recomputed 1 of 4 patches") || !strings.Contains(s, "on 2 workers") || !strings.Contains(s, "2 of 3 unchanged") {
 		t.Errorf("EditText %q", s)
 	}
 	p.Edits = nil

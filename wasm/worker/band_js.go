@@ -12,7 +12,7 @@ import (
 
 // helper is a band worker: another worker.js + worker.wasm, started by this
 // worker, with its own Go instance, kernel module and copy of the model. It
-// computes rows of the int8 feature map (engine.Helper).
+// computes blocks of the int8 feature map (engine.Helper).
 type helper struct {
 	w       js.Value
 	next    int
@@ -166,7 +166,7 @@ func (h *helper) load(model []byte) func() error {
 }
 
 // Start implements engine.Helper.
-func (h *helper) Start(rgb []uint8, r0, r1 int) func() ([]uint8, error) {
+func (h *helper) Start(rgb []uint8, rows, cols [2]int) func() ([]uint8, error) {
 	if h.dead != nil {
 		return func() ([]uint8, error) { return nil, h.dead }
 	}
@@ -179,8 +179,10 @@ func (h *helper) Start(rgb []uint8, r0, r1 int) func() ([]uint8, error) {
 	msg.Set("type", "rows")
 	msg.Set("id", id)
 	msg.Set("rgb", b)
-	msg.Set("r0", r0)
-	msg.Set("r1", r1)
+	msg.Set("r0", rows[0])
+	msg.Set("r1", rows[1])
+	msg.Set("c0", cols[0])
+	msg.Set("c1", cols[1])
 	h.w.Call("postMessage", msg, jsArray.New(b.Get("buffer")))
 	return func() ([]uint8, error) {
 		select {

@@ -351,7 +351,8 @@ func (s *server) onLoadBytes(msg js.Value) error {
 	return nil
 }
 
-// onRows computes feature-map rows for the parent worker (band workers).
+// onRows computes a block of feature-map rows for the parent worker (band
+// workers).
 func (s *server) onRows(id js.Value, msg js.Value) error {
 	if id.IsNull() {
 		return fmt.Errorf("rows: missing numeric id")
@@ -359,7 +360,8 @@ func (s *server) onRows(id js.Value, msg js.Value) error {
 	if s.rowsServed++; s.failAfter > 0 && s.rowsServed > s.failAfter {
 		return fmt.Errorf("band worker: failing on purpose after %d requests (?failbands)", s.failAfter)
 	}
-	data, err := s.rows(bytesOf(msg.Get("rgb")), intOr(msg.Get("r0"), -1), intOr(msg.Get("r1"), -1))
+	data, err := s.rows(bytesOf(msg.Get("rgb")), intOr(msg.Get("r0"), -1), intOr(msg.Get("r1"), -1),
+		intOr(msg.Get("c0"), -1), intOr(msg.Get("c1"), -1))
 	if err != nil {
 		return err
 	}

@@ -204,7 +204,7 @@ func (s *server) occlude(id, of int, rect [4]int, topK int, ms func() float64) (
 	}
 	r := occ.Rect
 	m.Occlusion = &protocol.Occlusion{Of: of, Rect: [4]int{r.X0, r.Y0, r.X1, r.Y1}, Rows: occ.Rows, Cols: occ.Cols,
-		Recomputed: occ.Recomputed, Cells: a.Map.H * a.Map.W}
+		Recomputed: occ.Recomputed, Workers: occ.Workers, Cells: a.Map.H * a.Map.W}
 	s.mem.put(id, a)
 	return a, m, nil
 }
@@ -225,9 +225,9 @@ func (s *server) evidence(id, c int) ([]float32, float32, error) {
 	return ev, s.eng.Bias(c), nil
 }
 
-// rows is final-map rows [r0, r1) of the int8 features for a model input
-// (a band worker's job).
-func (s *server) rows(rgb []uint8, r0, r1 int) ([]uint8, error) {
+// rows is the block of final-map rows [r0, r1) and columns [c0, c1) of the
+// int8 features for a model input (a band worker's job).
+func (s *server) rows(rgb []uint8, r0, r1, c0, c1 int) ([]uint8, error) {
 	if s.eng == nil {
 		return nil, errNoModel
 	}
@@ -235,7 +235,7 @@ func (s *server) rows(rgb []uint8, r0, r1 int) ([]uint8, error) {
 		return nil, errors.New("rows: the model is not int8")
 	}
 	n := s.eng.InputSize
-	f, err := s.eng.Int8.FeatureRows(rgb, n, n, r0, r1)
+	f, err := s.eng.Int8.FeatureRect(rgb, n, n, r0, r1, c0, c1)
 	if err != nil {
 		return nil, err
 	}
