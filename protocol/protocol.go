@@ -160,6 +160,31 @@ type SiteModel struct {
 	DType     string `json:"dtype"`
 }
 
+// Bench is the answer to a "bench" request (the browser benchmark,
+// cmd/benchbrowser): the network's time on a random input, run after run;
+// where the time of one run's int8 GEMMs went on the answering worker; and
+// the time of occluding a patch-sized square at the centre of the input.
+type Bench struct {
+	Engine string       `json:"engine"`
+	Size   int          `json:"size"`
+	MACs   int64        `json:"macs"`
+	RunsMs []float64    `json:"runsMs"`
+	GEMMs  []GEMMRecord `json:"gemms"` // of the last run, the answering worker's band only
+	// RequantMs is the time of the last run's requantisations (that worker).
+	RequantMs float64 `json:"requantMs"`
+	// OccludeMs are the runs of a grey q x q square at the centre, each
+	// from the same unedited analysis (int8 models only).
+	OccludeMs []float64 `json:"occludeMs,omitempty"`
+	// Occlusion is what the last of those recomputed.
+	Occlusion *Occlusion `json:"occlusion,omitempty"`
+}
+
+// GEMMRecord is one U8I8 GEMM call: m x n x k and its time.
+type GEMMRecord struct {
+	M, N, K int
+	Ms      float64
+}
+
 // RGBA converts the packed RGB model input to the opaque RGBA bytes of a
 // result's "input" (an ImageData's layout).
 func RGBA(rgb []uint8) []uint8 {

@@ -4,7 +4,9 @@
 // pure-Go fallback, with 1 and N band workers. It serves a built site
 // (dist/, from `make site`) plus a benchmark page and prints, per
 // configuration, the time to ready, the warm-up pass, the first and the
-// median run and GMAC/s, then where the GEMM time of one run went.
+// median run and GMAC/s, the time of occluding a patch-sized square (int8:
+// only the cells that see it are recomputed, shared among the workers),
+// then where the GEMM time of one run went.
 //
 // Usage:
 //
@@ -32,6 +34,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/bagnetweb/bagnet/internal/testmodel"
+	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/server/static"
 )
 
@@ -55,17 +58,7 @@ type config struct {
 type result struct {
 	ReadyMs  float64 `json:"readyMs"`
 	WarmupMs float64 `json:"warmupMs"`
-	Bench    struct {
-		Engine string    `json:"engine"`
-		Size   int       `json:"size"`
-		MACs   int64     `json:"macs"`
-		RunsMs []float64 `json:"runsMs"`
-		GEMMs  []struct {
-			M, N, K int
-			Ms      float64
-		} `json:"gemms"`
-		RequantMs float64 `json:"requantMs"`
-	} `json:"bench"`
+	Bench    protocol.Bench `json:"bench"`
 }
 
 func run(args []string, out io.Writer) error {
@@ -128,7 +121,7 @@ func run(args []string, out io.Writer) error {
 	cores, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`navigator.hardwareConcurrency`))
 	fmt.Fprintf(out, "browser: %s; navigator.hardwareConcurrency %d; Go %s; %s\n\n", version, cores, runtime.Version(), time.Now().Format("2006-01-02 15:04"))
 
-	fmt.Fprintf(out, "| model | engine | to ready ms | warm-up ms | first run ms | median ms | GMAC/s |\n|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(out, "| model | engine | to ready ms | warm-up ms | first run ms | median ms | GMAC/s | occlude q x q: median ms (cells) |\n|---|---|---|---|---|---|---|---|\n")
 	fullMACs := int64(16.26e9)
 	if *ortDir != "" {
 		raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf("bagnetRunORT({runs: %d})", *runs), chromedp.EvalAwaitPromise))
@@ -144,7 +137,7 @@ func run(args []string, out io.Writer) error {
 			return err
 		}
 		med := median(o.RunsMs[1:])
-		fmt.Fprintf(out, "| BagNet-33 full, 224, 1000 classes | onnxruntime-web %s, WASM SIMD, fp32, 1 thread (baseline) | %.0f | - | %.0f | %.1f | %.2f |\n",
+		fmt.Fprintf(out, "| BagNet-33 full, 224, 1000 classes | onnxruntime-web %s, WASM SIMD, fp32, 1 thread (baseline) | %.0f | - | %.0f | %.1f | %.2f | - |\n",
 			o.Version, o.ReadyMs, o.RunsMs[0], med, float64(fullMACs)/med/1e6)
 	}
 	type gemmRow struct {
@@ -168,8 +161,12 @@ func run(args []string, out io.Writer) error {
 				}
 				runs := r.Bench.RunsMs
 				med := median(runs[min(1, len(runs)-1):])
-				fmt.Fprintf(out, "| %s | %s | %.0f | %.0f | %.0f | %.1f | %.2f |\n", m.name, r.Bench.Engine, r.ReadyMs, r.WarmupMs,
-					runs[0], med, float64(r.Bench.MACs)/med/1e6)
+				occ := "-"
+				if o := r.Bench.Occlusion; o != nil && len(r.Bench.OccludeMs) > 0 {
+					occ = fmt.Sprintf("%.1f (%d of %d on %d)", median(r.Bench.OccludeMs), o.Recomputed, o.Cells, o.Workers)
+				}
+				fmt.Fprintf(out, "| %s | %s | %.0f | %.0f | %.0f | %.1f | %.2f | %s |\n", m.name, r.Bench.Engine, r.ReadyMs, r.WarmupMs,
+					runs[0], med, float64(r.Bench.MACs)/med/1e6, occ)
 				if simd && w == 1 {
 					gemmRows = append(gemmRows, gemmRow{m.name, r})
 				}

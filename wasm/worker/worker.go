@@ -202,11 +202,17 @@ func (s *server) occlude(id, of int, rect [4]int, topK int, ms func() float64) (
 	if err != nil {
 		return nil, nil, err
 	}
-	r := occ.Rect
-	m.Occlusion = &protocol.Occlusion{Of: of, Rect: [4]int{r.X0, r.Y0, r.X1, r.Y1}, Rows: occ.Rows, Cols: occ.Cols,
-		Recomputed: occ.Recomputed, Workers: occ.Workers, Cells: a.Map.H * a.Map.W}
+	m.Occlusion = wireOcclusion(of, occ, a)
 	s.mem.put(id, a)
 	return a, m, nil
+}
+
+// wireOcclusion is what an occlusion of analysis of changed, as the page
+// gets it (a: the edited analysis).
+func wireOcclusion(of int, occ engine.Occlusion, a *engine.Analysis) *protocol.Occlusion {
+	r := occ.Rect
+	return &protocol.Occlusion{Of: of, Rect: [4]int{r.X0, r.Y0, r.X1, r.Y1}, Rows: occ.Rows, Cols: occ.Cols,
+		Recomputed: occ.Recomputed, Workers: occ.Workers, Cells: a.Map.H * a.Map.W}
 }
 
 // evidence is class c's map for an earlier analysis.
@@ -255,28 +261,10 @@ func (s *server) warmUp() float64 {
 	return float64(time.Since(t0).Microseconds()) / 1000
 }
 
-// Bench is the answer to a "bench" request: the network's time on a random
-// input, run after run, and where the time of this worker's int8 GEMMs went.
-type Bench struct {
-	Engine string       `json:"engine"`
-	Size   int          `json:"size"`
-	MACs   int64        `json:"macs"`
-	RunsMs []float64    `json:"runsMs"`
-	GEMMs  []GEMMRecord `json:"gemms"` // of the last run, this worker's band only
-	// RequantMs is the time of the last run's requantisations (this worker).
-	RequantMs float64 `json:"requantMs"`
-}
-
-// GEMMRecord is one U8I8 call.
-type GEMMRecord struct {
-	M, N, K int
-	Ms      float64
-}
-
 // recorder times every U8I8 and Requant call of the kernels it wraps.
 type recorder struct {
 	kernel.Kernels
-	calls     []GEMMRecord
+	calls     []protocol.GEMMRecord
 	requantMs float64
 }
 
@@ -289,22 +277,27 @@ func (r *recorder) Requant(rows int, acc []int32, q *kernel.Requant, res32 []int
 func (r *recorder) U8I8(m int, a []uint8, b *kernel.PackedI8, c []int32) {
 	t0 := time.Now()
 	r.Kernels.U8I8(m, a, b, c)
-	r.calls = append(r.calls, GEMMRecord{m, b.N, b.K, float64(time.Since(t0).Microseconds()) / 1000})
+	r.calls = append(r.calls, protocol.GEMMRecord{M: m, N: b.N, K: b.K, Ms: float64(time.Since(t0).Microseconds()) / 1000})
 }
 
 // bench classifies a random model input runs times (with the band workers
-// when there are any), then once more with every GEMM of this worker timed.
-func (s *server) bench(runs int, ms func() float64) (*Bench, error) {
+// when there are any), then once more with every GEMM of this worker timed;
+// then it occludes a patch-sized square at the centre of that input runs
+// times (int8 models: recomputing the block, shared out like a pass).
+func (s *server) bench(runs int, ms func() float64) (*protocol.Bench, error) {
 	if s.eng == nil {
 		return nil, errNoModel
 	}
 	n := s.eng.InputSize
 	rgb := model.RandomRGB(n, n, 7)
 	tr := preprocess.NewTransform(preprocess.Squash, n, n, n)
-	b := &Bench{Size: n, MACs: s.eng.Config.MACs(n, n)}
-	for i := 0; i < max(1, min(runs, 100)); i++ {
+	b := &protocol.Bench{Size: n, MACs: s.eng.Config.MACs(n, n)}
+	runs = max(1, min(runs, 100))
+	var a *engine.Analysis
+	for i := 0; i < runs; i++ {
 		t0 := ms()
-		if _, err := s.eng.ClassifyRGB(rgb, tr, 5); err != nil {
+		var err error
+		if a, err = s.eng.ClassifyRGB(rgb, tr, 5); err != nil {
 			return nil, err
 		}
 		b.RunsMs = append(b.RunsMs, ms()-t0)
@@ -318,6 +311,17 @@ func (s *server) bench(runs int, ms func() float64) (*Bench, error) {
 			return nil, err
 		}
 		b.GEMMs, b.RequantMs = rec.calls, rec.requantMs
+		q := s.eng.Config.Patch()
+		sq := geom.Rect[int]{X0: (n - q) / 2, Y0: (n - q) / 2, X1: (n + q) / 2, Y1: (n + q) / 2}
+		for i := 0; i < runs; i++ {
+			t0 := ms()
+			_, occ, err := s.eng.Occlude(a, sq, engine.Grey, 5)
+			if err != nil {
+				return nil, err
+			}
+			b.OccludeMs = append(b.OccludeMs, ms()-t0)
+			b.Occlusion = wireOcclusion(-1, occ, a)
+		}
 	}
 	return b, nil
 }

@@ -266,3 +266,40 @@ func TestOcclude(t *testing.T) {
 		t.Error("occluding an unknown analysis gave no error")
 	}
 }
+
+// The benchmark times the runs it says, records this worker's GEMMs (their
+// MACs add up to the model's) and times an occlusion of a patch-sized square
+// at the centre, which recomputes the cells that see it.
+func TestBench(t *testing.T) {
+	e, _ := testEngine(t)
+	s := server{eng: e, kernels: e.Int8.Kernels}
+	b, err := s.bench(3, clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.RunsMs) != 3 || len(b.OccludeMs) != 3 || b.Size != 64 {
+		t.Fatalf("bench %+v", b)
+	}
+	var macs int64
+	for _, g := range b.GEMMs {
+		macs += int64(g.M) * int64(g.N) * int64(g.K)
+	}
+	if macs == 0 || macs > b.MACs {
+		t.Errorf("GEMMs add up to %d MACs, the model has %d", macs, b.MACs)
+	}
+	o := b.Occlusion
+	q := e.Config.Patch()
+	r := [4]int{(64 - q) / 2, (64 - q) / 2, (64 + q) / 2, (64 + q) / 2}
+	see := 0 // cells whose receptive fields meet the square
+	for i := 0; i < 4; i++ {
+		for j := 0; j < 4; j++ {
+			bx := e.Config.CellBox(i, j)
+			if bx.X0 < r[2] && bx.X1 > r[0] && bx.Y0 < r[3] && bx.Y1 > r[1] {
+				see++
+			}
+		}
+	}
+	if o == nil || o.Rect != r || o.Recomputed != see || o.Cells != 16 || o.Workers != 1 {
+		t.Errorf("bench occlusion %+v, want rect %v and %d cells recomputed on 1 worker", o, r, see)
+	}
+}
