@@ -34,6 +34,20 @@ func (h *localHelper) Start(rgb []uint8, rows, cols [2]int) func() ([]uint8, err
 	}
 }
 
+// loadWithHelpers loads the model of opt with n local helpers, each with
+// its own copy.
+func loadWithHelpers(t *testing.T, opt testmodel.Options, n int) (*engine.Engine, []*localHelper) {
+	t.Helper()
+	e := load(t, opt)
+	var hs []*localHelper
+	for range n {
+		h := &localHelper{e: load(t, opt)}
+		hs = append(hs, h)
+		e.Helpers = append(e.Helpers, h)
+	}
+	return e, hs
+}
+
 // Classifying in bands on helpers gives the same logits and evidence, bit
 // for bit, as one engine alone; a failing helper is dropped and its band
 // recomputed, with the same result.
@@ -48,13 +62,7 @@ func TestHelpersGiveIdenticalResults(t *testing.T) {
 		}
 		for _, n := range []int{1, 2, 3} {
 			t.Run(fmt.Sprintf("%s/%d helpers", arch, n), func(t *testing.T) {
-				e := load(t, opt)
-				var hs []*localHelper
-				for range n {
-					h := &localHelper{e: load(t, opt)}
-					hs = append(hs, h)
-					e.Helpers = append(e.Helpers, h)
-				}
+				e, hs := loadWithHelpers(t, opt, n)
 				bands := e.Bands(len(e.Helpers) + 1)
 				if len(bands) < 2 {
 					t.Fatalf("bands %v: the test needs a map that splits", bands)

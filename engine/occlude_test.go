@@ -31,13 +31,7 @@ func TestOcclude(t *testing.T) {
 
 func testOcclude(t *testing.T, opt testmodel.Options, seed uint64, helpers int) {
 	arch := opt.Arch
-	e := load(t, opt)
-	var hs []*localHelper
-	for range helpers {
-		h := &localHelper{e: load(t, opt)}
-		hs = append(hs, h)
-		e.Helpers = append(e.Helpers, h)
-	}
+	e, hs := loadWithHelpers(t, opt, helpers)
 	n := e.InputSize
 	tr := preprocess.NewTransform(preprocess.Squash, n, n, n)
 	a, err := e.ClassifyRGB(model.RandomRGB(n, n, 5), tr, 3)
