@@ -17,7 +17,8 @@ import (
 // and 0.99 until cycle 5: its logits spread wider and int8 drifts more
 // (median 0.99876, min 0.98876 with 160 calibration images; 96 or 320 do
 // no better), although int8 and float32 score exactly the same on val
-// (2484/2939 each).
+// (2484/2939 each). Cycle 6: median 0.99893, min 0.98556, same top-1 on
+// all 98; on val both score 2509/2939.
 func TestShippedInt8MatchesFloat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("classifies ~100 images twice")
