@@ -29,9 +29,32 @@ func TestOcclude(t *testing.T) {
 	}
 }
 
+// A block of less work than DefaultMinShareMACs is not worth a message: it
+// is computed here even when helpers are idle.
+func TestOccludeSmallBlockStaysHere(t *testing.T) {
+	opt := testmodel.Options{Arch: "bagnet33", InputSize: 96, Seed: 30}
+	e, hs := loadWithHelpers(t, opt, 2)
+	a, err := e.ClassifyRGB(model.RandomRGB(96, 96, 5), preprocess.NewTransform(preprocess.Squash, 96, 96, 96), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if macs := e.Config.MACs(96, 96); macs >= engine.DefaultMinShareMACs {
+		t.Fatalf("the test model has %d MACs: not small", macs)
+	}
+	before := hs[0].calls + hs[1].calls
+	_, occ, err := e.Occlude(a, geom.Rect[int]{X0: 20, Y0: 20, X1: 76, Y1: 76}, engine.Grey, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asked := hs[0].calls + hs[1].calls - before; asked != 0 || occ.Workers != 1 {
+		t.Errorf("a %v block of a %d-MAC model went to %d helpers (%d workers)", occ.Rows, e.Config.MACs(96, 96), asked, occ.Workers)
+	}
+}
+
 func testOcclude(t *testing.T, opt testmodel.Options, seed uint64, helpers int) {
 	arch := opt.Arch
 	e, hs := loadWithHelpers(t, opt, helpers)
+	e.MinShareMACs = 1 // share every block that splits
 	n := e.InputSize
 	tr := preprocess.NewTransform(preprocess.Squash, n, n, n)
 	a, err := e.ClassifyRGB(model.RandomRGB(n, n, 5), tr, 3)
