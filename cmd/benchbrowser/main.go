@@ -56,8 +56,8 @@ type config struct {
 }
 
 type result struct {
-	ReadyMs  float64 `json:"readyMs"`
-	WarmupMs float64 `json:"warmupMs"`
+	ReadyMs  float64        `json:"readyMs"`
+	WarmupMs float64        `json:"warmupMs"`
 	Bench    protocol.Bench `json:"bench"`
 }
 
