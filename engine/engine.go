@@ -65,10 +65,10 @@ func (e *Engine) Bands(workers int) [][2]int {
 // DefaultMinShareMACs is the least work (multiply-accumulates of the pixels
 // it sees) for which a block of the map (an occlusion's) is shared with the
 // helpers, unless Engine.MinShareMACs says otherwise: below it a message's
-// round trip to another worker costs more than the work it saves. In Chromium on this project's 2-core machine a
-// 33 x 33 occlusion of the shipped model (0.06 GMAC, 9 ms on one worker)
-// took 11 ms shared with a band worker, one of the full-size BagNet-33
-// (2.6 GMAC, 98 ms) 83 ms.
+// round trip to another worker costs more than the work it saves. In
+// Chromium on this project's 2-core machine a 33 x 33 occlusion of the
+// shipped model (0.06 GMAC, 9 ms on one worker) took 11 ms shared with a
+// band worker, one of the full-size BagNet-33 (2.6 GMAC, 72-98 ms) 50-83 ms.
 const DefaultMinShareMACs = 200_000_000
 
 // blockBands is how the rows of a block of the map [rows) x [cols) (an

@@ -26,8 +26,9 @@ type Occlusion struct {
 // classifies the result. BagNet's locality makes this cheap: only the cells
 // whose receptive fields touch the edit can change, so for an int8 model
 // only that block of the feature map is recomputed (QNet.FeatureRect, in
-// bands on the Helpers when there are any) and the rest is copied from a. The result equals a full pass over the edited
-// input bit for bit (float models do run a full pass).
+// bands on the Helpers when it is worth it) and the rest is copied from a.
+// The result equals a full pass over the edited input bit for bit (float
+// models do run a full pass).
 func (e *Engine) Occlude(a *Analysis, rect geom.Rect[int], fill [3]uint8, topK int) (*Analysis, Occlusion, error) {
 	n := e.InputSize
 	r := geom.Rect[int]{X0: max(0, rect.X0), Y0: max(0, rect.Y0), X1: min(n, rect.X1), Y1: min(n, rect.Y1)}
