@@ -360,7 +360,7 @@ func (s *server) onRows(id js.Value, msg js.Value) error {
 	if s.rowsServed++; s.failAfter > 0 && s.rowsServed > s.failAfter {
 		return fmt.Errorf("band worker: failing on purpose after %d requests (?failbands)", s.failAfter)
 	}
-	data, err := s.rows(bytesOf(msg.Get("rgb")), intOr(msg.Get("r0"), -1), intOr(msg.Get("r1"), -1),
+	data, err := s.block(bytesOf(msg.Get("rgb")), intOr(msg.Get("r0"), -1), intOr(msg.Get("r1"), -1),
 		intOr(msg.Get("c0"), -1), intOr(msg.Get("c1"), -1))
 	if err != nil {
 		return err

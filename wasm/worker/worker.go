@@ -231,9 +231,9 @@ func (s *server) evidence(id, c int) ([]float32, float32, error) {
 	return ev, s.eng.Bias(c), nil
 }
 
-// rows is the block of final-map rows [r0, r1) and columns [c0, c1) of the
-// int8 features for a model input (a band worker's job).
-func (s *server) rows(rgb []uint8, r0, r1, c0, c1 int) ([]uint8, error) {
+// block is the block of final-map rows [r0, r1) and columns [c0, c1) of
+// the int8 features for a model input (a band worker's job).
+func (s *server) block(rgb []uint8, r0, r1, c0, c1 int) ([]uint8, error) {
 	if s.eng == nil {
 		return nil, errNoModel
 	}
