@@ -290,9 +290,7 @@ func TestThousandClasses(t *testing.T) {
 		}
 		sel := fmt.Sprintf(`#class-matches button[data-class="%d"]`, shark)
 		tb.waitFor(fmt.Sprintf(`document.querySelector(%q) ? "found" : ""`, sel))
-		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
-			t.Fatal(err)
-		}
+		tb.click(sel)
 		// The overlay's picture key names the class and whether its map
 		// had arrived (ui/draw.go): the map of a class outside the top 5
 		// comes from the worker on request.
@@ -330,13 +328,11 @@ func TestExport(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 		ents, _ := os.ReadDir(dir)
-		t.Fatalf("no download %s (the folder holds %v)", name, ents)
+		t.Fatalf("no download %s (the folder holds %v; #status: %q)", name, ents, tb.text("#status"))
 		return nil
 	}
 
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("#export-json"))); err != nil {
-		t.Fatal(err)
-	}
+	tb.click("#export-json")
 	var got protocol.Result
 	if err := jsonUnmarshal(wait("n01440764_tench-result.json"), &got); err != nil {
 		t.Fatal(err)
@@ -348,9 +344,7 @@ func TestExport(t *testing.T) {
 	got.Image = ""
 	checkResult(t, "exported JSON", got, want)
 
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("#export-png"))); err != nil {
-		t.Fatal(err)
-	}
+	tb.click("#export-png")
 	pic, err := png.Decode(bytes.NewReader(wait("n01440764_tench-evidence-tench.png")))
 	if err != nil {
 		t.Fatal(err)
@@ -364,23 +358,23 @@ func TestExport(t *testing.T) {
 	}
 }
 
-// occlude drags over #occlusion-map from model-input point (x0, y0) to
-// (x1, y1) (a click when they are equal) and waits for the edit's result;
-// it returns the time from releasing the pointer to the page being done.
-func (tb *tab) occlude(size int, x0, y0, x1, y1 float64) time.Duration {
+// still brings the element sel selects into view and waits until the page
+// stops moving (a new result scrolls itself into view smoothly, and a
+// pointer event aimed while it scrolls lands elsewhere); it returns the
+// element's box: left, top, width, height.
+func (tb *tab) still(sel string) []float64 {
 	tb.t.Helper()
-	// Bring the picture into view and wait until the page stops moving
-	// (a new result scrolls itself into view smoothly).
 	var box []float64
 	for k := 0; k < 50; k++ {
-		b, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]float64](`(() => {
-			const c = document.querySelector("#occlusion-map");
+		b, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => {
+			const c = document.querySelector(%q);
+			if (!c) return [];
 			c.scrollIntoView({block: "center", behavior: "instant"});
 			const r = c.getBoundingClientRect();
 			return [r.left, r.top, r.width, r.height];
-		})()`))
+		})()`, sel)))
 		if err != nil || len(b) != 4 {
-			tb.t.Fatalf("#occlusion-map: %v %v", b, err)
+			tb.t.Fatalf("%s: box %v, %v", sel, b, err)
 		}
 		if slices.Equal(b, box) {
 			break
@@ -388,6 +382,25 @@ func (tb *tab) occlude(size int, x0, y0, x1, y1 float64) time.Duration {
 		box = b
 		time.Sleep(150 * time.Millisecond)
 	}
+	return box
+}
+
+// click presses the mouse on the middle of the element sel selects, once
+// the page is still.
+func (tb *tab) click(sel string) {
+	tb.t.Helper()
+	b := tb.still(sel)
+	if err := chromedp.Do(tb.ctx, chromedp.MouseClickXY(b[0]+b[2]/2, b[1]+b[3]/2)); err != nil {
+		tb.t.Fatalf("click %s: %v", sel, err)
+	}
+}
+
+// occlude drags over #occlusion-map from model-input point (x0, y0) to
+// (x1, y1) (a click when they are equal) and waits for the edit's result;
+// it returns the time from releasing the pointer to the page being done.
+func (tb *tab) occlude(size int, x0, y0, x1, y1 float64) time.Duration {
+	tb.t.Helper()
+	box := tb.still("#occlusion-map")
 	px := func(x, y float64) (float64, float64) {
 		return box[0] + x/float64(size)*box[2], box[1] + y/float64(size)*box[3]
 	}
@@ -483,13 +496,9 @@ func testOcclusion(t *testing.T, workers int) {
 		}
 		t.Logf("edit %d %v: %d of %d cells recomputed on %d workers; pointer up to done %v", k+1, r, o.Recomputed, o.Cells, o.Workers, d.Round(time.Millisecond))
 	}
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("#occ-undo"))); err != nil {
-		t.Fatal(err)
-	}
+	tb.click("#occ-undo")
 	tb.waitFor(`document.querySelector("#occ-info")?.textContent.startsWith("Edit 1:") ? "ok" : ""`)
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("#occ-reset"))); err != nil {
-		t.Fatal(err)
-	}
+	tb.click("#occ-reset")
 	tb.waitFor(`document.querySelector("#occ-info")?.textContent.startsWith("No edits") ? "ok" : ""`)
 	// The scores shown are the original's again.
 	cells, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](
@@ -544,9 +553,7 @@ func TestSiteModels(t *testing.T) {
 			t.Errorf("the second model was downloaded before it was picked: %s", u)
 		}
 	}
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("#storage summary"))); err != nil { // open the panel
-		t.Fatal(err)
-	}
+	tb.click("#storage summary") // open the panel
 	stored := func(file string) string {
 		return fmt.Sprintf(`document.querySelector('#storage-list li[data-file=%q]')?.dataset.stored ?? ""`, file)
 	}
