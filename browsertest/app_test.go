@@ -1,11 +1,8 @@
 package browsertest
 
 import (
-	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"image/png"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -84,30 +81,9 @@ func testUpload(t *testing.T, query, engineText string) {
 	}
 	tb.screenshot("done")
 
-	// The heatmap canvas holds the evidence overlay: not blank.
-	dataURL, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(() => {
-		const c = document.querySelector("#heatmap");
-		if (!(c instanceof HTMLCanvasElement)) return "no #heatmap canvas";
-		if (!c.width || !c.height) return "#heatmap is " + c.width + "x" + c.height;
-		return c.toDataURL("image/png");
-	})()`))
-	if err != nil {
-		t.Fatalf("read #heatmap: %v", err)
-	}
-	b64, ok := strings.CutPrefix(dataURL, "data:image/png;base64,")
-	if !ok {
-		t.Fatalf("#heatmap: %.100s", dataURL)
-	}
-	raw, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		t.Fatalf("#heatmap data URL: %v", err)
-	}
-	heat, err := png.Decode(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatalf("#heatmap PNG: %v", err)
-	}
-	if n := distinctColors(heat, 2); n < 2 {
-		t.Errorf("#heatmap (%v) is blank: %d colour", heat.Bounds().Size(), n)
+	// The heatmap's canvas holds the evidence overlay: not blank.
+	if heat := tb.picture("#heatmap"); distinctColors(heat, 2) < 2 {
+		t.Errorf("#heatmap (%v) is blank", heat.Bounds().Size())
 	}
 }
 

@@ -3,8 +3,11 @@ package browsertest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"flag"
 	"fmt"
+	"image"
+	"image/png"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -547,6 +550,34 @@ func (tb *tab) text(sel string) string {
 		tb.t.Errorf("text of %s: %v", sel, err)
 	}
 	return strings.TrimSpace(v)
+}
+
+// picture reads the canvas of the picture sel selects (ui/draw.go: an
+// element of the template holding a canvas).
+func (tb *tab) picture(sel string) image.Image {
+	tb.t.Helper()
+	dataURL, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](fmt.Sprintf(`(() => {
+		const c = document.querySelector(%q + " > canvas");
+		if (!(c instanceof HTMLCanvasElement)) return "no canvas";
+		if (!c.width || !c.height) return "a canvas of " + c.width + "x" + c.height;
+		return c.toDataURL("image/png");
+	})()`, sel)))
+	if err != nil {
+		tb.t.Fatalf("read %s: %v", sel, err)
+	}
+	b64, ok := strings.CutPrefix(dataURL, "data:image/png;base64,")
+	if !ok {
+		tb.t.Fatalf("%s: %.100s", sel, dataURL)
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		tb.t.Fatalf("%s data URL: %v", sel, err)
+	}
+	img, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		tb.t.Fatalf("%s PNG: %v", sel, err)
+	}
+	return img
 }
 
 // screenshot saves a full-page PNG as testout/name.png.

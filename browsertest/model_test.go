@@ -295,7 +295,7 @@ func TestThousandClasses(t *testing.T) {
 		// had arrived (ui/draw.go): the map of a class outside the top 5
 		// comes from the worker on request.
 		tb.waitFor(fmt.Sprintf(`(() => {
-			const c = document.querySelector("#heatmap");
+			const c = document.querySelector("#heatmap canvas");
 			return c && /^ov \d+ %d .* true$/.test(c.bagnetKey ?? "") ? "shown" : "";
 		})()`, shark))
 		if h := tb.text("#viewer-title"); !strings.Contains(h, "great white shark") {

@@ -9,13 +9,30 @@ import (
 	"github.com/bagnetweb/bagnet/ui/viz"
 )
 
+// The pictures (overlays, evidence maps, patches) are drawn on canvases
+// that vugu does not manage. On every render vugu sets each attribute the
+// template gives and removes the others, and setting or removing a
+// canvas's width or height clears it, even to the value it has: a canvas
+// of the template would be blank after each render and need redrawing
+// (a hover, a drag, a slider's move: over 30 ms for a 224-pixel model's
+// overlay). So the template holds an empty host element (class "pic"),
+// whose children vugu leaves alone, and the canvas lives inside it.
+
+// canvasIn returns the canvas in host, adding one on first use.
+func canvasIn(host js.Value) js.Value {
+	if !host.Truthy() {
+		return host
+	}
+	if c := host.Get("firstElementChild"); c.Truthy() && c.Get("tagName").String() == "CANVAS" {
+		return c
+	}
+	c := js.Global().Get("document").Call("createElement", "canvas")
+	host.Call("appendChild", c)
+	return c
+}
+
 // putRGBA draws w x h RGBA pixels onto a canvas, resizing it to w x h,
 // unless the canvas already shows the picture named key.
-//
-// vugu drops attributes that the template does not set, a canvas's width
-// and height among them, which clears the canvas and resets it to 300 x 150:
-// so the picture is known to be intact only when the key and the size both
-// still match.
 func putRGBA(canvas js.Value, key string, w, h int, rgba []byte) {
 	if !canvas.Truthy() || w <= 0 || h <= 0 || len(rgba) < w*h*4 {
 		return
@@ -72,8 +89,8 @@ func cached(key string, mk func() (picture, error)) (picture, error) {
 const overlayMinSide = 512
 
 // DrawOverlay draws analysis a's model input with class k's evidence over
-// it (colour range lim) onto canvas.
-func DrawOverlay(canvas js.Value, a *Analysis, k int, lim float32, opacity float64) {
+// it (colour range lim) in picture host.
+func DrawOverlay(host js.Value, a *Analysis, k int, lim float32, opacity float64) {
 	if a == nil {
 		return
 	}
@@ -88,11 +105,12 @@ func DrawOverlay(canvas js.Value, a *Analysis, k int, lim float32, opacity float
 		js.Global().Get("console").Call("error", err.Error())
 		return
 	}
-	putRGBA(canvas, key, p.w, p.h, p.rgba)
+	putRGBA(canvasIn(host), key, p.w, p.h, p.rgba)
 }
 
-// DrawMap draws class k's evidence map of a, one pixel per cell.
-func DrawMap(canvas js.Value, a *Analysis, k int, lim float32) {
+// DrawMap draws class k's evidence map of a, one pixel per cell, in
+// picture host.
+func DrawMap(host js.Value, a *Analysis, k int, lim float32) {
 	if a == nil || a.Maps[k] == nil {
 		return
 	}
@@ -100,11 +118,11 @@ func DrawMap(canvas js.Value, a *Analysis, k int, lim float32) {
 	p, _ := cached(key, func() (picture, error) {
 		return picture{a.Geo.W, a.Geo.H, viz.MapImage(a.Maps[k], lim)}, nil
 	})
-	putRGBA(canvas, key, p.w, p.h, p.rgba)
+	putRGBA(canvasIn(host), key, p.w, p.h, p.rgba)
 }
 
-// DrawPatch draws the model-input pixels of box b.
-func DrawPatch(canvas js.Value, a *Analysis, b geom.Rect[int]) {
+// DrawPatch draws the model-input pixels of box b in picture host.
+func DrawPatch(host js.Value, a *Analysis, b geom.Rect[int]) {
 	if a == nil {
 		return
 	}
@@ -113,7 +131,7 @@ func DrawPatch(canvas js.Value, a *Analysis, b geom.Rect[int]) {
 		rgba, w, h := viz.Crop(a.RGB, a.Geo.Size, b)
 		return picture{w, h, rgba}, nil
 	})
-	putRGBA(canvas, key, p.w, p.h, p.rgba)
+	putRGBA(canvasIn(host), key, p.w, p.h, p.rgba)
 }
 
 // The cache keys of the pictures of analysis a.

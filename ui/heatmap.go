@@ -11,14 +11,14 @@ import (
 // OnHover is set, pointing at the picture (or focusing it and using the
 // arrow keys) moves a patch cursor whose receptive field is outlined.
 type Heatmap struct {
-	A        *Analysis
-	Class    int
-	Lim      float32
-	Opacity  float64
-	CanvasID string // id of the canvas, "" for none
-	Label    string // accessible description of the picture
-	Hover    Cell
-	OnHover  func(Cell) // nil: not interactive
+	A       *Analysis
+	Class   int
+	Lim     float32
+	Opacity float64
+	PicID   string // id of the picture (the element holding its canvas), "" for none
+	Label   string // accessible description of the picture
+	Hover   Cell
+	OnHover func(Cell) // nil: not interactive
 	// OnRect, when set, lets the user paint: dragging over the picture
 	// outlines a rectangle and reports it (model-input pixels x0, y0, x1,
 	// y1) when the pointer lifts; a click reports a patch-sized square
@@ -46,12 +46,12 @@ func (c *Heatmap) Destroy() {
 	c.funcs = nil
 }
 
-// IDAttr is the canvas id attribute (omitted when empty).
+// IDAttr is the picture's id attribute (omitted when empty).
 func (c *Heatmap) IDAttr() any {
-	if c.CanvasID == "" {
+	if c.PicID == "" {
 		return nil
 	}
-	return c.CanvasID
+	return c.PicID
 }
 
 // TabIndex makes an interactive heatmap focusable.
@@ -114,11 +114,11 @@ func dragRect(x0, y0, x1, y1 float64, patch, size int) [4]int {
 	return [4]int{clamp(min(x0, x1)), clamp(min(y0, y1)), clamp(max(x0, x1)), clamp(max(y0, y1))}
 }
 
-// attach listens to the pointer on the canvas directly: vugu's own event
+// attach listens to the pointer on the picture directly: vugu's own event
 // plumbing serialises every event, too slow for pointermove.
-func (c *Heatmap) attach(canvas js.Value) {
+func (c *Heatmap) attach(pic js.Value) {
 	at := func(e js.Value) (float64, float64, bool) {
-		r := canvas.Call("getBoundingClientRect")
+		r := pic.Call("getBoundingClientRect")
 		w, h := r.Get("width").Float(), r.Get("height").Float()
 		if w <= 0 || h <= 0 || c.A == nil {
 			return 0, 0, false
@@ -141,7 +141,7 @@ func (c *Heatmap) attach(canvas js.Value) {
 		case "pointerdown":
 			c.dragX, c.dragY = x, y
 			c.update(func() { c.DragOn, c.Drag = true, dragRect(x, y, x, y, g.Patch, g.Size) })
-			canvas.Call("setPointerCapture", e.Get("pointerId"))
+			pic.Call("setPointerCapture", e.Get("pointerId"))
 		case "pointermove":
 			if c.DragOn {
 				r := dragRect(c.dragX, c.dragY, x, y, g.Patch, g.Size)
@@ -159,14 +159,14 @@ func (c *Heatmap) attach(canvas js.Value) {
 	})
 	c.funcs = append(c.funcs, paint)
 	for _, ev := range []string{"pointerdown", "pointermove", "pointerup", "pointercancel"} {
-		canvas.Call("addEventListener", ev, paint)
+		pic.Call("addEventListener", ev, paint)
 	}
 	move := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		if c.OnHover == nil || c.A == nil || len(args) == 0 {
 			return nil
 		}
 		e := args[0]
-		r := canvas.Call("getBoundingClientRect")
+		r := pic.Call("getBoundingClientRect")
 		w, h := r.Get("width").Float(), r.Get("height").Float()
 		if w <= 0 || h <= 0 {
 			return nil
@@ -185,7 +185,7 @@ func (c *Heatmap) attach(canvas js.Value) {
 	})
 	c.funcs = append(c.funcs, move)
 	for _, ev := range []string{"pointermove", "pointerdown", "pointerleave"} {
-		canvas.Call("addEventListener", ev, move)
+		pic.Call("addEventListener", ev, move)
 	}
 }
 

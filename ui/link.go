@@ -59,6 +59,19 @@ func decode(val js.Value, v any) error {
 	return json.Unmarshal([]byte(s), v)
 }
 
+// decodeMeta reads the JSON part of a "result" message: the message
+// without its typed arrays (the evidence maps and the model input), which
+// JSON.stringify would spell out one number at a time (200,704 of them for
+// a 224-pixel input: over 100 ms).
+func decodeMeta(m js.Value, meta *protocol.Meta) error {
+	obj := js.Global().Get("Object")
+	o := obj.Call("assign", obj.New(), m)
+	for _, k := range []string{"evidence", "input"} {
+		js.Global().Get("Reflect").Call("deleteProperty", o, k)
+	}
+	return decode(o, meta)
+}
+
 // float32s copies a Float32Array into Go.
 func float32s(arr js.Value) []float32 {
 	n := arr.Get("length").Int()
@@ -134,7 +147,7 @@ func (c *Root) onResult(id int, m js.Value) {
 		return // an answer nobody waits for any more
 	}
 	var meta protocol.Meta
-	if err := decode(m, &meta); err != nil {
+	if err := decodeMeta(m, &meta); err != nil {
 		c.onError(id, "result", "unreadable result: "+err.Error())
 		return
 	}
