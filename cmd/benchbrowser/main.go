@@ -6,7 +6,8 @@
 // configuration, the time to ready, the warm-up pass, the first and the
 // median run and GMAC/s, the time of occluding a patch-sized square (int8:
 // only the cells that see it are recomputed, shared among the workers),
-// then where the GEMM time of one run went.
+// then where the GEMM time of one run went, then how long the page itself
+// takes from a user's action to showing its outcome (page.go).
 //
 // Usage:
 //
@@ -68,6 +69,7 @@ func run(args []string, out io.Writer) error {
 	runs := f.Int("runs", 5, "timed runs per configuration (2 for the slow full-size fallback)")
 	chromium := f.String("chromium", "/usr/bin/chromium", "the browser")
 	fallback := f.Bool("fallback", true, "also run the pure-Go fallback (slow on the full-size model)")
+	pageRows := f.Bool("page", true, "also time the page itself (upload, occlusion, hover)")
 	ortDir := f.String("ort", "", "a folder with onnxruntime-web (ort.wasm.min.js and its wasm) and bagnet33.onnx: the baseline row")
 	if err := f.Parse(args); err != nil {
 		return err
@@ -175,6 +177,9 @@ func run(args []string, out io.Writer) error {
 	}
 	for _, g := range gemmRows {
 		printGEMMs(out, g.name, g.r)
+	}
+	if *pageRows {
+		return printPage(ctx, out, srv.URL, *site, *workers, *runs)
 	}
 	return nil
 }
