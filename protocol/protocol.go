@@ -169,9 +169,11 @@ type Bench struct {
 	Size   int          `json:"size"`
 	MACs   int64        `json:"macs"`
 	RunsMs []float64    `json:"runsMs"`
-	GEMMs  []GEMMRecord `json:"gemms"` // of the last run, the answering worker's band only
-	// RequantMs is the time of the last run's requantisations (that worker).
+	GEMMs  []GEMMRecord `json:"gemms"` // of one more run, timed call by call: the answering worker's band only
+	// RequantMs is the time of that run's requantisations (that worker).
 	RequantMs float64 `json:"requantMs"`
+	// TimedMs is that run's own time (the timing of every call slows it).
+	TimedMs float64 `json:"timedMs"`
 	// OccludeMs are the runs of a grey q x q square at the centre, each
 	// from the same unedited analysis (int8 models only).
 	OccludeMs []float64 `json:"occludeMs,omitempty"`

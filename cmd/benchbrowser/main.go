@@ -228,8 +228,8 @@ func printGEMMs(out io.Writer, name string, r *result) {
 		rows = append(rows, a)
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].ms > rows[j].ms })
-	run := median(r.Bench.RunsMs[min(1, len(r.Bench.RunsMs)-1):])
-	fmt.Fprintf(out, "\nOne run of %s, %s: %.0f ms; GEMMs %.0f ms (%.0f%%), requantisation %.0f ms, the rest %.0f ms. The 12 largest GEMMs by time:\n\n",
+	run := r.Bench.TimedMs
+	fmt.Fprintf(out, "\nOne run of %s, %s, every GEMM and requantisation timed: %.0f ms; GEMMs %.0f ms (%.0f%%), requantisation %.0f ms, the rest %.0f ms. The 12 largest GEMMs by time:\n\n",
 		name, r.Bench.Engine, run, total, 100*total/run, r.Bench.RequantMs, run-total-r.Bench.RequantMs)
 	fmt.Fprintf(out, "| m x n x k | calls | ms | GMAC/s |\n|---|---|---|---|\n")
 	for _, a := range rows[:min(12, len(rows))] {

@@ -305,7 +305,9 @@ func (s *server) bench(runs int, ms func() float64) (*protocol.Bench, error) {
 	if s.eng.Int8 != nil {
 		rec := &recorder{Kernels: s.kernels}
 		s.eng.Int8.UseKernels(rec)
+		t0 := ms()
 		_, err := s.eng.ClassifyRGB(rgb, tr, 5)
+		b.TimedMs = ms() - t0
 		s.eng.Int8.UseKernels(s.kernels)
 		if err != nil {
 			return nil, err

@@ -287,6 +287,9 @@ func TestBench(t *testing.T) {
 	if macs == 0 || macs > b.MACs {
 		t.Errorf("GEMMs add up to %d MACs, the model has %d", macs, b.MACs)
 	}
+	if b.TimedMs != 1 { // one tick of the test clock: read just before and after the timed run
+		t.Errorf("the timed run's time is %v ticks, want 1", b.TimedMs)
+	}
 	o := b.Occlusion
 	q := e.Config.Patch()
 	r := [4]int{(64 - q) / 2, (64 - q) / 2, (64 + q) / 2, (64 + q) / 2}
