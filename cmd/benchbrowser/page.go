@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,16 +154,13 @@ func printPage(ctx context.Context, out io.Writer, base, site string, workers, r
 	fmt.Fprintf(out, "\nThe page itself (index.html, WebAssembly SIMD), medians of %d runs in ms, from the user's action to the page showing its outcome (%s):\n\n", runs, filepath.Base(image))
 	fmt.Fprintf(out, "| model | workers | upload to explained result | occlusion click to new scores | pointer move to patch shown | the page's own account (last upload) |\n|---|---|---|---|---|---|\n")
 	for _, m := range []struct{ name, file string }{{"BagNet-33 full, 224, 1000 classes", "bench-full.safetensors"}, {"shipped (width 1/4, 128)", "model.safetensors"}} {
-		for _, w := range []int{1, workers} {
+		for _, w := range slices.Compact([]int{1, workers}) {
 			p, err := pageBench(ctx, base, m.file, w, runs, image)
 			if err != nil {
 				return fmt.Errorf("page, %s, %d workers: %w", m.name, w, err)
 			}
 			fmt.Fprintf(out, "| %s | %d | %.0f | %.0f | %.1f | %s |\n", m.name, w, median(p.Classify), median(p.Occlude), median(p.Hover),
 				strings.ReplaceAll(p.Timings, "|", "/"))
-			if w == workers {
-				break
-			}
 		}
 	}
 	return nil
