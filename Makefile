@@ -89,28 +89,25 @@ build/ort/ready:
 
 # The shipped model: train the BagNet-33 on Imagenette on the CPU (about 8
 # hours on 2 cores, depending on the machine; resumable: rerun to continue),
-# then convert it. Seven cosine cycles: 10 epochs from random weights (peak
-# LR 0.2), a warm restart of 6 epochs (peak LR 0.1), two of 8 epochs, one
-# of 12 and two of 14 (peak LR 0.1, the first half at 112 px, running BN
-# statistics kept).
+# then convert it. The cycles are the lines of weights/train/schedule.tsv:
+# cycle 1 into build/train, cycle c into build/trainc, each from the one
+# before (all share cycle 1's decoded-image cache).
+SCHEDULE ?= weights/train/schedule.tsv
 train:
-	$(PYTHON) weights/train/train.py --data $(SHARED)/data/imagenette --out build/train
-	$(PYTHON) weights/train/train.py --data $(SHARED)/data/imagenette --out build/train2 --cache build/train/cache \
-		--init build/train/final.pth --epochs 6 --lr 0.1 --seed 1
-	$(PYTHON) weights/train/train.py --data $(SHARED)/data/imagenette --out build/train3 --cache build/train/cache \
-		--init build/train2/final.pth --epochs 8 --low-size 112 --low-epochs 4 --lr 0.1 --seed 2 --no-bn-recal
-	$(PYTHON) weights/train/train.py --data $(SHARED)/data/imagenette --out build/train4 --cache build/train/cache \
-		--init build/train3/final.pth --epochs 8 --low-size 112 --low-epochs 4 --lr 0.1 --seed 3 --no-bn-recal
-	$(PYTHON) weights/train/train.py --data $(SHARED)/data/imagenette --out build/train5 --cache build/train/cache \
-		--init build/train4/final.pth --epochs 12 --low-size 112 --low-epochs 6 --lr 0.1 --seed 4 --no-bn-recal
-	$(PYTHON) weights/train/train.py --data $(SHARED)/data/imagenette --out build/train6 --cache build/train/cache \
-		--init build/train5/final.pth --epochs 14 --low-size 112 --low-epochs 7 --lr 0.1 --seed 5 --no-bn-recal
-	$(PYTHON) weights/train/train.py --data $(SHARED)/data/imagenette --out build/train7 --cache build/train/cache \
-		--init build/train6/final.pth --epochs 14 --low-size 112 --low-epochs 7 --lr 0.1 --seed 6 --no-bn-recal
+	@set -e; c=0; prev=; grep -v '^#' $(SCHEDULE) | while read -r epochs lr seed lowe lows recal; do \
+		c=$$((c+1)); out=build/train$$( [ $$c = 1 ] || echo $$c ); \
+		args="--epochs $$epochs --lr $$lr --seed $$seed"; \
+		[ $$lowe = 0 ] || args="$$args --low-size $$lows --low-epochs $$lowe"; \
+		[ $$recal = 1 ] || args="$$args --no-bn-recal"; \
+		[ -z "$$prev" ] || args="$$args --init $$prev/final.pth --cache build/train/cache"; \
+		echo "train: cycle $$c: $$args"; \
+		$(PYTHON) weights/train/train.py --data $(SHARED)/data/imagenette --out $$out $$args; \
+		prev=$$out; \
+	done
 	$(MAKE) model
 
 CALIB_N ?= 160
-CKPT ?= build/train7/final.pth
+CKPT ?= build/train$(shell grep -vc '^\#' $(SCHEDULE))/final.pth
 MODEL_NAME ?= BagNet-33 Imagenette (width 1/4, 128 px)
 model:
 	@test -s $(CKPT) || { echo "model: no $(CKPT): run make train" >&2; exit 1; }
