@@ -19,12 +19,14 @@ import (
 	"strings"
 )
 
-// Architecture constants shared by every BagNet: a ResNet-50 layout.
+// Architecture facts shared by every BagNet: a ResNet-50 layout. They are
+// unexported so that no importer can change them; Config.Layout is the
+// table the rest of the code walks.
 var (
-	// Blocks is the number of Bottleneck blocks in each of the four stages.
-	Blocks = [4]int{3, 4, 6, 3}
-	// Strides is the stride of the first block of each stage.
-	Strides = [4]int{2, 2, 2, 1}
+	// stageBlocks is the number of Bottleneck blocks in each of the four stages.
+	stageBlocks = [4]int{3, 4, 6, 3}
+	// stageStrides is the stride of the first block of each stage.
+	stageStrides = [4]int{2, 2, 2, 1}
 )
 
 // Expansion is the Bottleneck's output-channel multiplier.
@@ -34,9 +36,9 @@ const Expansion = 4
 // last feature map (the product of the stage strides).
 const Stride = 8
 
-// Kernel3 lists, per architecture, how many leading blocks of each stage use a
+// kernel3 lists, per architecture, how many leading blocks of each stage use a
 // 3x3 convolution (the rest use 1x1).
-var Kernel3 = map[string][4]int{
+var kernel3 = map[string][4]int{
 	"bagnet9":  {1, 1, 0, 0},
 	"bagnet17": {1, 1, 1, 0},
 	"bagnet33": {1, 1, 1, 1},
@@ -49,9 +51,16 @@ type Config struct {
 	Classes int     // outputs of the linear head
 }
 
+// KnownArch reports whether arch names a BagNet ("bagnet9", "bagnet17" or
+// "bagnet33").
+func KnownArch(arch string) bool {
+	_, ok := kernel3[arch]
+	return ok
+}
+
 // Validate reports whether c names a buildable network.
 func (c Config) Validate() error {
-	if _, ok := Kernel3[c.Arch]; !ok {
+	if !KnownArch(c.Arch) {
 		return fmt.Errorf("model: unknown architecture %q (want bagnet9, bagnet17 or bagnet33)", c.Arch)
 	}
 	if !(c.Width > 0 && c.Width <= 4) {
@@ -65,7 +74,7 @@ func (c Config) Validate() error {
 
 // ArchForKernel3 names the architecture with the given 3x3 block counts.
 func ArchForKernel3(k [4]int) (string, error) {
-	for name, kk := range Kernel3 {
+	for name, kk := range kernel3 {
 		if kk == k {
 			return name, nil
 		}
@@ -78,10 +87,10 @@ func (c Config) Patch() int {
 	q := 3 // conv2 of the stem
 	jump := 1
 	for s := 0; s < 4; s++ {
-		if Kernel3[c.Arch][s] > 0 {
+		if kernel3[c.Arch][s] > 0 {
 			q += 2 * jump
 		}
-		jump *= Strides[s]
+		jump *= stageStrides[s]
 	}
 	return q
 }
@@ -104,7 +113,7 @@ func (c Config) Features() int {
 
 // BlockKernel is the kernel size of the middle conv of block b in stage s.
 func (c Config) BlockKernel(s, b int) int {
-	if Kernel3[c.Arch][s] > b {
+	if kernel3[c.Arch][s] > b {
 		return 3
 	}
 	return 1
@@ -124,7 +133,7 @@ func (c Config) MapSize(h, w int) (int, int) {
 	h, w = convOut(h, 3, 1), convOut(w, 3, 1)
 	for s := 0; s < 4; s++ {
 		k := c.BlockKernel(s, 0)
-		h, w = convOut(h, k, Strides[s]), convOut(w, k, Strides[s])
+		h, w = convOut(h, k, stageStrides[s]), convOut(w, k, stageStrides[s])
 	}
 	return h, w
 }
@@ -183,11 +192,11 @@ func (c Config) Layout() []Block {
 	var bs []Block
 	in := stem
 	for s := 0; s < 4; s++ {
-		for i := 0; i < Blocks[s]; i++ {
+		for i := 0; i < stageBlocks[s]; i++ {
 			b := Block{Name: fmt.Sprintf("layer%d.%d", s+1, i), Stage: s, Index: i, In: in, Planes: planes[s],
 				K: c.BlockKernel(s, i), Stride: 1}
 			if i == 0 {
-				b.Stride = Strides[s]
+				b.Stride = stageStrides[s]
 			}
 			b.HasDownsample = i == 0 && (b.Stride != 1 || in != b.Out())
 			bs = append(bs, b)
@@ -279,7 +288,7 @@ func DetectConfig(sd StateDict) (Config, error) {
 	}
 	var k3 [4]int
 	for s := 0; s < 4; s++ {
-		for b := 0; b < Blocks[s]; b++ {
+		for b := 0; b < stageBlocks[s]; b++ {
 			t, ok := sd[fmt.Sprintf("layer%d.%d.conv2.weight", s+1, b)]
 			if !ok || len(t.Shape) != 4 {
 				return Config{}, fmt.Errorf("model: state dict has no 4-d layer%d.%d.conv2.weight: not a BagNet checkpoint", s+1, b)

@@ -75,12 +75,12 @@ func (c *Conv2d) Forward(k kernel.Kernels, x *Map) *Map {
 // im2col gathers, for every output position of a k x k, stride s, unpadded
 // convolution, its input window as one row (ky, kx, c order). For 1x1 stride
 // 1 it returns x itself.
-func im2col[T float32 | uint8](x []T, h, w, c, k, s int) ([]T, int, int) {
+func im2col(x []float32, h, w, c, k, s int) ([]float32, int, int) {
 	oh, ow := convOut(h, k, s), convOut(w, k, s)
 	if k == 1 && s == 1 {
 		return x, oh, ow
 	}
-	cols := make([]T, oh*ow*k*k*c)
+	cols := make([]float32, oh*ow*k*k*c)
 	row := k * c
 	for oy := 0; oy < oh; oy++ {
 		for ox := 0; ox < ow; ox++ {

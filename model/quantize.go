@@ -31,29 +31,27 @@ func Quantize(n *Net, mean, std [3]float32, act map[string][]float32) (*QNet, er
 	q.Stem = quantizeConv(foldStem(n, mean, std), []float32{1, 1, 1})
 	in := q.StemScale
 	for i := range n.Layers {
-		{
-			b := &n.Layers[i]
-			name := b.Name
-			qb := QBottleneck{Block: b.Block}
-			if qb.Scale1, err = get(name+".conv1", b.Conv1.Out); err != nil {
-				return nil, err
-			}
-			if qb.Scale2, err = get(name+".conv2", b.Conv2.Out); err != nil {
-				return nil, err
-			}
-			if qb.OutScale, err = get(name, b.Conv3.Out); err != nil {
-				return nil, err
-			}
-			qb.Conv1 = quantizeConv(foldBN(&b.Conv1, &b.BN1), in)
-			qb.Conv2 = quantizeConv(foldBN(&b.Conv2, &b.BN2), qb.Scale1)
-			qb.Conv3 = quantizeConv(foldBN(&b.Conv3, &b.BN3), qb.Scale2)
-			if b.Downsample != nil {
-				d := quantizeConv(foldBN(b.Downsample, &b.DownsampleBN), in)
-				qb.Downsample = &d
-			}
-			q.Layers = append(q.Layers, qb)
-			in = qb.OutScale
+		b := &n.Layers[i]
+		name := b.Name
+		qb := QBottleneck{Block: b.Block}
+		if qb.Scale1, err = get(name+".conv1", b.Conv1.Out); err != nil {
+			return nil, err
 		}
+		if qb.Scale2, err = get(name+".conv2", b.Conv2.Out); err != nil {
+			return nil, err
+		}
+		if qb.OutScale, err = get(name, b.Conv3.Out); err != nil {
+			return nil, err
+		}
+		qb.Conv1 = quantizeConv(foldBN(&b.Conv1, &b.BN1), in)
+		qb.Conv2 = quantizeConv(foldBN(&b.Conv2, &b.BN2), qb.Scale1)
+		qb.Conv3 = quantizeConv(foldBN(&b.Conv3, &b.BN3), qb.Scale2)
+		if b.Downsample != nil {
+			d := quantizeConv(foldBN(b.Downsample, &b.DownsampleBN), in)
+			qb.Downsample = &d
+		}
+		q.Layers = append(q.Layers, qb)
+		in = qb.OutScale
 	}
 	fc := n.FC
 	q.FC = QLinear{In: fc.In, Out: fc.Out, Weight: make([]int8, len(fc.Weight)),

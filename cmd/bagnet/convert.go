@@ -65,7 +65,7 @@ func (o *convertOpts) run(e *env, args []string) error {
 		return usagef("missing -o OUT.safetensors")
 	}
 	if o.arch != "auto" {
-		if _, ok := model.Kernel3[o.arch]; !ok {
+		if !model.KnownArch(o.arch) {
 			return usagef("-arch %q: want auto, bagnet9, bagnet17 or bagnet33", o.arch)
 		}
 	}
