@@ -44,6 +44,12 @@ var kernel3 = map[string][4]int{
 	"bagnet33": {1, 1, 1, 1},
 }
 
+// ImageNetNorm is the input normalisation every BagNet is trained with
+// (torchvision's ImageNet channel means and standard deviations).
+func ImageNetNorm() (mean, std [3]float32) {
+	return [3]float32{0.485, 0.456, 0.406}, [3]float32{0.229, 0.224, 0.225}
+}
+
 // Config fixes a BagNet: which patch size, how wide, how many classes.
 type Config struct {
 	Arch    string  // "bagnet9", "bagnet17" or "bagnet33"

@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 )
 
 // RandomStateDict makes a state dict for cfg with He-initialised convs and
@@ -20,11 +21,11 @@ func RandomStateDict(cfg Config, seed uint64) StateDict {
 			for i := range t.Data {
 				t.Data[i] = float32(r.NormFloat64() * std)
 			}
-		case hasSuffix(p.Name, "running_var"):
+		case strings.HasSuffix(p.Name, "running_var"):
 			for i := range t.Data {
 				t.Data[i] = float32(0.5 + r.Float64())
 			}
-		case hasSuffix(p.Name, "running_mean"), hasSuffix(p.Name, ".bias"):
+		case strings.HasSuffix(p.Name, "running_mean"), strings.HasSuffix(p.Name, ".bias"):
 			for i := range t.Data {
 				t.Data[i] = float32(0.2 * r.NormFloat64())
 			}
@@ -38,7 +39,6 @@ func RandomStateDict(cfg Config, seed uint64) StateDict {
 	return sd
 }
 
-func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(suf):] == suf }
 
 // RandomRGB makes h x w random RGB bytes (HWC), for tests and benchmarks.
 func RandomRGB(h, w int, seed uint64) []uint8 {
@@ -57,7 +57,7 @@ func RandomQNet(cfg Config, seed uint64, size, calib int) (*QNet, error) {
 	if err != nil {
 		return nil, err
 	}
-	mean, std := [3]float32{0.485, 0.456, 0.406}, [3]float32{0.229, 0.224, 0.225}
+	mean, std := ImageNetNorm()
 	var cal Calibrator
 	n.Observe = cal.Observer()
 	for s := 0; s < calib; s++ {

@@ -17,6 +17,7 @@ package preprocess
 
 import (
 	"fmt"
+	"github.com/bagnetweb/bagnet/protocol"
 	"image"
 	"strings"
 )
@@ -123,14 +124,16 @@ func CheckTransform(mode Mode, size, srcW, srcH int) error {
 const MaxSize = 4096
 
 // ToSource maps the half-open box [x0, x1) x [y0, y1), in model-input pixel
-// coordinates, back to source-image pixel coordinates. Pixel edges map to
-// pixel edges: (0, 0, Size, Size) is the whole source in Squash mode and the
-// centre crop's footprint in Crop mode.
+// coordinates, back to source-image pixel coordinates
+// (protocol.Transform.ToSourceF: pixel edges map to pixel edges).
 func (t Transform) ToSource(x0, y0, x1, y1 float64) (sx0, sy0, sx1, sy1 float64) {
-	fx := float64(t.SrcW) / float64(t.ResizedW)
-	fy := float64(t.SrcH) / float64(t.ResizedH)
-	ox, oy := float64(t.OffX), float64(t.OffY)
-	return (x0 + ox) * fx, (y0 + oy) * fy, (x1 + ox) * fx, (y1 + oy) * fy
+	return t.Wire().ToSourceF(x0, y0, x1, y1)
+}
+
+// Wire is t as the wire type the page and the CLI's JSON share.
+func (t Transform) Wire() protocol.Transform {
+	return protocol.Transform{Mode: string(t.Mode), Size: t.Size, SrcW: t.SrcW, SrcH: t.SrcH,
+		ResizedW: t.ResizedW, ResizedH: t.ResizedH, OffX: t.OffX, OffY: t.OffY}
 }
 
 // Apply produces the model input for img: Size*Size*3 bytes, RGB, row-major

@@ -417,3 +417,23 @@ func BenchmarkImage(b *testing.B) {
 		}
 	})
 }
+
+// The page's mapping (the wire type's, in whole pixels) agrees with the
+// exact one, which made the input.
+func TestWireToSource(t *testing.T) {
+	for _, mode := range []Mode{Squash, Crop} {
+		for _, src := range [][2]int{{500, 375}, {335, 500}, {640, 426}, {128, 128}} {
+			pt := NewTransform(mode, 128, src[0], src[1])
+			ut := pt.Wire()
+			for _, b := range [][4]int{{0, 0, 128, 128}, {8, 16, 41, 49}, {88, 88, 121, 121}} {
+				fx0, fy0, fx1, fy1 := pt.ToSource(float64(b[0]), float64(b[1]), float64(b[2]), float64(b[3]))
+				x0, y0, x1, y1, ok := ut.ToSource(b[0], b[1], b[2], b[3])
+				want := [4]int{int(math.Floor(fx0 + 1e-9)), int(math.Floor(fy0 + 1e-9)),
+					min(src[0], int(math.Ceil(fx1-1e-9))), min(src[1], int(math.Ceil(fy1-1e-9)))}
+				if !ok || [4]int{x0, y0, x1, y1} != want {
+					t.Errorf("%s %v box %v: got %v, preprocess says %v", mode, src, b, [4]int{x0, y0, x1, y1}, want)
+				}
+			}
+		}
+	}
+}

@@ -86,26 +86,28 @@ type Transform struct {
 	OffY     int    `json:"offY"`
 }
 
-// ToSource maps the half-open model-input box [x0, x1) x [y0, y1) to the
-// source image's pixels (rounded outwards and clipped to the image), like
-// preprocess.Transform.ToSource. ok is false for an unknown transform.
+// ToSourceF maps the half-open box [x0, x1) x [y0, y1), in model-input
+// pixel coordinates, back to source-image pixel coordinates, exactly:
+// pixel edges map to pixel edges, so (0, 0, Size, Size) is the whole source
+// in squash mode and the centre crop's footprint in crop mode. It is the one
+// definition of this geometry (preprocess.Transform.ToSource is this).
+func (t Transform) ToSourceF(x0, y0, x1, y1 float64) (sx0, sy0, sx1, sy1 float64) {
+	fx := float64(t.SrcW) / float64(t.ResizedW)
+	fy := float64(t.SrcH) / float64(t.ResizedH)
+	ox, oy := float64(t.OffX), float64(t.OffY)
+	return (x0 + ox) * fx, (y0 + oy) * fy, (x1 + ox) * fx, (y1 + oy) * fy
+}
+
+// ToSource is ToSourceF in whole source pixels: rounded outwards and
+// clipped to the image. ok is false for an unknown transform.
 func (t Transform) ToSource(x0, y0, x1, y1 int) (sx0, sy0, sx1, sy1 int, ok bool) {
 	if t.ResizedW <= 0 || t.ResizedH <= 0 || t.SrcW <= 0 || t.SrcH <= 0 {
 		return 0, 0, 0, 0, false
 	}
-	fx := float64(t.SrcW) / float64(t.ResizedW)
-	fy := float64(t.SrcH) / float64(t.ResizedH)
-	conv := func(v, off int, f float64, lim int, up bool) int {
-		p := float64(v+off) * f
-		if up {
-			p = math.Ceil(p - 1e-9)
-		} else {
-			p = math.Floor(p + 1e-9)
-		}
-		return max(0, min(lim, int(p)))
-	}
-	return conv(x0, t.OffX, fx, t.SrcW, false), conv(y0, t.OffY, fy, t.SrcH, false),
-		conv(x1, t.OffX, fx, t.SrcW, true), conv(y1, t.OffY, fy, t.SrcH, true), true
+	f0x, f0y, f1x, f1y := t.ToSourceF(float64(x0), float64(y0), float64(x1), float64(y1))
+	down := func(p float64, lim int) int { return max(0, min(lim, int(math.Floor(p+1e-9)))) }
+	up := func(p float64, lim int) int { return max(0, min(lim, int(math.Ceil(p-1e-9)))) }
+	return down(f0x, t.SrcW), down(f0y, t.SrcH), up(f1x, t.SrcW), up(f1y, t.SrcH), true
 }
 
 // Scramble records how a scrambled input was made from an earlier one.

@@ -1,12 +1,9 @@
 package protocol
 
 import (
-	"math"
 	"os/exec"
 	"strings"
 	"testing"
-
-	"github.com/bagnetweb/bagnet/preprocess"
 )
 
 func TestTransformToSource(t *testing.T) {
@@ -28,26 +25,6 @@ func TestTransformToSource(t *testing.T) {
 		if ok != tt.ok || x0 != tt.x0 || y0 != tt.y0 || x1 != tt.x1 || y1 != tt.y1 {
 			t.Errorf("%+v.ToSource(%v) = %d %d %d %d %v, want %d %d %d %d %v", tt.t, tt.box, x0, y0, x1, y1, ok,
 				tt.x0, tt.y0, tt.x1, tt.y1, tt.ok)
-		}
-	}
-}
-
-// The page's mapping agrees with package preprocess's, which made the input.
-func TestTransformMatchesPreprocess(t *testing.T) {
-	for _, mode := range []preprocess.Mode{preprocess.Squash, preprocess.Crop} {
-		for _, src := range [][2]int{{500, 375}, {335, 500}, {640, 426}, {128, 128}} {
-			pt := preprocess.NewTransform(mode, 128, src[0], src[1])
-			ut := Transform{Mode: string(pt.Mode), Size: pt.Size, SrcW: pt.SrcW, SrcH: pt.SrcH,
-				ResizedW: pt.ResizedW, ResizedH: pt.ResizedH, OffX: pt.OffX, OffY: pt.OffY}
-			for _, b := range [][4]int{{0, 0, 128, 128}, {8, 16, 41, 49}, {88, 88, 121, 121}} {
-				fx0, fy0, fx1, fy1 := pt.ToSource(float64(b[0]), float64(b[1]), float64(b[2]), float64(b[3]))
-				x0, y0, x1, y1, ok := ut.ToSource(b[0], b[1], b[2], b[3])
-				want := [4]int{int(math.Floor(fx0 + 1e-9)), int(math.Floor(fy0 + 1e-9)),
-					min(src[0], int(math.Ceil(fx1-1e-9))), min(src[1], int(math.Ceil(fy1-1e-9)))}
-				if !ok || [4]int{x0, y0, x1, y1} != want {
-					t.Errorf("%s %v box %v: got %v, preprocess says %v", mode, src, b, [4]int{x0, y0, x1, y1}, want)
-				}
-			}
 		}
 	}
 }

@@ -29,12 +29,6 @@ const (
 	Float32 = "float32"
 )
 
-// ImageNet normalisation, the default for every BagNet.
-var (
-	ImageNetMean = [3]float32{0.485, 0.456, 0.406}
-	ImageNetStd  = [3]float32{0.229, 0.224, 0.225}
-)
-
 // Class is one output of the head: the wire type, defined in package
 // protocol.
 type Class = protocol.Class

@@ -122,14 +122,15 @@ func (o *convertOpts) run(e *env, args []string) error {
 	if o.float {
 		dtype = weights.Float32
 	}
+	imagenetMean, imagenetStd := model.ImageNetNorm()
 	meta := weights.Meta{
 		Name:      o.name,
 		Config:    cfg,
 		Classes:   classes,
 		InputSize: o.size,
 		Resize:    string(mode),
-		Mean:      weights.ImageNetMean,
-		Std:       weights.ImageNetStd,
+		Mean:      imagenetMean,
+		Std:       imagenetStd,
 		Info: map[string]string{
 			"source":        base,
 			"source_sha256": sum,

@@ -130,12 +130,13 @@ func TestConvertFixtures(t *testing.T) {
 					t.Errorf("class %d named %q", i, c.Name)
 				}
 			}
+			mean, std := model.ImageNetNorm()
 			for _, im := range imgs {
 				want, err := ref.F32(im.name+".logits", []int{fm.Config.Classes})
 				if err != nil {
 					t.Fatal(err)
 				}
-				x := model.NormalizedInput(im.rgb, im.h, im.w, weights.ImageNetMean, weights.ImageNetStd)
+				x := model.NormalizedInput(im.rgb, im.h, im.w, mean, std)
 				got, feat, err := fm.Float.Forward(x)
 				if err != nil {
 					t.Fatal(err)
@@ -199,11 +200,11 @@ func TestConvertFixtures(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, _, err := net.Forward(model.NormalizedInput(rgb, 64, 64, weights.ImageNetMean, weights.ImageNetStd)); err != nil {
+				if _, _, err := net.Forward(model.NormalizedInput(rgb, 64, 64, mean, std)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			q, err := model.Quantize(net, weights.ImageNetMean, weights.ImageNetStd, cal.Scales())
+			q, err := model.Quantize(net, mean, std, cal.Scales())
 			if err != nil {
 				t.Fatal(err)
 			}

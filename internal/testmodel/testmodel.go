@@ -73,12 +73,13 @@ func Meta(o Options) weights.Meta {
 	if o.ClassList != nil {
 		cs = o.ClassList
 	}
+	imagenetMean, imagenetStd := model.ImageNetNorm()
 	return weights.Meta{
 		Name:      fmt.Sprintf("random %s width %g (test)", o.Arch, o.Width),
 		Config:    model.Config{Arch: o.Arch, Width: o.Width, Classes: len(cs)},
 		Classes:   cs,
 		InputSize: o.InputSize, Resize: o.Resize,
-		Mean: weights.ImageNetMean, Std: weights.ImageNetStd,
+		Mean: imagenetMean, Std: imagenetStd,
 	}
 }
 

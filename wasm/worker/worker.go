@@ -58,11 +58,6 @@ func evidenceClasses(classes int, top []protocol.Prediction) []int {
 	return cs
 }
 
-func newTransform(t preprocess.Transform) protocol.Transform {
-	return protocol.Transform{Mode: string(t.Mode), Size: t.Size, SrcW: t.SrcW, SrcH: t.SrcH,
-		ResizedW: t.ResizedW, ResizedH: t.ResizedH, OffX: t.OffX, OffY: t.OffY}
-}
-
 // resultMsg is a "result" message: its JSON part and the evidence maps that
 // travel beside it as typed arrays.
 type resultMsg struct {
@@ -120,7 +115,7 @@ type server struct {
 // describe computes the evidence maps and metadata sent with analysis a.
 func (s *server) describe(a *engine.Analysis, sc *protocol.Scramble, ms func() float64) (*resultMsg, error) {
 	m := &resultMsg{Meta: protocol.Meta{Result: a.Result, Bias: map[int]float32{},
-		Transform: newTransform(a.Transform), Scramble: sc}, Maps: map[int][]float32{}}
+		Transform: a.Transform.Wire(), Scramble: sc}, Maps: map[int][]float32{}}
 	t0 := ms()
 	m.Classes = evidenceClasses(len(a.Logits), a.Top)
 	for _, c := range m.Classes {
