@@ -39,7 +39,6 @@ func RandomStateDict(cfg Config, seed uint64) StateDict {
 	return sd
 }
 
-
 // RandomRGB makes h x w random RGB bytes (HWC), for tests and benchmarks.
 func RandomRGB(h, w int, seed uint64) []uint8 {
 	r := rand.New(rand.NewPCG(seed, 1))
