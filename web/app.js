@@ -54,25 +54,51 @@
   if (params.get('simd') === '0') workerOpts.simd = false;
   // ?failbands=N: band workers fail after N requests (tests of recovery).
   if (+params.get('failbands') > 0) workerOpts.failBands = +params.get('failbands');
+  // ?testhooks=1 (tests only): the worker obeys "hang" and "crash"
+  // messages, and ?hangbands=N makes its band workers hang after N
+  // requests. Without it these messages and options do nothing.
+  if (params.get('testhooks') === '1') {
+    workerOpts.testHooks = true;
+    if (+params.get('hangbands') > 0) workerOpts.hangBands = +params.get('hangbands');
+  }
   // ?model=FILE.safetensors loads another model file of this site (tests).
   const model = params.get('model');
   if (model && /^[\w.-]+(\/[\w.-]+)*\.safetensors$/.test(model)) site.model = model;
   workerOpts.workers = Math.max(1, Math.min(+params.get('workers') || Math.min(navigator.hardwareConcurrency || 1, 4), 8));
 
+  // start makes an inference worker; only the current one is heard (a
+  // terminated worker's last messages are dropped).
   let worker = null;
+  const start = () => {
+    const w = new Worker('worker.js', {name: JSON.stringify(workerOpts)});
+    w.onmessage = (e) => { if (w === worker) deliver(e.data); };
+    w.onerror = (e) => {
+      if (w !== worker) return;
+      e.preventDefault();
+      deliver({type: 'error', id: null, what: 'worker', dead: true, message: `inference worker: ${e.message || 'failed'}`});
+    };
+    worker = w;
+    return w;
+  };
   try {
-    worker = new Worker('worker.js', {name: JSON.stringify(workerOpts)});
-    worker.onmessage = (e) => deliver(e.data);
-    worker.onerror = (e) => deliver({type: 'error', id: null, what: 'worker', message: `inference worker: ${e.message || 'failed to start'}`});
-    worker.postMessage({type: 'load', url: site.model, size: size(site.model)});
+    start().postMessage({type: 'load', url: site.model, size: size(site.model)});
   } catch (e) {
     deliver({type: 'error', id: null, what: 'worker', message: `cannot start a Web Worker: ${e.message || e}`});
   }
 
-  // Read by wasm/app: the worker, the replay of early messages, the site info.
+  // Read by wasm/app: the worker, the replay of early messages, the site
+  // info, and restart: terminate the worker (hung or dead) and start a new
+  // one, whose messages go to the same listener; it returns the new worker
+  // (ui/link.go sends it the model in use).
   window.bagnetBoot = {
     worker,
     site,
+    restart() {
+      if (worker) worker.terminate();
+      worker = null;
+      this.worker = start();
+      return this.worker;
+    },
     attach(fn) {
       listener = fn;
       for (const m of Object.values(latest)) fn(m);

@@ -135,6 +135,10 @@ func (s *server) handle(msg js.Value) {
 			go func() { panic("test hook: the inference worker crashes on purpose") }()
 			return
 		}
+		if ms := intOr(msg.Get("ms"), 0); ms > 0 {
+			busy(time.Duration(ms) * time.Millisecond)
+			return
+		}
 		hang()
 	case "load": // the site's default model (no id), or one picked (id)
 		err = s.load(id, msg.Get("url").String(), intOr(msg.Get("size"), 0))

@@ -159,6 +159,13 @@ func awaitBy[T any](ch <-chan T, due time.Time) (v T, ok bool) {
 	}
 }
 
+// busy busy-loops for d (a test hook: a worker slow on a request).
+func busy(d time.Duration) {
+	for t0 := time.Now(); time.Since(t0) < d; {
+		spin++
+	}
+}
+
 // spin is written by hang so that its loop has an effect.
 var spin uint64
 
