@@ -7,9 +7,65 @@
   const site = JSON.parse($('site-info').textContent);
   const size = (f) => (site.sizes && site.sizes[f]) || 0;
 
+  // The offline copy (web/sw.js). A new version, once installed and
+  // checked, waits: this page keeps running its own version's files and
+  // offers "A new version is ready — reload" (offerUpdate).
+  const version = document.querySelector('meta[name="bagnet-version"]')?.content || '';
   if ('serviceWorker' in navigator && window.isSecureContext) {
-    navigator.serviceWorker.register('sw.js').catch((e) => console.warn('service worker:', e));
+    const sw = navigator.serviceWorker;
+    sw.register('sw.js').then((reg) => {
+      const waiting = (w) => { if (w && sw.controller) offerUpdate(w); };
+      waiting(reg.waiting);
+      reg.addEventListener('updatefound', () => {
+        const w = reg.installing;
+        w?.addEventListener('statechange', () => { if (w.state === 'installed') waiting(w); });
+      });
+      if (!sw.controller) {
+        // First visit: this page came from the network. Its service
+        // worker controls it only if it is of the same version.
+        sw.ready.then((r) => r.active?.postMessage({type: 'claim', version}));
+      }
+      // Look for a new deploy when the page comes back into view.
+      document.addEventListener('visibilitychange', () => {
+        if (document.visibilityState === 'visible') reg.update().catch(() => {});
+      });
+    }).catch((e) => console.warn('service worker:', e));
   }
+
+  // offerUpdate shows the banner that lets the user switch to the new
+  // version w: it asks w to take over and reloads once it has.
+  let banner = null;
+  const offerUpdate = (w) => {
+    if (!banner) {
+      banner = document.createElement('div');
+      banner.id = 'update';
+      banner.className = 'update card';
+      banner.setAttribute('role', 'status');
+      Object.assign(banner.style, {position: 'sticky', top: '0', zIndex: '10', display: 'flex', gap: '1em', alignItems: 'center', margin: '0.5em auto', maxWidth: '60em'});
+      banner.append(document.createElement('span'), document.createElement('button'));
+      banner.lastChild.id = 'update-reload';
+      banner.lastChild.type = 'button';
+      banner.lastChild.className = 'button';
+      banner.lastChild.textContent = 'Reload';
+      document.body.prepend(banner);
+    }
+    banner.firstChild.textContent = 'A new version is ready — reload to use it.';
+    banner.lastChild.disabled = false;
+    banner.lastChild.onclick = () => {
+      banner.lastChild.disabled = true;
+      const sw = navigator.serviceWorker;
+      const onMsg = (e) => {
+        if (e.data?.type === 'other-tabs') {
+          sw.removeEventListener('message', onMsg);
+          banner.firstChild.textContent = `A new version is ready: close this site's other ${e.data.tabs - 1 === 1 ? 'tab' : `${e.data.tabs - 1} tabs`}, then reload.`;
+          banner.lastChild.disabled = false;
+        }
+      };
+      sw.addEventListener('message', onMsg);
+      sw.addEventListener('controllerchange', () => location.reload(), {once: true});
+      w.postMessage({type: 'activate'});
+    };
+  };
 
   // Messages from the worker wait here until the Go UI attaches; progress
   // keeps only its latest value per download.
