@@ -18,16 +18,19 @@ import (
 //
 // A request gets RequestFloor + RequestPasses passes: the floor covers the
 // work that does not scale with the model (decoding a 50-megapixel image,
-// posting its bytes), the passes a busy or throttled device; a band worker
+// posting its bytes), the passes a busy or throttled device (on this
+// machine, loaded by parallel builds, the shipped model's 50 ms classify
+// took up to 9 s from upload to result: a false alarm restarts a healthy
+// worker, so the margins are wide); a band worker
 // that hangs costs its own, shorter, deadline (HelperDeadline) and then a
 // band recomputed, so the page's deadline still holds. Loading a model
 // gets LoadFloor + LoadPasses passes at SlowMACsPerSecond once its size is
 // known, and LoadQuiet of silence while it downloads.
 const (
-	RequestFloor  = 8 * time.Second
-	RequestPasses = 12
-	HelperFloor   = 3 * time.Second
-	HelperPasses  = 4
+	RequestFloor  = 15 * time.Second
+	RequestPasses = 20
+	HelperFloor   = 5 * time.Second
+	HelperPasses  = 6
 	LoadFloor     = 15 * time.Second
 	LoadPasses    = 3
 	LoadQuiet     = 30 * time.Second
