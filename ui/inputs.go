@@ -94,7 +94,7 @@ func await(p js.Value) (js.Value, error) {
 // classifyBlob reads a File or Blob and classifies it. Called with the lock
 // held; the reading happens in a goroutine.
 func (c *Root) classifyBlob(label string, blob js.Value) {
-	if c.Busy() {
+	if c.InputBusy() { // a new image supersedes one being classified
 		c.Status = "Please wait for the current image to finish."
 		if c.Info == nil {
 			c.Status = "Please wait until the model has loaded."
@@ -197,7 +197,7 @@ func (c *Root) loadSamples(url string) {
 
 // OnSample classifies a gallery picture.
 func (c *Root) OnSample(s Sample) {
-	if c.Busy() {
+	if c.InputBusy() {
 		return
 	}
 	c.State, c.Err, c.Status = StateWorking, "", "Loading "+s.Name+"…"

@@ -28,6 +28,7 @@ func now() float64 { return js.Global().Get("performance").Call("now").Float() }
 
 // listen attaches to app.js's queue of worker messages.
 func (c *Root) listen(boot js.Value) {
+	c.watchBoot(boot)
 	inbox := make(chan js.Value, 1024)
 	f := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		if len(args) == 0 {
@@ -91,12 +92,23 @@ func (c *Root) onMessage(m js.Value) {
 	if v := m.Get("id"); v.Type() == js.TypeNumber {
 		id = v.Int()
 	}
+	what := m.Get("what").String()
+	if typ == "error" && what == "worker" && m.Get("dead").Truthy() && c.Info != nil {
+		c.restart(fmt.Sprintf("crashed (%s)", m.Get("message").String()), "crashed")
+		return
+	}
+	if id == c.inflight && (typ == "result" || typ == "ready" || (typ == "error" && what != "evidence")) {
+		defer c.answered()
+	}
 	switch typ {
 	case "progress":
 		p := c.Progress[m.Get("what").String()]
 		if p != nil {
 			p.Loaded, p.Total = int64(m.Get("loaded").Float()), int64(m.Get("total").Float())
 		}
+		c.loadAlive(0) // a download that moves is alive
+	case "loading": // a model file parsed: its load and warm-up pass follow
+		c.loadAlive(int64(m.Get("macs").Float()))
 	case "ready": // the site's model, or one the user gave (id set)
 		defer c.forget(id)
 		var info protocol.Info
@@ -104,8 +116,16 @@ func (c *Root) onMessage(m js.Value) {
 			c.fail("Could not read the model description: " + err.Error())
 			return
 		}
+		if src, ok := c.loadingModels[id]; ok {
+			c.model = src // the model to restart a worker with
+		}
+		if c.kinds[id] == "restart" && c.Info != nil {
+			c.restarted(&info)
+			return
+		}
 		first := c.Info == nil
 		c.Info = &info
+		c.publishDeadlines()
 		c.Switching = ""
 		c.Loaded++
 		for _, p := range c.Progress {
@@ -139,6 +159,7 @@ func (c *Root) forget(id int) {
 	delete(c.sent, id)
 	delete(c.kinds, id)
 	delete(c.labels, id)
+	delete(c.loadingModels, id)
 }
 
 func (c *Root) onResult(id int, m js.Value) {
@@ -257,13 +278,13 @@ func (c *Root) onError(id int, what, msg string) {
 	}
 }
 
-// request sends a message with a fresh id and makes it the one awaited.
+// request makes a message with a fresh id the one awaited and sends it
+// when the worker is free (see link.send).
 func (c *Root) request(kind, label string, msg map[string]any, transfer ...any) {
 	c.nextID++
 	id := c.nextID
 	c.want = id
 	c.kinds[id], c.labels[id] = kind, label
-	c.sent[id] = now()
 	msg["id"] = id
 	obj := js.Global().Get("Object").New()
 	for k, v := range msg {
@@ -273,12 +294,17 @@ func (c *Root) request(kind, label string, msg map[string]any, transfer ...any) 
 			obj.Set(k, v)
 		}
 	}
-	c.State, c.Err = StateWorking, ""
-	if transfer != nil {
-		c.worker.Call("postMessage", obj, js.Global().Get("Array").Call("of", transfer...))
-	} else {
-		c.worker.Call("postMessage", obj)
+	if kind == "load" { // a model of the site: restarts fetch it again
+		url, _ := msg["url"].(string)
+		size, _ := msg["size"].(int)
+		c.loadingModels[id] = modelSource{url: url, size: size, name: label}
 	}
+	c.State, c.Err = StateWorking, ""
+	var tr js.Value
+	if transfer != nil {
+		tr = js.Global().Get("Array").Call("of", transfer...)
+	}
+	c.send(outgoing{id: id, kind: kind, msg: obj, transfer: tr})
 }
 
 // classifyBuffer sends encoded image bytes (an ArrayBuffer, transferred) to
@@ -289,10 +315,13 @@ func (c *Root) classifyBuffer(label string, buf js.Value) {
 }
 
 // loadModelBuffer sends a model file's bytes (an ArrayBuffer, transferred)
-// to the worker, which validates and loads it.
+// to the worker, which validates and loads it. The page keeps a copy: a
+// worker restarted later loads it again.
 func (c *Root) loadModelBuffer(label string, buf js.Value) {
 	c.Status = "Loading the model " + label + "…"
+	keep := modelSource{bytes: buf.Call("slice", 0), name: label}
 	c.request("model", label, map[string]any{"type": "model", "bytes": buf, "name": label}, buf)
+	c.loadingModels[c.nextID] = keep
 }
 
 // Occlude paints rect (model-input pixels) of the latest edit of the
@@ -328,5 +357,5 @@ func (c *Root) ensureMap(a *Analysis, k int) {
 	obj.Set("type", "evidence")
 	obj.Set("id", a.ID)
 	obj.Set("class", k)
-	c.worker.Call("postMessage", obj)
+	c.worker.Call("postMessage", obj) // small: not queued, not watched
 }

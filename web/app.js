@@ -7,9 +7,65 @@
   const site = JSON.parse($('site-info').textContent);
   const size = (f) => (site.sizes && site.sizes[f]) || 0;
 
+  // The offline copy (web/sw.js). A new version, once installed and
+  // checked, waits: this page keeps running its own version's files and
+  // offers "A new version is ready — reload" (offerUpdate).
+  const version = document.querySelector('meta[name="bagnet-version"]')?.content || '';
   if ('serviceWorker' in navigator && window.isSecureContext) {
-    navigator.serviceWorker.register('sw.js').catch((e) => console.warn('service worker:', e));
+    const sw = navigator.serviceWorker;
+    sw.register('sw.js').then((reg) => {
+      const waiting = (w) => { if (w && sw.controller) offerUpdate(w); };
+      waiting(reg.waiting);
+      reg.addEventListener('updatefound', () => {
+        const w = reg.installing;
+        w?.addEventListener('statechange', () => { if (w.state === 'installed') waiting(w); });
+      });
+      if (!sw.controller) {
+        // First visit: this page came from the network. Its service
+        // worker controls it only if it is of the same version.
+        sw.ready.then((r) => r.active?.postMessage({type: 'claim', version}));
+      }
+      // Look for a new deploy when the page comes back into view.
+      document.addEventListener('visibilitychange', () => {
+        if (document.visibilityState === 'visible') reg.update().catch(() => {});
+      });
+    }).catch((e) => console.warn('service worker:', e));
   }
+
+  // offerUpdate shows the banner that lets the user switch to the new
+  // version w: it asks w to take over and reloads once it has.
+  let banner = null;
+  const offerUpdate = (w) => {
+    if (!banner) {
+      banner = document.createElement('div');
+      banner.id = 'update';
+      banner.className = 'update card';
+      banner.setAttribute('role', 'status');
+      Object.assign(banner.style, {position: 'sticky', top: '0', zIndex: '10', display: 'flex', gap: '1em', alignItems: 'center', margin: '0.5em auto', maxWidth: '60em'});
+      banner.append(document.createElement('span'), document.createElement('button'));
+      banner.lastChild.id = 'update-reload';
+      banner.lastChild.type = 'button';
+      banner.lastChild.className = 'button';
+      banner.lastChild.textContent = 'Reload';
+      document.body.prepend(banner);
+    }
+    banner.firstChild.textContent = 'A new version is ready — reload to use it.';
+    banner.lastChild.disabled = false;
+    banner.lastChild.onclick = () => {
+      banner.lastChild.disabled = true;
+      const sw = navigator.serviceWorker;
+      const onMsg = (e) => {
+        if (e.data?.type === 'other-tabs') {
+          sw.removeEventListener('message', onMsg);
+          banner.firstChild.textContent = `A new version is ready: close this site's other ${e.data.tabs - 1 === 1 ? 'tab' : `${e.data.tabs - 1} tabs`}, then reload.`;
+          banner.lastChild.disabled = false;
+        }
+      };
+      sw.addEventListener('message', onMsg);
+      sw.addEventListener('controllerchange', () => location.reload(), {once: true});
+      w.postMessage({type: 'activate'});
+    };
+  };
 
   // Messages from the worker wait here until the Go UI attaches; progress
   // keeps only its latest value per download.
@@ -54,25 +110,51 @@
   if (params.get('simd') === '0') workerOpts.simd = false;
   // ?failbands=N: band workers fail after N requests (tests of recovery).
   if (+params.get('failbands') > 0) workerOpts.failBands = +params.get('failbands');
+  // ?testhooks=1 (tests only): the worker obeys "hang" and "crash"
+  // messages, and ?hangbands=N makes its band workers hang after N
+  // requests. Without it these messages and options do nothing.
+  if (params.get('testhooks') === '1') {
+    workerOpts.testHooks = true;
+    if (+params.get('hangbands') > 0) workerOpts.hangBands = +params.get('hangbands');
+  }
   // ?model=FILE.safetensors loads another model file of this site (tests).
   const model = params.get('model');
   if (model && /^[\w.-]+(\/[\w.-]+)*\.safetensors$/.test(model)) site.model = model;
   workerOpts.workers = Math.max(1, Math.min(+params.get('workers') || Math.min(navigator.hardwareConcurrency || 1, 4), 8));
 
+  // start makes an inference worker; only the current one is heard (a
+  // terminated worker's last messages are dropped).
   let worker = null;
+  const start = () => {
+    const w = new Worker('worker.js', {name: JSON.stringify(workerOpts)});
+    w.onmessage = (e) => { if (w === worker) deliver(e.data); };
+    w.onerror = (e) => {
+      if (w !== worker) return;
+      e.preventDefault();
+      deliver({type: 'error', id: null, what: 'worker', dead: true, message: `inference worker: ${e.message || 'failed'}`});
+    };
+    worker = w;
+    return w;
+  };
   try {
-    worker = new Worker('worker.js', {name: JSON.stringify(workerOpts)});
-    worker.onmessage = (e) => deliver(e.data);
-    worker.onerror = (e) => deliver({type: 'error', id: null, what: 'worker', message: `inference worker: ${e.message || 'failed to start'}`});
-    worker.postMessage({type: 'load', url: site.model, size: size(site.model)});
+    start().postMessage({type: 'load', url: site.model, size: size(site.model)});
   } catch (e) {
     deliver({type: 'error', id: null, what: 'worker', message: `cannot start a Web Worker: ${e.message || e}`});
   }
 
-  // Read by wasm/app: the worker, the replay of early messages, the site info.
+  // Read by wasm/app: the worker, the replay of early messages, the site
+  // info, and restart: terminate the worker (hung or dead) and start a new
+  // one, whose messages go to the same listener; it returns the new worker
+  // (ui/link.go sends it the model in use).
   window.bagnetBoot = {
     worker,
     site,
+    restart() {
+      if (worker) worker.terminate();
+      worker = null;
+      this.worker = start();
+      return this.worker;
+    },
     attach(fn) {
       listener = fn;
       for (const m of Object.values(latest)) fn(m);

@@ -45,6 +45,8 @@ async function compileSIMD(opts) {
   const url = opts.wasm || 'worker.wasm';
   const simd = compileSIMD(opts);
   const go = new Go();
+  let exitCode = 0;
+  go.exit = (code) => { exitCode = code; };
   let last = 0;
   const progress = (loaded, total) => {
     const now = Date.now();
@@ -63,8 +65,11 @@ async function compileSIMD(opts) {
       }
     }
     await go.run(instance);
-    self.postMessage({type: 'error', id: null, what: 'worker', message: 'the inference worker stopped'});
+    // Go exited (a fatal error: out of memory, a panic): this worker is
+    // dead. The page restarts it (ui/link.go).
+    self.postMessage({type: 'error', id: null, what: 'worker', dead: true, message: `the inference worker stopped (exit code ${exitCode})`});
   } catch (err) {
-    self.postMessage({type: 'error', id: null, what: 'worker', message: `could not start the inference worker: ${err.message || err}`});
+    // A trap while running (unreachable, out of memory) lands here too.
+    self.postMessage({type: 'error', id: null, what: 'worker', dead: true, message: `the inference worker failed: ${err.message || err}`});
   }
 })();

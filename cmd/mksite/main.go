@@ -9,7 +9,8 @@
 // with GOOS=js GOARCH=wasm, copies Go's wasm_exec.js, the web sources
 // (package web), the model file (as model.safetensors) and the sample images
 // (with samples/index.json), writes a service worker whose cache name is a
-// hash of every asset, and stores gzip (-9) and brotli copies of the
+// hash of every asset and which checks each asset against its SHA-256
+// before caching it (web/sw.js), and stores gzip (-9) and brotli copies of the
 // compressible files next to them for servers that serve precompressed
 // files.
 package main
@@ -336,18 +337,34 @@ func Build(c Config) error {
 	if err != nil {
 		return err
 	}
-	if files["index.html"], err = render("index.html", files["index.html"], map[string]any{
-		"CSP": web.CSP, "Site": string(infoJSON),
-	}); err != nil {
+	// The version hashes every asset, index.html rendered without it; then
+	// index.html gets it (the page tells its service worker which version
+	// it is), and sw.js the SHA-256 of every asset as written.
+	indexSrc := files["index.html"]
+	page := func(version string) ([]byte, error) {
+		return render("index.html", indexSrc, map[string]any{"CSP": web.CSP, "Site": string(infoJSON), "Version": version})
+	}
+	if files["index.html"], err = page(""); err != nil {
 		return err
 	}
-
 	version, assets := Version(files)
-	// The picker's models are stored when picked, not precached.
-	assets = slices.DeleteFunc(assets, func(a string) bool { return strings.HasPrefix(a, ExtraDir) })
-	assetsJSON, _ := json.Marshal(assets)
+	if files["index.html"], err = page(version); err != nil {
+		return err
+	}
+	// The picker's models are stored when picked, not precached: sw.js
+	// checks them as they download.
+	precache, lazy := map[string]string{}, map[string]string{}
+	for _, a := range assets {
+		if strings.HasPrefix(a, ExtraDir) {
+			lazy[a] = SHA256(files[a])
+		} else {
+			precache[a] = SHA256(files[a])
+		}
+	}
+	assetsJSON, _ := json.Marshal(precache) // sorted keys
+	lazyJSON, _ := json.Marshal(lazy)
 	if files["sw.js"], err = render("sw.js", files["sw.js"], map[string]any{
-		"Version": version, "Assets": string(assetsJSON),
+		"Version": version, "Assets": string(assetsJSON), "Lazy": string(lazyJSON),
 	}); err != nil {
 		return err
 	}
@@ -434,8 +451,14 @@ func sampleName(base string) (wnid, name string) {
 	return "", strings.ReplaceAll(base, "_", " ")
 }
 
+// SHA256 is the hex SHA-256 of b: what sw.js checks each asset against.
+func SHA256(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
 // Version hashes every asset but sw.js (name and content) into the service
-// worker's cache version, and returns the sorted asset list it precaches.
+// worker's cache version, and returns the sorted asset list.
 func Version(files map[string][]byte) (string, []string) {
 	var assets []string
 	for f := range files {

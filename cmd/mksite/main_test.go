@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/web"
@@ -11,6 +13,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,15 +190,27 @@ func TestBuild(t *testing.T) {
 		t.Errorf("site info %+v", si)
 	}
 
-	// sw.js precaches exactly the uncompressed files, sw.js excluded.
+	// sw.js precaches exactly the uncompressed files, sw.js excluded, each
+	// with the SHA-256 of its bytes on disk; index.html names the version.
 	sw := string(read(t, out, "sw.js"))
-	am := regexp.MustCompile(`const ASSETS = (\[.*\]);`).FindStringSubmatch(sw)
+	am := regexp.MustCompile(`const ASSETS = (\{.*\});`).FindStringSubmatch(sw)
 	vm := regexp.MustCompile(`const VERSION = '([0-9a-f]{16})';`).FindStringSubmatch(sw)
 	if am == nil || vm == nil {
 		t.Fatalf("sw.js lacks VERSION or ASSETS:\n%.400s", sw)
 	}
-	var assets []string
-	json.Unmarshal([]byte(am[1]), &assets)
+	var hashes map[string]string
+	if err := json.Unmarshal([]byte(am[1]), &hashes); err != nil {
+		t.Fatalf("ASSETS: %v", err)
+	}
+	assets := slices.Sorted(maps.Keys(hashes))
+	for f, h := range hashes {
+		if sum := sha256.Sum256(read(t, out, f)); hex.EncodeToString(sum[:]) != h {
+			t.Errorf("sw.js says %s has SHA-256 %s; on disk %x", f, h, sum)
+		}
+	}
+	if !strings.Contains(string(read(t, out, "index.html")), `<meta name="bagnet-version" content="`+vm[1]+`">`) {
+		t.Errorf("index.html does not name version %s", vm[1])
+	}
 	var onDisk []string
 	filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -128,8 +130,15 @@ func TestExtraModels(t *testing.T) {
 		si.Models[1].Classes != 3 || si.Models[1].Arch != "bagnet9" || si.Models[1].Bytes != len(b) || si.Models[1].InputSize != 48 {
 		t.Errorf("models %+v", si.Models)
 	}
-	if sw := string(read(t, out, "sw.js")); strings.Contains(sw, `"models/`) || !strings.Contains(sw, `"model.safetensors"`) {
-		t.Error("sw.js precaches the extra model, or not the default")
+	// The extra model is not precached, but checked when downloaded.
+	sw := string(read(t, out, "sw.js"))
+	assets := regexp.MustCompile(`const ASSETS = (\{.*\});`).FindStringSubmatch(sw)
+	lazy := regexp.MustCompile(`const LAZY = (\{.*\});`).FindStringSubmatch(sw)
+	if assets == nil || lazy == nil || strings.Contains(assets[1], `"models/`) || !strings.Contains(assets[1], `"model.safetensors"`) {
+		t.Errorf("sw.js precaches the extra model, or not the default: %.300s", sw)
+	}
+	if sum := sha256.Sum256(b); lazy == nil || lazy[1] != fmt.Sprintf(`{"models/small-bagnet9.safetensors":"%x"}`, sum) {
+		t.Errorf("sw.js LAZY: %v", lazy)
 	}
 	// A model that does not load is refused.
 	junk := filepath.Join(t.TempDir(), "junk.safetensors")

@@ -8,13 +8,24 @@ import (
 	"time"
 
 	"syscall/js"
+
+	"github.com/bagnetweb/bagnet/protocol"
 )
 
 // helper is a band worker: another worker.js + worker.wasm, started by this
 // worker, with its own Go instance, kernel module and copy of the model. It
 // computes blocks of the int8 feature map (engine.Helper).
+//
+// Deadlines: a helper does not keep its own timer per block. The server
+// fixes one deadline per request (server.startRequest; while a model
+// loads, one for loading every helper and the warm-up pass together), and
+// every wait a helper returns gives up at that deadline. So whether the
+// engine waits on its helpers one after another or all at once, k hung
+// helpers cost the request one deadline, not k; a helper that misses it
+// is terminated and its block recomputed by the engine (engine.Helper).
 type helper struct {
 	w       js.Value
+	due     *time.Time // the deadline of the request being served (server.due)
 	next    int
 	pending map[int]chan reply
 	ready   chan error
@@ -27,15 +38,10 @@ type reply struct {
 	err  error
 }
 
-// Time limits after which a helper that does not answer is given up.
-const (
-	helperLoadTimeout = 120 * time.Second
-	helperRowsTimeout = 60 * time.Second
-)
-
 // startHelpers starts n band workers with this worker's options (role
-// "band"). They boot while the model downloads.
-func startHelpers(n int) []*helper {
+// "band"). They boot while the model downloads. due points at the server's
+// deadline of the request being served (see helper).
+func startHelpers(n int, due *time.Time) []*helper {
 	opts := object()
 	if name := global.Get("name"); name.Type() == js.TypeString && name.String() != "" {
 		if v, err := parseJSON(name.String()); err == nil && v.Type() == js.TypeObject {
@@ -47,7 +53,7 @@ func startHelpers(n int) []*helper {
 	name := jsJSON.Call("stringify", opts).String()
 	var hs []*helper
 	for i := 0; i < n; i++ {
-		h := &helper{pending: map[int]chan reply{}, ready: make(chan error, 1)}
+		h := &helper{due: due, pending: map[int]chan reply{}, ready: make(chan error, 1)}
 		w, err := newWorker(name)
 		if err != nil {
 			fmt.Printf("worker: cannot start band worker %d: %v\n", i+1, err)
@@ -143,7 +149,8 @@ func (h *helper) die(err error) {
 }
 
 // load hands the helper the model file's bytes (a copy); wait for its
-// answer with the returned function.
+// answer with the returned function, which gives up at the deadline the
+// server set for the load (*h.due when load is called).
 func (h *helper) load(model []byte) func() error {
 	if h.dead != nil {
 		return func() error { return h.dead }
@@ -153,19 +160,21 @@ func (h *helper) load(model []byte) func() error {
 	msg.Set("type", "loadBytes")
 	msg.Set("bytes", b)
 	h.w.Call("postMessage", msg, jsArray.New(b.Get("buffer")))
+	due := *h.due
 	return func() error {
-		select {
-		case err := <-h.ready:
-			return err
-		case <-time.After(helperLoadTimeout):
-			err := errors.New("band worker: no answer while loading the model")
-			h.die(err)
+		if err, ok := awaitBy(h.ready, due); ok {
 			return err
 		}
+		err := errors.New("band worker: no answer while loading the model, within the load's deadline")
+		h.die(err)
+		return err
 	}
 }
 
-// Start implements engine.Helper.
+// Start implements engine.Helper. The returned wait gives up at the
+// deadline of the request during which Start was called (*h.due, fixed
+// when the request started, the same for every helper), not at a timer of
+// its own: see helper.
 func (h *helper) Start(rgb []uint8, rows, cols [2]int) func() ([]uint8, error) {
 	if h.dead != nil {
 		return func() ([]uint8, error) { return nil, h.dead }
@@ -184,14 +193,16 @@ func (h *helper) Start(rgb []uint8, rows, cols [2]int) func() ([]uint8, error) {
 	msg.Set("c0", cols[0])
 	msg.Set("c1", cols[1])
 	h.w.Call("postMessage", msg, jsArray.New(b.Get("buffer")))
+	due := *h.due
+	if due.IsZero() { // no request started (cannot happen: handle starts one)
+		due = time.Now().Add(protocol.HelperFloor)
+	}
 	return func() ([]uint8, error) {
-		select {
-		case r := <-ch:
+		if r, ok := awaitBy(ch, due); ok {
 			return r.data, r.err
-		case <-time.After(helperRowsTimeout):
-			err := errors.New("band worker: no answer")
-			h.die(err)
-			return nil, err
 		}
+		err := errors.New("band worker: no answer within the request's deadline")
+		h.die(err)
+		return nil, err
 	}
 }

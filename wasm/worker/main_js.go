@@ -43,35 +43,46 @@ func main() {
 	global.Call("bagnetWorkerReady", handler)
 	var s server
 	s.kernels, s.kernel = chooseKernels()
-	role, workers, failAfter := options()
-	s.failAfter = failAfter
-	if role != "band" && workers > 1 {
-		s.helpers = startHelpers(workers - 1)
+	o := options()
+	s.failAfter, s.hangAfter, s.testHooks = o.FailBands, o.HangBands, o.TestHooks
+	if o.Role != "band" && o.Workers > 1 {
+		s.helpers = startHelpers(o.Workers-1, &s.due)
 	}
 	for msg := range inbox {
 		s.handle(msg)
 	}
 }
 
-// options reads the worker's role ("band" for a band worker started by
-// another worker) and the number of workers to use, from the JSON options
-// in the worker's name (web/worker.js).
-// failAfter (the page's ?failbands=N, for tests) makes a band worker fail
-// every request after its first N, as a worker that died would.
-func options() (role string, workers, failAfter int) {
+// workerOptions are the JSON options in the worker's name (web/worker.js).
+type workerOptions struct {
+	Role    string `json:"role"`    // "band" for a band worker started by another worker
+	Workers int    `json:"workers"` // how many workers to use, this one included
+	// FailBands (the page's ?failbands=N, for tests) makes a band worker
+	// fail every request after its first N, as a worker that died would.
+	FailBands int `json:"failBands"`
+	// TestHooks (the page's ?testhooks=1, for tests only) lets the worker
+	// obey the "hang" and "crash" messages; HangBands (?hangbands=N, with
+	// testhooks) makes a band worker hang on every request after its
+	// first N. Without TestHooks these do nothing.
+	TestHooks bool `json:"testHooks"`
+	HangBands int  `json:"hangBands"`
+}
+
+// options reads the worker's options; a missing or unreadable name means
+// one worker and no test hooks.
+func options() workerOptions {
+	var o workerOptions
 	name := global.Get("name")
-	if name.Type() != js.TypeString || name.String() == "" {
-		return "", 1, 0
+	if name.Type() == js.TypeString && name.String() != "" {
+		if err := json.Unmarshal([]byte(name.String()), &o); err != nil {
+			o = workerOptions{}
+		}
 	}
-	var o struct {
-		Role      string `json:"role"`
-		Workers   int    `json:"workers"`
-		FailBands int    `json:"failBands"`
+	o.Workers = max(1, min(o.Workers, maxWorkers))
+	if !o.TestHooks {
+		o.HangBands = 0
 	}
-	if err := json.Unmarshal([]byte(name.String()), &o); err != nil {
-		return "", 1, 0
-	}
-	return o.Role, max(1, min(o.Workers, maxWorkers)), o.FailBands
+	return o
 }
 
 // maxWorkers caps the band workers: past a few bands the halo (the input
@@ -109,8 +120,26 @@ func (s *server) handle(msg js.Value) {
 			fmt.Printf("worker: panic handling %q: %v\n%s", typ, r, debug.Stack())
 		}
 	}()
+	switch typ {
+	case "classify", "scramble", "occlude", "bench", "evidence":
+		s.startRequest()
+	}
 	var err error
 	switch typ {
+	case "hang", "crash": // test hooks (?testhooks=1 only)
+		if !s.testHooks {
+			err = fmt.Errorf("unknown message type %q", typ)
+			break
+		}
+		if typ == "crash" {
+			go func() { panic("test hook: the inference worker crashes on purpose") }()
+			return
+		}
+		if ms := intOr(msg.Get("ms"), 0); ms > 0 {
+			busy(time.Duration(ms) * time.Millisecond)
+			return
+		}
+		hang()
 	case "load": // the site's default model (no id), or one picked (id)
 		err = s.load(id, msg.Get("url").String(), intOr(msg.Get("size"), 0))
 	case "classify":
@@ -273,8 +302,17 @@ func (s *server) install(id js.Value, buf []byte, source string) error {
 		return fmt.Errorf("%s is not a usable model file: %w", source, err)
 	}
 	eng.UseKernels(s.kernels)
+	macs := eng.Config.MACs(eng.InputSize, eng.InputSize)
+	loading := object()
+	loading.Set("type", "loading")
+	loading.Set("id", id)
+	loading.Set("macs", macs)
+	post(loading, nil) // the page's watchdog now knows the work ahead
+	// One deadline for loading the helpers and the warm-up pass together.
+	s.due = time.Now().Add(protocol.LoadDeadline(macs))
 	if eng.Int8 != nil && len(eng.Bands(len(s.helpers)+1)) > 1 {
-		// Every helper gets its copy of the file at once, then all load in parallel.
+		// Every helper gets its copy of the file at once, then all load in
+		// parallel, by one shared deadline.
 		waits := make([]func() error, len(s.helpers))
 		for i, h := range s.helpers {
 			waits[i] = h.load(buf)
@@ -296,6 +334,7 @@ func (s *server) install(id js.Value, buf []byte, source string) error {
 	inf := newInfo(eng, len(buf))
 	inf.Source = source
 	inf.WarmupMs = s.warmUp()
+	s.warmupMs = inf.WarmupMs
 	inf.Kernel = s.engineText()
 	info, err := json.Marshal(inf)
 	if err != nil {
@@ -359,6 +398,9 @@ func (s *server) onRows(id js.Value, msg js.Value) error {
 	}
 	if s.rowsServed++; s.failAfter > 0 && s.rowsServed > s.failAfter {
 		return fmt.Errorf("band worker: failing on purpose after %d requests (?failbands)", s.failAfter)
+	}
+	if s.hangAfter > 0 && s.rowsServed > s.hangAfter {
+		hang() // ?testhooks=1&hangbands=N
 	}
 	data, err := s.block(bytesOf(msg.Get("rgb")), intOr(msg.Get("r0"), -1), intOr(msg.Get("r1"), -1),
 		intOr(msg.Get("c0"), -1), intOr(msg.Get("c1"), -1))

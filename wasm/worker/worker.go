@@ -108,8 +108,69 @@ type server struct {
 	kernels kernel.Kernels // what the model runs on
 	kernel  string         // and its description for the page
 	helpers []*helper      // band workers (js/wasm only)
+	// due is the deadline of the request being served (startRequest),
+	// shared by every band worker that takes part in it.
+	due      time.Time
+	warmupMs float64 // the model's warm-up pass (protocol.Pass)
 
-	failAfter, rowsServed int // a band worker's test failure (?failbands)
+	failAfter, rowsServed int  // a band worker's test failure (?failbands)
+	hangAfter             int  // a band worker's test hang (?hangbands)
+	testHooks             bool // obey "hang" and "crash" (?testhooks=1)
+}
+
+// startRequest fixes the deadline by which the band workers must have
+// answered for the request that starts now: one deadline for the whole
+// request, whatever number of band workers and blocks it uses.
+func (s *server) startRequest() {
+	var macs int64
+	if s.eng != nil {
+		macs = s.eng.Config.MACs(s.eng.InputSize, s.eng.InputSize)
+	}
+	s.due = time.Now().Add(protocol.HelperDeadline(macs, s.warmupMs))
+}
+
+// awaitBy waits for ch until due: ok is false when due passed first. An
+// answer that is already there is taken even when due has passed, so
+// waiting on several helpers one after another, each by the same due,
+// costs one deadline in all, however many of them hang.
+func awaitBy[T any](ch <-chan T, due time.Time) (v T, ok bool) {
+	select {
+	case v = <-ch:
+		return v, true
+	default:
+	}
+	t := time.NewTimer(time.Until(due))
+	defer t.Stop()
+	select {
+	case v = <-ch:
+		return v, true
+	case <-t.C:
+	}
+	select { // it came in with the timer
+	case v = <-ch:
+		return v, true
+	default:
+		return v, false
+	}
+}
+
+// busy busy-loops for d (a test hook: a worker slow on a request).
+func busy(d time.Duration) {
+	for t0 := time.Now(); time.Since(t0) < d; {
+		spin++
+	}
+}
+
+// spin is written by hang so that its loop has an effect.
+var spin uint64
+
+// hang busy-loops for ever, as a worker stuck in a computation would (a
+// test hook: ?testhooks=1). Go in WebAssembly runs on one thread with no
+// preemption: nothing else in this worker runs again.
+func hang() {
+	for {
+		spin++
+	}
 }
 
 // describe computes the evidence maps and metadata sent with analysis a.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/internal/testmodel"
@@ -304,5 +305,59 @@ func TestBench(t *testing.T) {
 	}
 	if o == nil || o.Rect != r || o.Recomputed != see || o.Cells != 16 || o.Workers != 1 {
 		t.Errorf("bench occlusion %+v, want rect %v and %d cells recomputed on 1 worker", o, r, see)
+	}
+}
+
+// Waiting on k helpers one after another (as engine.int8Block does), each
+// by the request's one deadline, costs one deadline however many hang; an
+// answer already there is taken even after the deadline.
+func TestAwaitByOneDeadline(t *testing.T) {
+	const d = 300 * time.Millisecond
+	for _, k := range []int{1, 3, 6} {
+		chans := make([]chan int, k+1)
+		for i := range chans {
+			chans[i] = make(chan int, 1)
+		}
+		chans[k] <- 42 // the last helper answered; the others hang
+		t0 := time.Now()
+		due := t0.Add(d)
+		var got []int
+		for _, ch := range chans {
+			if v, ok := awaitBy(ch, due); ok {
+				got = append(got, v)
+			}
+		}
+		el := time.Since(t0)
+		if !slices.Equal(got, []int{42}) {
+			t.Errorf("k=%d: answers %v, want [42]", k, got)
+		}
+		if el < d || el > d+d/2 {
+			t.Errorf("k=%d hung helpers took %v, want one deadline (%v), not %v", k, el, d, time.Duration(k)*d)
+		}
+	}
+	// An answer that arrives before the deadline ends the wait at once.
+	ch := make(chan int)
+	go func() { time.Sleep(20 * time.Millisecond); ch <- 7 }()
+	t0 := time.Now()
+	if v, ok := awaitBy(ch, t0.Add(time.Minute)); !ok || v != 7 || time.Since(t0) > 10*time.Second {
+		t.Errorf("awaitBy = %d, %v after %v", v, ok, time.Since(t0))
+	}
+}
+
+func TestDeadlinesScaleWithTheModel(t *testing.T) {
+	e, _ := testEngine(t)
+	macs := e.Config.MACs(e.InputSize, e.InputSize)
+	small := protocol.HelperDeadline(macs, 0)
+	big := protocol.HelperDeadline(macs*50, 0)
+	if !(small >= protocol.HelperFloor && big > small) {
+		t.Errorf("helper deadlines: %v for %d MACs, %v for 50x more", small, macs, big)
+	}
+	// Measured: a 1 s warm-up pass (the full-size BagNet-33 here).
+	if got, want := protocol.HelperDeadline(macs, 1000), protocol.HelperFloor+protocol.HelperPasses*time.Second; got != want {
+		t.Errorf("HelperDeadline(_, 1000 ms) = %v, want %v", got, want)
+	}
+	page := protocol.RequestDeadline(&protocol.Info{MACs: macs, WarmupMs: 1000})
+	if page <= protocol.HelperDeadline(macs, 1000)+2*time.Second {
+		t.Errorf("the page's deadline %v leaves no room after a hung helper's %v and a band recomputed", page, protocol.HelperDeadline(macs, 1000))
 	}
 }
