@@ -1,8 +1,15 @@
 package browsertest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -104,9 +111,14 @@ func TestSoak(t *testing.T) {
 		ms := tb.soakOcclude(size, x, y, x, y, 20*time.Second)
 		occ = append(occ, ms)
 	}
-	t.Logf("occlusion clicks, pointer up to done (ms): %.0f", occ)
-	if occ[7] > 2*occ[0] && occ[7] > 2*50 { // 50 ms: below it the timing is noise
-		t.Errorf("the 8th occlusion took %.0f ms, the first %.0f ms: over twice as long", occ[7], occ[0])
+	// The machine is shared and noisy: the last three clicks against the
+	// first three (medians), not one against one. A page that adds
+	// listeners each render doubles its time click after click.
+	first, last8 := median(occ[:3]), median(occ[5:])
+	t.Logf("occlusion clicks, pointer up to done (ms): %.0f; median of the first three %.0f, of the last three %.0f (x%.2f)",
+		occ, first, last8, last8/first)
+	if last8 > 2*first && last8 > 2*50 { // 50 ms: below it the timing is noise
+		t.Errorf("the last occlusions took %.0f ms (median of 3), the first %.0f ms: over twice as long", last8, first)
 	}
 	listeners("after 8 occlusion clicks")
 
@@ -262,4 +274,145 @@ func (tb *tab) soakDrag(size int, x0, y0, x1, y1 float64, steps int, limit time.
 		tb.t.Fatalf("drag: data-state %q after %v; #error: %q", st, time.Since(t0).Round(time.Millisecond), tb.text("#error"))
 	}
 	return time.Since(t0)
+}
+
+// Keyboard focus: with the file input focused only "Choose a file" shows a
+// focus ring (not "Use the camera" beside it); Enter on a gallery sample
+// classifies it and leaves the focus on that sample, not on <body>.
+func TestFocus(t *testing.T) {
+	tb := newTab(t)
+	tb.open(suite.srv.URL)
+	// Tab from the drop zone to the file input, as a keyboard user does.
+	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector("#dropzone").focus()`),
+		chromedp.KeyEvent("\t")); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitFor(`document.activeElement?.id === "file" ? "ok" : ""`)
+	rings, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".drop-actions .button"),
+		e => e.textContent.trim() + ": " + getComputedStyle(e).outlineStyle)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rings {
+		name, style, _ := strings.Cut(r, ": ")
+		if want := map[bool]string{true: "solid", false: "none"}[name == "Choose a file"]; style != want {
+			t.Errorf("with the file input focused, %q has outline %q, want %q (all: %q)", name, style, want, rings)
+		}
+	}
+
+	sel := `.gallery .sample[title="tench"]`
+	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](armJS),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).focus()`, sel)),
+		chromedp.KeyEvent("\r")); err != nil {
+		t.Fatal(err)
+	}
+	if st := tb.waitFor(settledJS); st != "done" {
+		t.Fatalf("Enter on a sample: data-state=%q; #error: %q", st, tb.text("#error"))
+	}
+	if r := tb.result(); r.Image != tench {
+		t.Errorf("a sample's result names the image %q, want its file name %q", r.Image, tench)
+	}
+	focus, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](fmt.Sprintf(
+		`document.activeElement === document.querySelector(%q) ? "sample" : document.activeElement?.outerHTML.slice(0, 80) ?? "none"`, sel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if focus != "sample" {
+		t.Errorf("after Enter on a sample the focus is on %s, want the sample", focus)
+	}
+}
+
+// Out-of-set honesty: the gallery marks the samples whose WordNet id is
+// none of the model's classes; for them, and for a 1x1-pixel image, the
+// prediction says that no class fits, and not for a sample of a class; a
+// search for "cat" says which classes this model knows.
+func TestOutOfSet(t *testing.T) {
+	tb := newTab(t)
+	tb.open(suite.srv.URL)
+	classes := suite.eng.Classes
+	known := map[string]bool{}
+	for _, k := range classes {
+		known[k.ID] = true
+	}
+	marks, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".gallery .sample"),
+		e => e.getAttribute("title") + "|" + (e.dataset.oos ?? "") + "|" + (e.querySelector(".oos")?.textContent ?? ""))`))
+	if err != nil || len(marks) == 0 {
+		t.Fatalf("gallery: %q %v", marks, err)
+	}
+	var outside []string
+	for _, m := range marks {
+		f := strings.Split(m, "|")
+		// The samples' file names start with their WordNet id (mksite).
+		ents, _ := filepath.Glob(filepath.Join(suite.site, "samples", "n*_"+strings.ReplaceAll(f[0], " ", "_")+".*"))
+		if len(ents) == 0 {
+			continue
+		}
+		wnid, _, _ := strings.Cut(filepath.Base(ents[0]), "_")
+		want := !known[wnid]
+		if got := f[1] == "true" && f[2] == "not a class of this model"; got != want {
+			t.Errorf("sample %q (%s): marked %v, want %v (%q)", f[0], wnid, got, want, m)
+		}
+		if want {
+			outside = append(outside, f[0])
+		}
+	}
+	t.Logf("samples marked as not a class of this model: %q", outside)
+	if len(outside) == 0 && len(classes) == 10 {
+		t.Errorf("no sample marked: the gallery has a tabby, a soccer ball and an orange")
+	}
+
+	noFit := func(what string, want bool) {
+		t.Helper()
+		got := tb.text("#no-fit")
+		if (got != "") != want {
+			t.Errorf("%s: #no-fit %q, want shown=%v (top: %q)", what, got, want, tb.text("#top .pred .name"))
+		}
+		t.Logf("%s: top %s; #no-fit %q", what, tb.text("#top .pred"), got)
+	}
+	for _, s := range outside {
+		tb.pickSample(s)
+		noFit(s, true)
+	}
+	tb.pickSample("tench")
+	noFit("tench", false)
+	one := filepath.Join(t.TempDir(), "one-pixel.png")
+	if err := os.WriteFile(one, onePixelPNG(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st := tb.classify(upload(one)); st != "done" {
+		t.Fatalf("1x1 PNG: data-state=%q; #error: %q", st, tb.text("#error"))
+	}
+	noFit("a 1x1 PNG", true)
+
+	// "cat": no class matches; the page says which ones it knows.
+	if err := chromedp.Do(tb.ctx, chromedp.SendKeys(chromedp.CSS("#class-search"), "cat")); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("this model knows only these %d classes: %s", len(classes), classes[0].Name)
+	if _, ok := tb.tryWaitFor(fmt.Sprintf(`document.querySelector("#class-summary")?.textContent.includes(%q) ? "ok" : ""`, want), 10*time.Second); !ok {
+		t.Errorf("search %q: #class-summary %q, want it to say %q", "cat", tb.text("#class-summary"), want)
+	}
+}
+
+// onePixelPNG is a 1x1 red PNG (the shipped model says "parachute" to it
+// with a probability over 99.9%).
+func onePixelPNG() []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, 1, 1))
+	img.Set(0, 0, color.NRGBA{255, 0, 0, 255})
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
+
+// median of a few values.
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
 }

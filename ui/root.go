@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"path"
 	"slices"
 
 	"github.com/vugu/vugu"
@@ -203,6 +204,21 @@ func (c *Root) Classes() []protocol.Class {
 		return nil
 	}
 	return c.Info.Classes
+}
+
+// OutOfSetName is the name of the gallery sample being explained when its
+// WordNet id is none of the model's classes, else "".
+func (c *Root) OutOfSetName() string {
+	if c.Cur == nil {
+		return ""
+	}
+	in := ImageInput{Classes: c.Classes()}
+	for _, s := range c.Samples {
+		if path.Base(s.File) == c.Cur.Label && in.OutOfSet(s) {
+			return s.Name
+		}
+	}
+	return ""
 }
 
 // ClassName names class i of the loaded model.
