@@ -128,6 +128,7 @@ func TestFitShippedModel(t *testing.T) {
 	if len(files) == 0 {
 		t.Skipf("no samples in %s", dir)
 	}
+	outFlagged := 0
 	for _, p := range files {
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -137,8 +138,16 @@ func TestFitShippedModel(t *testing.T) {
 		wnid, _, _ := strings.Cut(filepath.Base(p), "_")
 		right := a.Top[0].ID == wnid
 		t.Logf("%-32s %-16s %5.1f%% fits=%v in-set=%v right=%v", filepath.Base(p), a.Top[0].Name, 100*a.Top[0].Prob, f.OK, known[wnid], right)
+		if !known[wnid] && !f.OK {
+			outFlagged++
+		}
 		if right && !f.OK {
 			t.Errorf("%s: classified right (%.1f%%) but judged not to fit: %s", filepath.Base(p), 100*a.Top[0].Prob, f.Why)
 		}
+	}
+	// The tabby and the orange; the soccer ball ("chain saw", 64.8%) is
+	// beyond any threshold that lets most of val pass.
+	if outFlagged < 2 {
+		t.Errorf("%d out-of-set samples judged not to fit, want at least the tabby and the orange", outFlagged)
 	}
 }
