@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"image/png"
 	"net/http/httptest"
@@ -66,7 +67,8 @@ func TestLoadModelFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta.Name = "random bagnet9 float32 (test)"
+	const floatName = "random bagnet9 float32 (test)"
+	meta.Name = floatName
 	floatFile, err := weights.EncodeStateDict(meta, sd)
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +145,9 @@ func TestLoadModelFile(t *testing.T) {
 		msg := tb.text("#error")
 		if !strings.Contains(msg, bad.want) || !strings.Contains(msg, "not a usable model file") {
 			t.Errorf("%s: #error %q", bad.name, msg)
+		}
+		if inUse := "The previous model (" + floatName + ") is still in use."; !strings.HasSuffix(msg, inUse) {
+			t.Errorf("%s: #error %q does not end %q", bad.name, msg, inUse)
 		}
 		t.Logf("%s: #error: %s", bad.name, msg)
 	}
@@ -333,8 +338,9 @@ func TestExport(t *testing.T) {
 	}
 
 	tb.click("#export-json")
+	saved := wait("n01440764_tench-result.json")
 	var got protocol.Result
-	if err := jsonUnmarshal(wait("n01440764_tench-result.json"), &got); err != nil {
+	if err := jsonUnmarshal(saved, &got); err != nil {
 		t.Fatal(err)
 	}
 	want := native(t, raw, len(got.Top))
@@ -343,6 +349,20 @@ func TestExport(t *testing.T) {
 	}
 	got.Image = ""
 	checkResult(t, "exported JSON", got, want)
+	// Byte for byte the line `bagnet classify -json n01440764_tench.jpg`
+	// prints (cmd/bagnet: the native result with "image" set to the path).
+	want.Image = tench
+	cli, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(bytes.TrimSpace(saved), cli) {
+		t.Errorf("the saved JSON differs from the CLI's:\n page: %s\n  CLI: %s", saved, cli)
+	}
+	// window.bagnetResult is the same object.
+	if r := tb.result(); r.Image != tench {
+		t.Errorf("window.bagnetResult.image = %q, want %q", r.Image, tench)
+	}
 
 	tb.click("#export-png")
 	pic, err := png.Decode(bytes.NewReader(wait("n01440764_tench-evidence-tench.png")))
@@ -609,6 +629,15 @@ func TestSiteModels(t *testing.T) {
 	if _, ok := tb.tryWaitFor(`document.querySelector("#storage-note")?.textContent.startsWith("Cleared") ? "ok" : ""`, 20*time.Second); !ok {
 		dis, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`document.querySelector("#storage-clear").disabled`))
 		t.Fatalf("after Clear (button disabled: %v): #storage-note %q, #storage %q", dis, tb.text("#storage-note"), tb.text("#storage"))
+	}
+	// The figures agree with what is left, the note says what went, and
+	// the panel stays open through its own button's renders.
+	if note := tb.text("#storage-note"); !strings.HasPrefix(note, "Cleared 1 cache (") {
+		t.Errorf("after clearing: #storage-note %q", note)
+	}
+	tb.waitFor(`document.querySelector("#storage-usage")?.textContent === "Nothing is stored for offline use." ? "ok" : ""`)
+	if open, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`document.querySelector("#storage").open`)); !open {
+		t.Errorf("the storage panel closed after its own buttons")
 	}
 	left, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(async () => {
 		const keys = (await caches.keys()).filter(k => k.startsWith("bagnet-"));

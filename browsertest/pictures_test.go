@@ -48,7 +48,8 @@ func TestHoverRedraws(t *testing.T) {
 		if err := chromedp.Do(tb.ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, px, py)); err != nil {
 			t.Fatal(err)
 		}
-		want := fmt.Sprintf("Patch %d, %d: pixels %d–%d × %d–%d", c[0]+1, c[1]+1, cell.X0, cell.X1-1, cell.Y0, cell.Y1-1)
+		// 0-based, row then column: as `bagnet patches` names cells.
+		want := fmt.Sprintf("Patch at cell (%d,%d): pixels %d–%d × %d–%d", c[0], c[1], cell.X0, cell.X1-1, cell.Y0, cell.Y1-1)
 		if _, ok := tb.tryWaitFor(fmt.Sprintf(`document.querySelector(".hover-title")?.textContent === %q ? "yes" : ""`, want), stateTimeout); !ok {
 			t.Fatalf("pointing at cell %v: the page says %q, want %q", c, tb.text(".hover-title"), want)
 		}

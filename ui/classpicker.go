@@ -108,6 +108,14 @@ func (c *ClassPicker) Summary() string {
 		return fmt.Sprintf("All %d classes, best first.", n)
 	case strings.TrimSpace(c.Query) == "":
 		return fmt.Sprintf("The %d best of %d classes. Type to search them all.", MaxMatches, n)
+	case c.total == 0 && n <= MaxMatches:
+		// A small model: say what it can tell apart at all.
+		names := make([]string, n)
+		for i, k := range c.Classes {
+			names[i] = k.Name
+		}
+		return fmt.Sprintf("No class matches %q: this model knows only these %d classes: %s.",
+			strings.TrimSpace(c.Query), n, strings.Join(names, ", "))
 	case c.total == 0:
 		return fmt.Sprintf("No class matches %q.", strings.TrimSpace(c.Query))
 	case c.total > MaxMatches:

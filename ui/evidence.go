@@ -90,5 +90,5 @@ func (c *PatchList) BottomPatches() []PatchView { _, b := c.Extremes(6); return 
 
 // PatchLabel describes a patch button.
 func (c *PatchList) PatchLabel(p PatchView) string {
-	return fmt.Sprintf("Patch %d, %d with evidence %s: show it on the image", p.Cell.I+1, p.Cell.J+1, Signed(float64(p.Value)))
+	return fmt.Sprintf("Patch at %s with evidence %s: show it on the image", CellName(p.Cell.I, p.Cell.J), Signed(float64(p.Value)))
 }

@@ -57,7 +57,7 @@ func (c *EvidenceView) HoverViz() geom.Rect[int] {
 // HoverText describes the hovered patch.
 func (c *EvidenceView) HoverText() string {
 	b := c.HoverBox()
-	return fmt.Sprintf("Patch %d, %d: pixels %d–%d × %d–%d", c.Hover.I+1, c.Hover.J+1, b[0], b[2]-1, b[1], b[3]-1)
+	return fmt.Sprintf("Patch at %s: pixels %d–%d × %d–%d", CellName(c.Hover.I, c.Hover.J), b[0], b[2]-1, b[1], b[3]-1)
 }
 
 // HoverSource says where the hovered patch lies in the original image.

@@ -27,6 +27,17 @@ func (c *Root) ExportResult() ([]byte, error) {
 	return json.Marshal(r)
 }
 
+// publishResult sets window.bagnetResult, for scripts and tests, to the
+// worker's result res with "image" set to where the image came from: the
+// object `bagnet classify -json` prints for the same file.
+func publishResult(a *Analysis, res js.Value) {
+	a.Result.Image = a.Label
+	if a.Label != "" {
+		res.Set("image", a.Label)
+	}
+	setJS(js.Global(), "bagnetResult", res)
+}
+
 // ExportPicture is the overlay of the shown class's evidence with a legend
 // strip below it (heatmap.Legend, as `bagnet heatmap` draws), RGBA.
 func (c *Root) ExportPicture() (rgba []byte, w, h int, err error) {

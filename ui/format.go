@@ -107,3 +107,17 @@ func BoxStyle(b [4]int, size int) string {
 	x1, y1 := math.Min(100, p(b[2])), math.Min(100, p(b[3]))
 	return fmt.Sprintf("left: %.3f%%; top: %.3f%%; width: %.3f%%; height: %.3f%%", x0, y0, x1-x0, y1-y0)
 }
+
+// modelFailText is the message for a model file that did not load: the
+// loader's own words, then which model the page still uses.
+func modelFailText(msg, inUse string) string {
+	msg = strings.TrimRight(strings.TrimSpace(msg), ".")
+	if msg == "" {
+		msg = "The model file could not be loaded"
+	}
+	return fmt.Sprintf("%s. The previous model (%s) is still in use.", msg, inUse)
+}
+
+// CellName names cell (i, j) of the evidence map as the command line does:
+// 0-based, row then column, "cell (6,4)".
+func CellName(i, j int) string { return fmt.Sprintf("cell (%d,%d)", i, j) }

@@ -30,20 +30,35 @@ type Heatmap struct {
 	dragX   float64 // where the drag started, model-input pixels
 	dragY   float64
 	ee      vugu.EventEnv
-	funcs   []js.Func
-	last    Cell // the last position reported
-	pending bool // a goroutine will apply last
+	el      js.Value   // the element the pointer listeners are on
+	on      []listener // those listeners, removed from el by detach
+	funcs   []js.Func  // their callbacks, released by detach
+	last    Cell       // the last position reported
+	pending bool       // a goroutine will apply last
 }
 
 // Init keeps the event environment for pointer callbacks.
 func (c *Heatmap) Init(ctx vugu.InitCtx) { c.ee = ctx.EventEnv() }
 
-// Destroy releases the pointer callbacks.
-func (c *Heatmap) Destroy() {
+// Destroy removes the pointer listeners and releases their callbacks.
+func (c *Heatmap) Destroy() { c.detach() }
+
+// listener is one event listener attach added.
+type listener struct {
+	event string
+	f     js.Func
+}
+
+// detach removes the pointer listeners from the element they are on and
+// releases them.
+func (c *Heatmap) detach() {
+	for _, l := range c.on {
+		c.el.Call("removeEventListener", l.event, l.f)
+	}
 	for _, f := range c.funcs {
 		f.Release()
 	}
-	c.funcs = nil
+	c.on, c.funcs, c.el = nil, nil, js.Value{}
 }
 
 // IDAttr is the picture's id attribute (omitted when empty).
@@ -115,8 +130,16 @@ func dragRect(x0, y0, x1, y1 float64, patch, size int) [4]int {
 }
 
 // attach listens to the pointer on the picture directly: vugu's own event
-// plumbing serialises every event, too slow for pointermove.
+// plumbing serialises every event, too slow for pointermove. vugu (v0.4)
+// calls vg-js-create on every render, not only when it creates the
+// element, so the listeners are added once per element: again only when
+// vugu gave the component another element (the old one's are removed).
 func (c *Heatmap) attach(pic js.Value) {
+	if c.el.Truthy() && js.Global().Get("Object").Call("is", c.el, pic).Bool() {
+		return
+	}
+	c.detach()
+	c.el = pic
 	at := func(e js.Value) (float64, float64, bool) {
 		r := pic.Call("getBoundingClientRect")
 		w, h := r.Get("width").Float(), r.Get("height").Float()
@@ -159,7 +182,7 @@ func (c *Heatmap) attach(pic js.Value) {
 	})
 	c.funcs = append(c.funcs, paint)
 	for _, ev := range []string{"pointerdown", "pointermove", "pointerup", "pointercancel"} {
-		pic.Call("addEventListener", ev, paint)
+		c.listen(ev, paint)
 	}
 	move := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		if c.OnHover == nil || c.A == nil || len(args) == 0 {
@@ -185,8 +208,14 @@ func (c *Heatmap) attach(pic js.Value) {
 	})
 	c.funcs = append(c.funcs, move)
 	for _, ev := range []string{"pointermove", "pointerdown", "pointerleave"} {
-		pic.Call("addEventListener", ev, move)
+		c.listen(ev, move)
 	}
+}
+
+// listen adds f as the listener of event on the attached element.
+func (c *Heatmap) listen(event string, f js.Func) {
+	c.el.Call("addEventListener", event, f)
+	c.on = append(c.on, listener{event: event, f: f})
 }
 
 // update applies f with the render lock held (from a JavaScript callback).

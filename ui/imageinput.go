@@ -1,8 +1,12 @@
 package ui
 
 import (
+	"slices"
+
 	"github.com/vugu/vugu"
 	"github.com/vugu/vugu/js"
+
+	"github.com/bagnetweb/bagnet/protocol"
 )
 
 // ImageInput is where images come in: the drop zone (which takes model
@@ -12,6 +16,7 @@ import (
 type ImageInput struct {
 	Busy     bool
 	Samples  []Sample
+	Classes  []protocol.Class    // the model's classes: samples of others are marked
 	OnFile   func(file js.Value) // a File: an image or a .safetensors model
 	OnPhoto  func(blob js.Value) // a camera frame (PNG)
 	OnSample func(Sample)
@@ -57,6 +62,35 @@ func (c *ImageInput) fail(msg string) {
 	if c.OnFail != nil {
 		c.OnFail(msg)
 	}
+}
+
+// BusyAttr is aria-disabled of the controls that start work. They are not
+// disabled outright: a disabled button loses the keyboard focus (to
+// <body>) the moment its own Enter starts the work; a press while busy is
+// ignored (PickSample) or answered ("Please wait…").
+func (c *ImageInput) BusyAttr() string {
+	if c.Busy {
+		return "true"
+	}
+	return "false"
+}
+
+// OutOfSet reports whether sample s shows a class the model does not have
+// (its file name's WordNet id is none of the model's class ids). Samples
+// without an id, and models whose classes have no ids, are not marked.
+func (c *ImageInput) OutOfSet(s Sample) bool {
+	if s.WNID == "" || !slices.ContainsFunc(c.Classes, func(k protocol.Class) bool { return k.ID != "" }) {
+		return false
+	}
+	return !slices.ContainsFunc(c.Classes, func(k protocol.Class) bool { return k.ID == s.WNID })
+}
+
+// OutOfSetAttr is data-oos: "true" for a sample outside the model's classes.
+func (c *ImageInput) OutOfSetAttr(s Sample) any {
+	if c.OutOfSet(s) {
+		return "true"
+	}
+	return nil
 }
 
 // PickSample classifies a gallery picture.

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/vugu/vugu/js"
@@ -216,7 +217,7 @@ func (c *Root) OnSample(s Sample) {
 			c.State, c.Err = StateError, "Could not load the sample "+s.Name+": "+err.Error()
 			return
 		}
-		c.classifyBuffer(s.Name, buf)
+		c.classifyBuffer(path.Base(s.File), buf) // its file name, like an upload's (and the CLI's "image")
 	}()
 }
 

@@ -227,7 +227,7 @@ func (c *Root) onResult(id int, m js.Value) {
 		c.Status = "The model says " + top + "."
 	}
 	// Published for scripts and tests; data-state follows in Rendered.
-	setJS(js.Global(), "bagnetResult", m.Get("result"))
+	publishResult(a, m.Get("result"))
 	if a.Scramble != nil {
 		setJS(js.Global(), "bagnetScrambled", m.Get("result"))
 		setJS(js.Global(), "bagnetScramble", m.Get("scramble"))
@@ -257,7 +257,7 @@ func (c *Root) onError(id int, what, msg string) {
 	case (what == "model" || what == "load") && c.Info != nil:
 		c.Switching = ""
 		// The user's model file did not load; the model in use stays.
-		c.State, c.Err = StateError, msg
+		c.State, c.Err = StateError, modelFailText(msg, c.Info.Name)
 		c.Status = "Still using " + c.Info.Name + "."
 	case what == "load" || what == "worker" || c.Info == nil:
 		c.fail("The classifier could not start: " + msg)

@@ -24,6 +24,21 @@ type ModelCard struct {
 	Progress  Progress // its download
 	OnPick    func(file string)
 	OnFile    func(label string, file js.Value)
+
+	ClassesOpen bool // "All classes" is open (vugu re-renders the attribute)
+}
+
+// OnClassesSummary opens or closes "All classes" (the state decides, not
+// the browser: vugu sets the attributes of every render).
+func (c *ModelCard) OnClassesSummary(e vugu.DOMEvent) {
+	e.PreventDefault()
+	c.ClassesOpen = !c.ClassesOpen
+}
+
+// OnClassesToggle follows the browser opening the list by itself (find in
+// page).
+func (c *ModelCard) OnClassesToggle(e vugu.DOMEvent) {
+	c.ClassesOpen = e.JSEventTarget().Get("open").Bool()
 }
 
 // Choices are the picker's entries: the site's models, and the user's own

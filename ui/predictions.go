@@ -19,6 +19,9 @@ type Predictions struct {
 	OnSelect    func(int)
 	OnScramble  func()
 	ScrambleOff bool
+	// OutOfSet names what the image shows when the page knows it is none of
+	// the model's classes (a gallery sample of another WordNet id), else "".
+	OutOfSet string
 }
 
 // SourceText says which image is shown.
@@ -29,6 +32,25 @@ func (c *Predictions) SourceText() string {
 		s += fmt.Sprintf(" (%d×%d → %d×%d)", t.SrcW, t.SrcH, t.Size, t.Size)
 	}
 	return s
+}
+
+// Fit says whether any class of the model fits the image: not when the
+// page knows the image shows something else (OutOfSet), else as
+// protocol's FitRule judges (the same rule for the page and the command
+// line) on the top class's probability and evidence map and the image's
+// size.
+func (c *Predictions) Fit() protocol.Fit {
+	a := c.A
+	if a == nil || c.Info == nil || len(a.Result.Top) == 0 {
+		return protocol.Fit{OK: true}
+	}
+	if c.OutOfSet != "" {
+		n := len(c.Info.Classes)
+		return protocol.Fit{Why: fmt.Sprintf("This sample (%s) is not one of this model's %d classes: whatever it says, it can only answer with one of those %d.", c.OutOfSet, n, n)}
+	}
+	k := a.Result.Top[0].Index
+	rule := protocol.FitRuleFor(len(c.Info.Classes), c.Info.Meta)
+	return rule.Judge(a.Prob(k), a.Maps[k], a.Transform.SrcW, a.Transform.SrcH, c.Info.Patch)
 }
 
 // PredClass marks the selected prediction.

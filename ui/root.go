@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"path"
 	"slices"
 
 	"github.com/vugu/vugu"
@@ -125,12 +126,20 @@ func (c *Root) AfterRender() {
 }
 
 // revealResults scrolls the evidence view into sight when a new result
-// arrives below the fold (smoothly unless the user prefers less motion).
+// arrives below the fold (smoothly unless the user prefers less motion),
+// and gives its heading the focus when nothing has it.
 func revealResults() {
 	doc := js.Global().Get("document")
 	el := doc.Call("getElementById", "viewer-title")
 	if !el.Truthy() {
 		return
+	}
+	// Focus that was lost (its control went away, or the image came by
+	// paste or drop) goes to the new result's heading, not to <body>.
+	if f := doc.Get("activeElement"); !f.Truthy() || js.Global().Get("Object").Call("is", f, doc.Get("body")).Bool() {
+		opts := js.Global().Get("Object").New()
+		opts.Set("preventScroll", true)
+		el.Call("focus", opts)
 	}
 	if top := el.Call("getBoundingClientRect").Get("top").Float(); top >= 0 && top < js.Global().Get("innerHeight").Float()*0.6 {
 		return // already in view
@@ -188,6 +197,29 @@ func (c *Root) Selected() int {
 		return c.Cur.Result.Top[0].Index
 	}
 	return 0
+}
+
+// Classes are the loaded model's classes (none before it loads).
+func (c *Root) Classes() []protocol.Class {
+	if c.Info == nil {
+		return nil
+	}
+	return c.Info.Classes
+}
+
+// OutOfSetName is the name of the gallery sample being explained when its
+// WordNet id is none of the model's classes, else "".
+func (c *Root) OutOfSetName() string {
+	if c.Cur == nil {
+		return ""
+	}
+	in := ImageInput{Classes: c.Classes()}
+	for _, s := range c.Samples {
+		if path.Base(s.File) == c.Cur.Label && in.OutOfSet(s) {
+			return s.Name
+		}
+	}
+	return ""
 }
 
 // ClassName names class i of the loaded model.

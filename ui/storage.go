@@ -18,11 +18,12 @@ type StoragePanel struct {
 	Version int // changes when a model was loaded: the panel looks again
 
 	Rows    []StorageRow
-	Usage   float64 // bytes the site uses (navigator.storage.estimate), -1 unknown
-	Quota   float64
-	Files   int // cached responses in the site's caches
+	Usage   float64 // bytes of the responses in the site's caches, -1 unknown
+	Quota   float64 // what the browser allows the site (navigator.storage.estimate), 0 unknown
+	Files   int     // cached responses in the site's caches
 	Working bool
 	Note    string
+	Open    bool // the panel is open (vugu re-renders the attribute)
 
 	ee   vugu.EventEnv
 	seen int
@@ -65,16 +66,42 @@ func (c *StoragePanel) BeforeBuild() {
 	}
 }
 
-// UsageText is the space used.
+// OpenAttr is the open attribute of the <details>.
+func (c *StoragePanel) OpenAttr() any { return openAttr(c.Open) }
+
+// OnSummary opens or closes the panel (the state decides, not the browser:
+// vugu sets the attributes of every render).
+func (c *StoragePanel) OnSummary(e vugu.DOMEvent) { e.PreventDefault(); c.Open = !c.Open }
+
+// OnToggle follows the browser opening the panel by itself (find in page).
+func (c *StoragePanel) OnToggle(e vugu.DOMEvent) { c.Open = e.JSEventTarget().Get("open").Bool() }
+
+// UsageText is the space used: the files of the site's caches and their
+// bytes, counted from the same look, so that they always agree.
 func (c *StoragePanel) UsageText() string {
-	if c.Usage < 0 {
+	return usageText(c.Files, c.Usage, c.Quota)
+}
+
+func usageText(files int, usage, quota float64) string {
+	if usage < 0 {
 		return "Checking…"
 	}
-	s := fmt.Sprintf("%d files, %s stored by this site", c.Files, Bytes(int64(c.Usage)))
-	if c.Quota > 0 {
-		s += fmt.Sprintf(" (of %s this browser allows)", Bytes(int64(c.Quota)))
+	if files == 0 {
+		return "Nothing is stored for offline use."
+	}
+	s := fmt.Sprintf("%d %s, %s stored for offline use", files, plural(files, "file", "files"), Bytes(int64(usage)))
+	if quota > 0 {
+		s += fmt.Sprintf(" (this browser allows the site %s)", Bytes(int64(quota)))
 	}
 	return s + "."
+}
+
+// openAttr is a boolean attribute's value: present when on.
+func openAttr(on bool) any {
+	if on {
+		return "open"
+	}
+	return nil
 }
 
 // Refresh checks the caches in the background.
@@ -96,30 +123,16 @@ func (c *StoragePanel) Refresh() {
 	}()
 }
 
-// look reads the site's caches (those the service worker names bagnet-...).
+// look reads the site's caches (those the service worker names bagnet-...):
+// the models stored, how many responses and how many bytes they hold.
 func look(models []protocol.SiteModel) (rows []StorageRow, files int, usage, quota float64, err error) {
 	caches := js.Global().Get("caches")
 	if !caches.Truthy() {
 		return nil, 0, 0, 0, fmt.Errorf("This browser offers no offline storage here (it needs HTTPS or localhost).")
 	}
-	keys, err := await(caches.Call("keys"))
+	files, usage, err = cachedFiles()
 	if err != nil {
 		return nil, 0, 0, 0, err
-	}
-	for i := 0; i < keys.Length(); i++ {
-		name := keys.Index(i).String()
-		if !strings.HasPrefix(name, "bagnet-") {
-			continue
-		}
-		cache, err := await(caches.Call("open", name))
-		if err != nil {
-			return nil, 0, 0, 0, err
-		}
-		reqs, err := await(cache.Call("keys"))
-		if err != nil {
-			return nil, 0, 0, 0, err
-		}
-		files += reqs.Length()
 	}
 	for _, m := range models {
 		hit, err := await(caches.Call("match", m.File))
@@ -130,10 +143,47 @@ func look(models []protocol.SiteModel) (rows []StorageRow, files int, usage, quo
 	}
 	if st := js.Global().Get("navigator").Get("storage"); st.Truthy() && st.Get("estimate").Truthy() {
 		if est, err := await(st.Call("estimate")); err == nil {
-			usage, quota = est.Get("usage").Float(), est.Get("quota").Float()
+			quota = est.Get("quota").Float()
 		}
 	}
 	return rows, files, usage, quota, nil
+}
+
+// cachedFiles counts the responses of the site's caches and their bytes (each
+// body's size as a Blob: no copy into the page).
+func cachedFiles() (files int, bytes float64, err error) {
+	caches := js.Global().Get("caches")
+	keys, err := await(caches.Call("keys"))
+	if err != nil {
+		return 0, 0, err
+	}
+	for i := 0; i < keys.Length(); i++ {
+		name := keys.Index(i).String()
+		if !strings.HasPrefix(name, "bagnet-") {
+			continue
+		}
+		cache, err := await(caches.Call("open", name))
+		if err != nil {
+			return 0, 0, err
+		}
+		reqs, err := await(cache.Call("keys"))
+		if err != nil {
+			return 0, 0, err
+		}
+		for k := 0; k < reqs.Length(); k++ {
+			resp, err := await(cache.Call("match", reqs.Index(k)))
+			if err != nil || !resp.Truthy() {
+				continue // deleted meanwhile
+			}
+			blob, err := await(resp.Call("blob"))
+			if err != nil {
+				return 0, 0, err
+			}
+			files++
+			bytes += blob.Get("size").Float()
+		}
+	}
+	return files, bytes, nil
 }
 
 // Clear deletes the site's caches and unregisters its service worker, so
@@ -144,17 +194,27 @@ func (c *StoragePanel) Clear() {
 	}
 	c.Working = true
 	go func() {
+		files, bytes, _ := cachedFiles() // what clearing frees, for the note
 		n, err := clearStorage()
+		rows, left, usage, quota, lookErr := look(c.Models)
 		c.ee.Lock()
+		defer c.ee.UnlockRender()
 		c.Working = false
+		if lookErr == nil {
+			c.Rows, c.Files, c.Usage, c.Quota = rows, left, usage, quota
+		}
 		if err != nil {
 			c.Note = "Could not clear: " + err.Error()
-		} else {
-			c.Note = fmt.Sprintf("Cleared %d caches. The page keeps working while online; the next visit stores it for offline use again.", n)
+			return
 		}
-		c.ee.UnlockRender()
-		c.Refresh()
+		c.Note = clearedText(n, files, bytes)
 	}()
+}
+
+// clearedText says what Clear deleted.
+func clearedText(caches, files int, bytes float64) string {
+	return fmt.Sprintf("Cleared %d %s (%d %s, %s). The page keeps working while online; the next visit stores it for offline use again.",
+		caches, plural(caches, "cache", "caches"), files, plural(files, "file", "files"), Bytes(int64(bytes)))
 }
 
 func clearStorage() (int, error) {

@@ -177,7 +177,7 @@ func TestRootViews(t *testing.T) {
 	if c.Hover != (Cell{I: 1, J: 0, OK: true}) {
 		t.Errorf("SetHover did not clamp: %+v", c.Hover)
 	}
-	if got := (&EvidenceView{A: c.Cur, Hover: c.Hover}).HoverText(); got != "Patch 2, 1: pixels 0–32 × 8–40" {
+	if got := (&EvidenceView{A: c.Cur, Hover: c.Hover}).HoverText(); got != "Patch at cell (1,0): pixels 0–32 × 8–40" {
 		t.Errorf("HoverText = %q", got)
 	}
 
@@ -350,5 +350,55 @@ func TestOcclusionPanel(t *testing.T) {
 	}
 	if r := dragRect(50, 60, 10, 20, 33, 128); r != [4]int{10, 20, 50, 60} {
 		t.Errorf("dragRect %v", r)
+	}
+}
+
+// The page's own words for the fixes of issue 16: cells named as the CLI
+// names them, the storage figures from one look, a model file's failure
+// with the model still in use, a small model's answer to a search with no
+// match, and the gallery's samples outside the model's classes.
+func TestPageWords(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{CellName(6, 4), "cell (6,4)"},
+		{CellName(0, 11), "cell (0,11)"},
+		{usageText(0, -1, 0), "Checking…"},
+		{usageText(0, 0, 5e9), "Nothing is stored for offline use."},
+		{usageText(0, 13.4e6, 5e9), "Nothing is stored for offline use."}, // files decide: no stale bytes
+		{usageText(1, 1_110_368, 0), "1 file, 1.1 MB stored for offline use."},
+		{usageText(15, 13.4e6, 5e9), "15 files, 13.4 MB stored for offline use (this browser allows the site 5.00 GB)."},
+		{clearedText(1, 15, 13.4e6), "Cleared 1 cache (15 files, 13.4 MB). The page keeps working while online; the next visit stores it for offline use again."},
+		{clearedText(2, 1, 12), "Cleared 2 caches (1 file, 12 B). The page keeps working while online; the next visit stores it for offline use again."},
+		{modelFailText("bad.safetensors is not a usable model file: it is cut short.", "BagNet-33 Imagenette"),
+			"bad.safetensors is not a usable model file: it is cut short. The previous model (BagNet-33 Imagenette) is still in use."},
+		{modelFailText("  ", "m"), "The model file could not be loaded. The previous model (m) is still in use."},
+	}
+	for i, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("case %d: got %q, want %q", i, tt.got, tt.want)
+		}
+	}
+
+	ten := []protocol.Class{{ID: "n01440764", Name: "tench"}, {ID: "n02102040", Name: "English springer"}}
+	p := &ClassPicker{Classes: ten, Query: "cat"}
+	if s := p.Summary(); s != `No class matches "cat": this model knows only these 2 classes: tench, English springer.` {
+		t.Errorf("summary %q", s)
+	}
+
+	in := &ImageInput{Classes: ten}
+	for _, tt := range []struct {
+		s   Sample
+		out bool
+	}{
+		{Sample{Name: "tench", WNID: "n01440764"}, false},
+		{Sample{Name: "tabby", WNID: "n02123045"}, true},
+		{Sample{Name: "my cat"}, false}, // no id: nothing to say
+	} {
+		if got := in.OutOfSet(tt.s); got != tt.out {
+			t.Errorf("OutOfSet(%+v) = %v", tt.s, got)
+		}
+	}
+	noIDs := &ImageInput{Classes: []protocol.Class{{Name: "class 0"}, {Name: "class 1"}}}
+	if noIDs.OutOfSet(Sample{Name: "tabby", WNID: "n02123045"}) {
+		t.Errorf("a model without class ids marks samples")
 	}
 }
