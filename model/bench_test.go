@@ -71,7 +71,10 @@ func BenchmarkGEMM(b *testing.B) {
 		for _, kc := range []struct {
 			name string
 			k    kernel.Kernels
-		}{{"reference", kernel.Reference{}}, {"fast", kernel.Fast{}}} {
+		}{{"reference", kernel.Reference{}}, {"fast", kernel.Fast{}}, {"native", kernel.Native()}} {
+			if kc.k == nil {
+				continue
+			}
 			b.Run(fmt.Sprintf("%s/int8/%s", l.Name, kc.name), func(b *testing.B) {
 				pb := kc.k.PackI8(l.N, l.K, bi)
 				for i := 0; i < b.N; i++ {
