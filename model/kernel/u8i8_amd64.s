@@ -302,3 +302,296 @@ reduce:
 done:
 	VZEROUPPER
 	RET
+
+// func requantAVX2(rows int, c int, acc *int32, v *int32, out *uint8)
+// Requires: AVX, AVX2
+TEXT ·requantAVX2(SB), NOSPLIT, $0-40
+	MOVQ         rows+0(FP), AX
+	MOVQ         c+8(FP), CX
+	MOVQ         acc+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         out+32(FP), SI
+	MOVQ         CX, DI
+	SHLQ         $0x02, DI
+	VPXOR        Y0, Y0, Y0
+	VPCMPEQD     Y1, Y1, Y1
+	VPSRLQ       $0x20, Y1, Y1
+	MOVQ         $0x00008000, R8
+	VMOVQ        R8, X2
+	VPBROADCASTQ X2, Y2
+	MOVQ         $0x00ffffff, R8
+	VMOVQ        R8, X3
+	VPBROADCASTQ X3, Y3
+	LEAQ         (BX)(DI*1), R8
+	LEAQ         (BX)(DI*1), R9
+	LEAQ         (BX)(DI*1), R10
+	MOVQ         BX, R8
+	ADDQ         DI, R10
+
+row:
+	TESTQ AX, AX
+	JZ    done
+	XORQ  BX, BX
+
+chunk:
+	VMOVDQU      (DX)(BX*4), Y6
+	VPADDD       (R8)(BX*4), Y6, Y6
+	VMOVDQU      (R9)(BX*4), Y5
+	VPMULDQ      Y5, Y6, Y4
+	VPSRLQ       $0x20, Y6, Y6
+	VPSRLQ       $0x20, Y5, Y5
+	VPMULDQ      Y5, Y6, Y5
+	VMOVDQU      (R10)(BX*4), Y6
+	VPAND        Y1, Y6, Y8
+	VPCMPGTQ     Y4, Y0, Y7
+	VPXOR        Y7, Y4, Y4
+	VPSRLVQ      Y8, Y4, Y4
+	VPXOR        Y7, Y4, Y4
+	VPSRLQ       $0x20, Y6, Y6
+	VPCMPGTQ     Y5, Y0, Y7
+	VPXOR        Y7, Y5, Y5
+	VPSRLVQ      Y6, Y5, Y5
+	VPXOR        Y7, Y5, Y5
+	VPADDQ       Y2, Y4, Y4
+	VPCMPGTQ     Y0, Y4, Y6
+	VPAND        Y6, Y4, Y4
+	VPCMPGTQ     Y3, Y4, Y6
+	VPBLENDVB    Y6, Y3, Y4, Y4
+	VPSRLQ       $0x10, Y4, Y4
+	VPADDQ       Y2, Y5, Y5
+	VPCMPGTQ     Y0, Y5, Y6
+	VPAND        Y6, Y5, Y5
+	VPCMPGTQ     Y3, Y5, Y6
+	VPBLENDVB    Y6, Y3, Y5, Y5
+	VPSRLQ       $0x10, Y5, Y5
+	VPSLLQ       $0x20, Y5, Y5
+	VPOR         Y5, Y4, Y4
+	VEXTRACTI128 $0x01, Y4, X5
+	VPACKUSDW    X5, X4, X5
+	VPACKUSWB    X5, X5, X5
+	VMOVQ        X5, (SI)(BX*1)
+	ADDQ         $0x08, BX
+	CMPQ         BX, CX
+	JL           chunk
+	LEAQ         (DX)(DI*1), DX
+	ADDQ         CX, SI
+	DECQ         AX
+	JMP          row
+
+done:
+	VZEROUPPER
+	RET
+
+// func requantAVX2Res32(rows int, c int, acc *int32, v *int32, out *uint8, res *int32, rv *int32)
+// Requires: AVX, AVX2
+TEXT ·requantAVX2Res32(SB), NOSPLIT, $0-56
+	MOVQ         rows+0(FP), AX
+	MOVQ         c+8(FP), CX
+	MOVQ         acc+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         out+32(FP), SI
+	MOVQ         res+40(FP), DI
+	MOVQ         rv+48(FP), R8
+	MOVQ         CX, R9
+	SHLQ         $0x02, R9
+	VPXOR        Y0, Y0, Y0
+	VPCMPEQD     Y1, Y1, Y1
+	VPSRLQ       $0x20, Y1, Y1
+	MOVQ         $0x00008000, R10
+	VMOVQ        R10, X2
+	VPBROADCASTQ X2, Y2
+	MOVQ         $0x00ffffff, R10
+	VMOVQ        R10, X3
+	VPBROADCASTQ X3, Y3
+	LEAQ         (BX)(R9*1), R10
+	LEAQ         (BX)(R9*1), R11
+	LEAQ         (BX)(R9*1), R12
+	MOVQ         BX, R10
+	ADDQ         R9, R12
+	LEAQ         (R8)(R9*1), BX
+	LEAQ         (R8)(R9*1), R13
+	LEAQ         (R8)(R9*1), R14
+	MOVQ         R8, BX
+	ADDQ         R9, R14
+
+row:
+	TESTQ AX, AX
+	JZ    done
+	XORQ  R8, R8
+
+chunk:
+	VMOVDQU      (DX)(R8*4), Y5
+	VPADDD       (R10)(R8*4), Y5, Y5
+	VMOVDQU      (R11)(R8*4), Y6
+	VPMULDQ      Y6, Y5, Y4
+	VPSRLQ       $0x20, Y5, Y7
+	VPSRLQ       $0x20, Y6, Y6
+	VPMULDQ      Y6, Y7, Y5
+	VMOVDQU      (R12)(R8*4), Y6
+	VPAND        Y1, Y6, Y8
+	VPCMPGTQ     Y4, Y0, Y7
+	VPXOR        Y7, Y4, Y4
+	VPSRLVQ      Y8, Y4, Y4
+	VPXOR        Y7, Y4, Y4
+	VPSRLQ       $0x20, Y6, Y6
+	VPCMPGTQ     Y5, Y0, Y7
+	VPXOR        Y7, Y5, Y5
+	VPSRLVQ      Y6, Y5, Y5
+	VPXOR        Y7, Y5, Y5
+	VMOVDQU      (DI)(R8*4), Y7
+	VPADDD       (BX)(R8*4), Y7, Y7
+	VMOVDQU      (R13)(R8*4), Y6
+	VPMULDQ      Y6, Y7, Y8
+	VPSRLQ       $0x20, Y7, Y7
+	VPSRLQ       $0x20, Y6, Y6
+	VPMULDQ      Y6, Y7, Y9
+	VMOVDQU      (R14)(R8*4), Y6
+	VPAND        Y1, Y6, Y10
+	VPCMPGTQ     Y8, Y0, Y7
+	VPXOR        Y7, Y8, Y8
+	VPSRLVQ      Y10, Y8, Y8
+	VPXOR        Y7, Y8, Y8
+	VPSRLQ       $0x20, Y6, Y6
+	VPCMPGTQ     Y9, Y0, Y7
+	VPXOR        Y7, Y9, Y9
+	VPSRLVQ      Y6, Y9, Y9
+	VPXOR        Y7, Y9, Y9
+	VPADDQ       Y8, Y4, Y4
+	VPADDQ       Y9, Y5, Y5
+	VPADDQ       Y2, Y4, Y4
+	VPCMPGTQ     Y0, Y4, Y6
+	VPAND        Y6, Y4, Y4
+	VPCMPGTQ     Y3, Y4, Y6
+	VPBLENDVB    Y6, Y3, Y4, Y4
+	VPSRLQ       $0x10, Y4, Y4
+	VPADDQ       Y2, Y5, Y5
+	VPCMPGTQ     Y0, Y5, Y6
+	VPAND        Y6, Y5, Y5
+	VPCMPGTQ     Y3, Y5, Y6
+	VPBLENDVB    Y6, Y3, Y5, Y5
+	VPSRLQ       $0x10, Y5, Y5
+	VPSLLQ       $0x20, Y5, Y5
+	VPOR         Y5, Y4, Y4
+	VEXTRACTI128 $0x01, Y4, X5
+	VPACKUSDW    X5, X4, X5
+	VPACKUSWB    X5, X5, X5
+	VMOVQ        X5, (SI)(R8*1)
+	ADDQ         $0x08, R8
+	CMPQ         R8, CX
+	JL           chunk
+	LEAQ         (DX)(R9*1), DX
+	ADDQ         CX, SI
+	ADDQ         R9, DI
+	DECQ         AX
+	JMP          row
+
+done:
+	VZEROUPPER
+	RET
+
+// func requantAVX2Res8(rows int, c int, acc *int32, v *int32, out *uint8, res *uint8, rv *int32)
+// Requires: AVX, AVX2
+TEXT ·requantAVX2Res8(SB), NOSPLIT, $0-56
+	MOVQ         rows+0(FP), AX
+	MOVQ         c+8(FP), CX
+	MOVQ         acc+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         out+32(FP), SI
+	MOVQ         res+40(FP), DI
+	MOVQ         rv+48(FP), R8
+	MOVQ         CX, R9
+	SHLQ         $0x02, R9
+	VPXOR        Y0, Y0, Y0
+	VPCMPEQD     Y1, Y1, Y1
+	VPSRLQ       $0x20, Y1, Y1
+	MOVQ         $0x00008000, R10
+	VMOVQ        R10, X2
+	VPBROADCASTQ X2, Y2
+	MOVQ         $0x00ffffff, R10
+	VMOVQ        R10, X3
+	VPBROADCASTQ X3, Y3
+	LEAQ         (BX)(R9*1), R10
+	LEAQ         (BX)(R9*1), R11
+	LEAQ         (BX)(R9*1), R12
+	MOVQ         BX, R10
+	ADDQ         R9, R12
+	LEAQ         (R8)(R9*1), BX
+	LEAQ         (R8)(R9*1), R13
+	LEAQ         (R8)(R9*1), R14
+	MOVQ         R8, BX
+	ADDQ         R9, R14
+
+row:
+	TESTQ AX, AX
+	JZ    done
+	XORQ  R8, R8
+
+chunk:
+	VMOVDQU      (DX)(R8*4), Y5
+	VPADDD       (R10)(R8*4), Y5, Y5
+	VMOVDQU      (R11)(R8*4), Y6
+	VPMULDQ      Y6, Y5, Y4
+	VPSRLQ       $0x20, Y5, Y7
+	VPSRLQ       $0x20, Y6, Y6
+	VPMULDQ      Y6, Y7, Y5
+	VMOVDQU      (R12)(R8*4), Y6
+	VPAND        Y1, Y6, Y8
+	VPCMPGTQ     Y4, Y0, Y7
+	VPXOR        Y7, Y4, Y4
+	VPSRLVQ      Y8, Y4, Y4
+	VPXOR        Y7, Y4, Y4
+	VPSRLQ       $0x20, Y6, Y6
+	VPCMPGTQ     Y5, Y0, Y7
+	VPXOR        Y7, Y5, Y5
+	VPSRLVQ      Y6, Y5, Y5
+	VPXOR        Y7, Y5, Y5
+	VPMOVZXBD    (DI)(R8*1), Y7
+	VPADDD       (BX)(R8*4), Y7, Y7
+	VMOVDQU      (R13)(R8*4), Y6
+	VPMULDQ      Y6, Y7, Y8
+	VPSRLQ       $0x20, Y7, Y7
+	VPSRLQ       $0x20, Y6, Y6
+	VPMULDQ      Y6, Y7, Y9
+	VMOVDQU      (R14)(R8*4), Y6
+	VPAND        Y1, Y6, Y10
+	VPCMPGTQ     Y8, Y0, Y7
+	VPXOR        Y7, Y8, Y8
+	VPSRLVQ      Y10, Y8, Y8
+	VPXOR        Y7, Y8, Y8
+	VPSRLQ       $0x20, Y6, Y6
+	VPCMPGTQ     Y9, Y0, Y7
+	VPXOR        Y7, Y9, Y9
+	VPSRLVQ      Y6, Y9, Y9
+	VPXOR        Y7, Y9, Y9
+	VPADDQ       Y8, Y4, Y4
+	VPADDQ       Y9, Y5, Y5
+	VPADDQ       Y2, Y4, Y4
+	VPCMPGTQ     Y0, Y4, Y6
+	VPAND        Y6, Y4, Y4
+	VPCMPGTQ     Y3, Y4, Y6
+	VPBLENDVB    Y6, Y3, Y4, Y4
+	VPSRLQ       $0x10, Y4, Y4
+	VPADDQ       Y2, Y5, Y5
+	VPCMPGTQ     Y0, Y5, Y6
+	VPAND        Y6, Y5, Y5
+	VPCMPGTQ     Y3, Y5, Y6
+	VPBLENDVB    Y6, Y3, Y5, Y5
+	VPSRLQ       $0x10, Y5, Y5
+	VPSLLQ       $0x20, Y5, Y5
+	VPOR         Y5, Y4, Y4
+	VEXTRACTI128 $0x01, Y4, X5
+	VPACKUSDW    X5, X4, X5
+	VPACKUSWB    X5, X5, X5
+	VMOVQ        X5, (SI)(R8*1)
+	ADDQ         $0x08, R8
+	CMPQ         R8, CX
+	JL           chunk
+	LEAQ         (DX)(R9*1), DX
+	ADDQ         CX, SI
+	ADDQ         CX, DI
+	DECQ         AX
+	JMP          row
+
+done:
+	VZEROUPPER
+	RET

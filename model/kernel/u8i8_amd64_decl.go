@@ -18,3 +18,18 @@ func gemmAVX2x2(a *uint8, lda int, w *int16, kb int, half int, panels int, c *in
 //
 //go:noescape
 func gemmAVX2x3(a *uint8, lda int, w *int16, kb int, half int, panels int, c *int32, ldc int)
+
+// requantAVX2 is Requant on the 32-bit tables; c is a multiple of 8.
+//
+//go:noescape
+func requantAVX2(rows int, c int, acc *int32, v *int32, out *uint8)
+
+// requantAVX2Res32 is Requant on the 32-bit tables; c is a multiple of 8.
+//
+//go:noescape
+func requantAVX2Res32(rows int, c int, acc *int32, v *int32, out *uint8, res *int32, rv *int32)
+
+// requantAVX2Res8 is Requant on the 32-bit tables; c is a multiple of 8.
+//
+//go:noescape
+func requantAVX2Res8(rows int, c int, acc *int32, v *int32, out *uint8, res *uint8, rv *int32)

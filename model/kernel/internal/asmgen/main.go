@@ -30,6 +30,9 @@ func main() {
 	for _, mr := range rows {
 		gemm(mr)
 	}
+	for _, mode := range []string{"", "Res32", "Res8"} {
+		requant(mode)
+	}
 	Generate()
 }
 
@@ -148,6 +151,157 @@ func gemm(mr int) {
 	ADDQ(U8(16), c)
 	DECQ(panels)
 	JMP(LabelRef("panel"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// requant writes requantAVX2<mode>: kernel.Requant on the 32-bit tables
+// (Requant.V: bias, multiplier, shift-16 per channel, c apart) for rows x c
+// accumulators, c a multiple of 8, with no residual, a res32 residual
+// (accumulators with the table rv) or a res8 one (uint8 inputs with rv).
+// Each value is ((x + bias) * m) >> s in 64 bits (vpmuldq on the even and
+// the odd lanes; the arithmetic shift, which AVX2 lacks for 64-bit lanes,
+// as ~(~p >> s) for p < 0), the two summed, then ToU8: + 2^15, clamped to
+// [0, 2^24), >> 16.
+func requant(mode string) {
+	sig := "func(rows int, c int, acc *int32, v *int32, out *uint8)"
+	switch mode {
+	case "Res32":
+		sig = "func(rows int, c int, acc *int32, v *int32, out *uint8, res *int32, rv *int32)"
+	case "Res8":
+		sig = "func(rows int, c int, acc *int32, v *int32, out *uint8, res *uint8, rv *int32)"
+	}
+	TEXT("requantAVX2"+mode, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc("requantAVX2" + mode + " is Requant on the 32-bit tables; c is a multiple of 8.")
+	rows := Load(Param("rows"), GP64())
+	c := Load(Param("c"), GP64())
+	acc := Load(Param("acc"), GP64())
+	v := Load(Param("v"), GP64())
+	out := Load(Param("out"), GP64())
+	var res, rv Register
+	if mode != "" {
+		res = Load(Param("res"), GP64())
+		rv = Load(Param("rv"), GP64())
+	}
+	c4 := GP64() // c * 4: the distance between the tables' parts
+	MOVQ(c, c4)
+	SHLQ(U8(2), c4)
+
+	zero, low, half, top := YMM(), YMM(), YMM(), YMM()
+	VPXOR(zero, zero, zero)
+	VPCMPEQD(low, low, low)
+	VPSRLQ(U8(32), low, low)
+	t := GP64()
+	MOVQ(U32(1<<15), t)
+	VMOVQ(t, half.AsX())
+	VPBROADCASTQ(half.AsX(), half)
+	MOVQ(U32(1<<24-1), t)
+	VMOVQ(t, top.AsX())
+	VPBROADCASTQ(top.AsX(), top)
+
+	// tables splits a table's address into its bias, multiplier and shift
+	// parts.
+	tables := func(tab Register) [3]Register {
+		var r [3]Register
+		for i := range r {
+			r[i] = GP64()
+			LEAQ(Mem{Base: tab, Index: c4, Scale: 1, Disp: 0}, r[i])
+		}
+		MOVQ(tab, r[0])
+		ADDQ(c4, r[2])
+		return r
+	}
+	vt := tables(v)
+	var rt [3]Register
+	if mode != "" {
+		rt = tables(rv)
+	}
+	ev, od, m, sh, xo, neg := YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
+	// value computes the 64-bit values of x's 8 channels at j with table
+	// tab: the even lanes (0, 2, 4, 6) into ev and the odd ones into od, or
+	// added to them.
+	value := func(x VecVirtual, tab [3]Register, j Register, addTo bool) {
+		e, o := ev, od
+		if addTo {
+			e, o = YMM(), YMM()
+		}
+		VPADDD(Mem{Base: tab[0], Index: j, Scale: 4}, x, x)
+		VMOVDQU(Mem{Base: tab[1], Index: j, Scale: 4}, m)
+		VPMULDQ(m, x, e)
+		VPSRLQ(U8(32), x, xo)
+		VPSRLQ(U8(32), m, m)
+		VPMULDQ(m, xo, o)
+		VMOVDQU(Mem{Base: tab[2], Index: j, Scale: 4}, sh)
+		for i, p := range []VecVirtual{e, o} {
+			cnt := YMM()
+			if i == 0 {
+				VPAND(low, sh, cnt)
+			} else {
+				VPSRLQ(U8(32), sh, cnt)
+			}
+			VPCMPGTQ(p, zero, neg) // p < 0
+			VPXOR(neg, p, p)
+			VPSRLVQ(cnt, p, p)
+			VPXOR(neg, p, p)
+		}
+		if addTo {
+			VPADDQ(e, ev, ev)
+			VPADDQ(o, od, od)
+		}
+	}
+
+	Label("row")
+	TESTQ(rows, rows)
+	JZ(LabelRef("done"))
+	j := GP64()
+	XORQ(j, j)
+	Label("chunk")
+	x := YMM()
+	VMOVDQU(Mem{Base: acc, Index: j, Scale: 4}, x)
+	value(x, vt, j, false)
+	switch mode {
+	case "Res32":
+		r := YMM()
+		VMOVDQU(Mem{Base: res, Index: j, Scale: 4}, r)
+		value(r, rt, j, true)
+	case "Res8":
+		r := YMM()
+		VPMOVZXBD(Mem{Base: res, Index: j, Scale: 1}, r)
+		value(r, rt, j, true)
+	}
+	mask := YMM()
+	for _, p := range []VecVirtual{ev, od} {
+		VPADDQ(half, p, p)
+		VPCMPGTQ(zero, p, mask) // p > 0
+		VPAND(mask, p, p)
+		VPCMPGTQ(top, p, mask) // p > 2^24 - 1
+		VPBLENDVB(mask, top, p, p)
+		VPSRLQ(U8(16), p, p)
+	}
+	VPSLLQ(U8(32), od, od)
+	VPOR(od, ev, ev)
+	hi := XMM()
+	VEXTRACTI128(U8(1), ev, hi)
+	VPACKUSDW(hi, ev.AsX(), hi)
+	VPACKUSWB(hi, hi, hi)
+	VMOVQ(hi, Mem{Base: out, Index: j, Scale: 1})
+	ADDQ(U8(8), j)
+	CMPQ(j, c)
+	JL(LabelRef("chunk"))
+
+	LEAQ(Mem{Base: acc, Index: c4, Scale: 1}, acc)
+	ADDQ(c, out)
+	switch mode {
+	case "Res32":
+		ADDQ(c4, res)
+	case "Res8":
+		ADDQ(c, res)
+	}
+	DECQ(rows)
+	JMP(LabelRef("row"))
 
 	Label("done")
 	VZEROUPPER()
