@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command asmgen writes model/kernel's AVX2 assembly (u8i8_amd64.s) and its
 // Go declarations with avo. It is the module's tool: run it through
 // `go generate ./model/kernel` (go tool asmgen ...), never by hand-editing
