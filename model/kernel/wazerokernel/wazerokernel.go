@@ -38,13 +38,12 @@ type Kernels struct {
 	rt      wazero.Runtime
 	mem     api.Memory
 	gemm    api.Function
-	top     uint32            // the first free byte of linear memory
+	top     uint32           // the first free byte of linear memory
 	weights map[*int8]uint32 // packed weights -> their address in memory
 }
 
 // page is WebAssembly's memory page.
 const page = 64 << 10
-
 
 func envModule() []byte {
 	// memory section: one memory with limits {min 1, max 65536}.
