@@ -61,10 +61,47 @@ wasm: generate
 test: chromium vet wasm
 	CHROMIUM=$(CHROMIUM) $(GO) test ./...
 
-# Benchmarks (GMAC/s in the output): natively, and in js/wasm under Node (V8, as Chromium).
-BENCH ?= .
+# Native benchmarks, one run: one image through the int8 full-size
+# BagNet-33 (224 px, 1000 classes, random weights) and the shipped model, on
+# the pure-Go kernel and the native one (1 core, all cores), each
+# BENCH_COUNT times; onnxruntime-node on the same BagNet-33's ONNX export
+# (int8 and fp32, 1 thread) when npm and torch are here; then the medians in
+# ms and their ratios (model/kernel/internal/bench). `make bench BENCH=re`
+# runs other benchmarks of ./model/... instead (GMAC/s in the output).
+BENCH ?=
+BENCH_COUNT ?= 5
+ORT_NODE_VERSION ?= 1.30.0
+KBENCH = model/kernel/internal/bench
 bench:
+ifneq ($(BENCH),)
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 3x ./model/...
+else
+	@mkdir -p build
+	$(MAKE) -s build/ortnode/ready
+	@test -s build/ortnode/bagnet33_int8.onnx || echo "bench: onnxruntime-node skipped: it needs npm and $(PYTHON) with torch and onnx (apt-get install python3-torch python3-onnx)"
+	@# Rounds of every case in turn, so the machine's drifting load hits them alike.
+	@rm -f build/bench.txt; for i in $$(seq $(BENCH_COUNT)); do \
+		echo "round $$i of $(BENCH_COUNT)"; \
+		$(GO) test -run '^$$' -bench '^BenchmarkInt8$$' -benchtime 1x ./model/ > build/bench.round || { cat build/bench.round; exit 1; }; \
+		grep '^Benchmark' build/bench.round | tee -a build/bench.txt; \
+		if [ -s build/ortnode/bagnet33_int8.onnx ]; then \
+			node $(KBENCH)/ort.js build/ortnode/node_modules build/ortnode/bagnet33_int8.onnx full224-int8 224 1 && \
+			node $(KBENCH)/ort.js build/ortnode/node_modules build/ortnode/bagnet33.onnx full224-fp32 224 1 || exit 1; \
+		fi | tee -a build/bench.txt; \
+	done
+	@echo; echo "make bench on $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $$(nproc) cores:"; echo
+	@$(GO) run ./$(KBENCH) < build/bench.txt
+endif
+
+# onnxruntime-node and the full-size BagNet-33 as ONNX (fp32, and int8 by
+# dynamic quantisation) for make bench; nothing when npm or torch is missing.
+build/ortnode/ready:
+	mkdir -p build/ortnode
+	-if command -v npm >/dev/null && $(PYTHON) -c "import torch, onnx" 2>/dev/null; then \
+		cd build/ortnode && npm install -q --no-audit --no-fund --ignore-scripts onnxruntime-node@$(ORT_NODE_VERSION) && cd ../.. && \
+		$(PYTHON) weights/train/export_onnx.py build/ortnode/bagnet33.onnx && \
+		$(PYTHON) $(KBENCH)/quantize_onnx.py build/ortnode/bagnet33.onnx build/ortnode/bagnet33_int8.onnx; fi
+	touch $@
 
 bench-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -exec "$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -run '^$$' -bench '$(BENCH)' -benchtime 3x ./model/

@@ -6,11 +6,14 @@ require (
 	github.com/andybalholm/brotli v1.2.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
+	github.com/mmcloughlin/avo v0.5.0
 	github.com/nlpodyssey/gopickle v0.3.0
 	github.com/rhysd/actionlint v1.7.12
+	github.com/tetratelabs/wazero v1.12.0
 	github.com/vugu/vjson v0.0.0-20200505061711-f9cbed27d3d9
 	github.com/vugu/vugu v0.4.0
 	golang.org/x/image v0.48.0
+	golang.org/x/sys v0.50.0
 	gorgonia.org/tensor v0.9.24
 )
 
@@ -36,9 +39,10 @@ require (
 	github.com/xtgo/set v1.0.0 // indirect
 	go.yaml.in/yaml/v4 v4.0.0-rc.3 // indirect
 	go4.org/unsafe/assume-no-moving-gc v0.0.0-20231121144256-b99613f794b6 // indirect
+	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/sync v0.25.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
+	golang.org/x/tools v0.52.0 // indirect
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 	gonum.org/v1/gonum v0.8.2 // indirect
 	google.golang.org/protobuf v1.25.0 // indirect
@@ -47,6 +51,7 @@ require (
 )
 
 tool (
+	github.com/bagnetweb/bagnet/model/kernel/internal/asmgen
 	github.com/rhysd/actionlint/cmd/actionlint
 	github.com/vugu/vugu/cmd/vugugen
 )

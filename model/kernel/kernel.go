@@ -36,6 +36,9 @@ type PackedI8 struct {
 	N, K int
 	Raw  []int8 // row-major n x k, as given
 	Data []int8 // the implementation's own layout; nil when it uses Raw
+	// Wide is the implementation's own layout in 16-bit values (AVX2
+	// keeps its weights widened); nil when it uses none.
+	Wide []int16
 }
 
 // Raw is PackI8 for implementations that work on the row-major weights.
@@ -102,7 +105,15 @@ func (Reference) U8I8(m int, a []uint8, p *PackedI8, c []int32) {
 	}
 }
 
-// Default is the fastest pure-Go implementation, what a network runs on
-// unless it is given others (QNet.UseKernels, Net.Kernels). A function, not
-// a variable: kernels are chosen per network, never by a package global.
-func Default() Kernels { return Fast{} }
+// Default is the fastest exact implementation this CPU runs without cgo,
+// what a network runs on unless it is given others (QNet.UseKernels,
+// Net.Kernels): Native when there is one (AVX2 assembly on amd64), else
+// the pure-Go Fast (every other platform, js/wasm included). A function,
+// not a variable: kernels are chosen per network, never by a package
+// global.
+func Default() Kernels {
+	if k := Native(); k != nil {
+		return k
+	}
+	return Fast{}
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bagnetweb/bagnet/model/kernel"
+	"github.com/bagnetweb/bagnet/model/kernel/kerneltest"
 )
 
 func TestF32MatchesReference(t *testing.T) {
@@ -48,9 +49,50 @@ func TestNotInWasmBuilds(t *testing.T) {
 	if !strings.Contains(deps, "github.com/bagnetweb/bagnet/model\n") {
 		t.Fatalf("go list did not list the model package:\n%s", deps)
 	}
-	for _, bad := range []string{"gorgonia.org/", "github.com/nlpodyssey/gopickle", "github.com/chromedp/"} {
+	// Nor the native kernels' machinery: wazero (wazerokernel), avo (the
+	// assembly generator) and x/sys/cpu (the AVX2 check, amd64 only).
+	for _, bad := range []string{"gorgonia.org/", "github.com/nlpodyssey/gopickle", "github.com/chromedp/",
+		"github.com/tetratelabs/wazero", "github.com/mmcloughlin/avo", "golang.org/x/sys/cpu",
+		"github.com/bagnetweb/bagnet/model/kernel/wazerokernel\n", "github.com/bagnetweb/bagnet/model/kernel/internal/asmgen\n"} {
 		if strings.Contains(deps, bad) {
 			t.Errorf("a js/wasm build depends on %s", bad)
 		}
+	}
+}
+
+// BenchmarkF32 compares the float32 GEMMs natively on BagNet-33's layer
+// shapes: BLAS (this package), the pure-Go Fast, and the default kernel's
+// int8 GEMM on the same shapes for scale.
+func BenchmarkF32(b *testing.B) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, l := range kerneltest.BagNet33GEMMs {
+		af, bf, cf := make([]float32, l.M*l.K), make([]float32, l.N*l.K), make([]float32, l.M*l.N)
+		au, bi, ci := make([]uint8, l.M*l.K), make([]int8, l.N*l.K), make([]int32, l.M*l.N)
+		for i := range af {
+			af[i], au[i] = r.Float32(), uint8(r.IntN(256))
+		}
+		for i := range bf {
+			bf[i], bi[i] = r.Float32(), int8(r.IntN(255)-127)
+		}
+		macs := float64(l.M) * float64(l.N) * float64(l.K)
+		for _, kc := range []struct {
+			name string
+			k    kernel.Kernels
+		}{{"blas", Kernels{}}, {"fast", kernel.Fast{}}} {
+			b.Run(l.Name+"/f32/"+kc.name, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					kc.k.F32(l.M, l.N, l.K, af, bf, cf)
+				}
+				b.ReportMetric(macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+			})
+		}
+		d := kernel.Default()
+		pb := d.PackI8(l.N, l.K, bi)
+		b.Run(l.Name+"/int8/default", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				d.U8I8(l.M, au, pb, ci)
+			}
+			b.ReportMetric(macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		})
 	}
 }
