@@ -98,6 +98,14 @@ func containerErr(err error) error {
 	return err
 }
 
+// sizeText says how big a file is, in bytes and, from 10 GB, in GB.
+func sizeText(n int64) string {
+	if n >= 10e9 {
+		return fmt.Sprintf("%.0f GB (%d bytes)", float64(n)/1e9, n)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // mib formats a byte count in MiB.
 func mib(n int64) string { return strconv.FormatInt(n>>20, 10) + " MiB" }
 
@@ -294,7 +302,7 @@ func ReadFile(path string) ([]byte, error) {
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		if size = st.Size(); size > MaxFileSize {
 			return nil, fmt.Errorf("%s: %w", path, &loadError{kind: ErrTooLarge,
-				msg: fmt.Sprintf("the model file is too large: it is %d bytes, and files over %s are not read", size, mib(MaxFileSize))})
+				msg: fmt.Sprintf("the model file is too large: it is %s, and files over %s are not read", sizeText(size), mib(MaxFileSize))})
 		}
 	} else if err == nil && st.IsDir() {
 		return nil, fmt.Errorf("%s: is a directory, not a model file", path)
@@ -335,7 +343,7 @@ func Load(b []byte) (*Model, error) { return Options{}.Load(b) }
 func (o Options) Load(b []byte) (*Model, error) {
 	if int64(len(b)) > MaxFileSize {
 		return nil, &loadError{kind: ErrTooLarge,
-			msg: fmt.Sprintf("the model file is too large: it is %d bytes, and files over %s are not read", len(b), mib(MaxFileSize))}
+			msg: fmt.Sprintf("the model file is too large: it is %s, and files over %s are not read", sizeText(int64(len(b))), mib(MaxFileSize))}
 	}
 	f, err := safetensors.Parse(b)
 	if err != nil {
