@@ -1,6 +1,7 @@
 package weights_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -46,6 +47,20 @@ func setTensor(name string, v float32) func(map[string]string, []*safetensors.Te
 	}
 }
 
+// setOne sets element i of the named float32 tensor to v.
+func setOne(name string, i int, v float32) func(map[string]string, []*safetensors.Tensor) []*safetensors.Tensor {
+	return func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
+		for k, x := range ts {
+			if x.Name == name {
+				data := bytes.Clone(x.Data)
+				binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(v))
+				ts[k] = &safetensors.Tensor{Name: x.Name, DType: x.DType, Shape: x.Shape, Data: data}
+			}
+		}
+		return ts
+	}
+}
+
 func setMetaField(k, v string) func(map[string]string, []*safetensors.Tensor) []*safetensors.Tensor {
 	return func(md map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
 		md[k] = v
@@ -82,6 +97,8 @@ func TestLoadHostileValues(t *testing.T) {
 		{"zero head scale", rewrite(t, good, setTensor("fc.scale", 0)), weights.ErrCorrupt, `tensor "fc.scale" holds 0 at element 0 (scales must be positive)`},
 		{"negative head scale", rewrite(t, good, setTensor("fc.scale", -1)), weights.ErrCorrupt, `tensor "fc.scale" holds -1`},
 		{"+Inf head bias", rewrite(t, good, setTensor("fc.bias", inf)), weights.ErrCorrupt, `tensor "fc.bias" holds +Inf at element 0 (values must be finite)`},
+		{"one NaN head bias", rewrite(t, good, setOne("fc.bias", 7, nan)), weights.ErrCorrupt, `tensor "fc.bias" holds NaN at element 7 (values must be finite)`},
+		{"one negative activation scale", rewrite(t, good, setOne("act.layer4.2", 100, -0.5)), weights.ErrCorrupt, `tensor "act.layer4.2" holds -0.5 at element 100 (scales must be positive)`},
 		{"-Inf conv bias", rewrite(t, good, setTensor("layer2.0.conv2.bias", float32(math.Inf(-1)))), weights.ErrCorrupt, `tensor "layer2.0.conv2.bias" holds -Inf`},
 		{"Inf requant scale", rewrite(t, good, setTensor("layer3.0.downsample.scale", inf)), weights.ErrCorrupt, `tensor "layer3.0.downsample.scale" holds +Inf`},
 		{"NaN activation scale", rewrite(t, good, setTensor("act.stem", nan)), weights.ErrCorrupt, `tensor "act.stem" holds NaN`},
