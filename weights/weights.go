@@ -81,11 +81,13 @@ func (e *loadError) Unwrap() []error {
 // containerErr says in plain words what a safetensors error means for a
 // model file, keeping the technical detail in parentheses.
 func containerErr(err error) error {
-	detail := strings.TrimSuffix(strings.TrimPrefix(err.Error(), "safetensors: "), " (not a safetensors file?)")
+	detail := strings.TrimSuffix(err.Error(), " (not a safetensors file?)")
 	detail = strings.TrimSuffix(detail, " (truncated?)")
 	switch {
-	case strings.HasPrefix(detail, "file is 0 bytes"):
+	case strings.HasPrefix(detail, "safetensors: file is 0 bytes"):
 		return &loadError{kind: ErrNotModel, cause: err, msg: "not a BagNet model file: the file is empty"}
+	case strings.Contains(detail, "too short for the 8-byte header length"):
+		return &loadError{kind: ErrNotModel, cause: err, msg: fmt.Sprintf("not a BagNet model file: it is too short (%s)", detail)}
 	case errors.Is(err, safetensors.ErrTooLarge):
 		return &loadError{kind: ErrTooLarge, cause: err,
 			msg: fmt.Sprintf("the model file is too large: files over %s are not read (%s)", mib(MaxFileSize), detail)}
