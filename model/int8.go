@@ -332,6 +332,25 @@ func (q *QNet) Prepare() error {
 	if len(q.FC.Weight) != q.FC.In*q.FC.Out || len(q.FC.Scale) != q.FC.Out || len(q.FC.Bias) != q.FC.Out {
 		return fmt.Errorf("model: int8 fc: tensor sizes do not match %dx%d", q.FC.Out, q.FC.In)
 	}
+	// The head's evidence is an accumulator of In products of a uint8 and
+	// an int8 times the class's scale, and a logit is the mean evidence
+	// plus the bias: bounding both terms by a quarter of the float32 range
+	// keeps every evidence value and logit finite.
+	const headLimit = math.MaxFloat32 / 4
+	maxAcc := 255 * 128 * float64(q.FC.In)
+	for c := 0; c < q.FC.Out; c++ {
+		s, b := q.FC.Scale[c], q.FC.Bias[c]
+		switch {
+		case !finitePos(s):
+			return fmt.Errorf("model: int8 fc.scale of class %d is %v, want a positive finite number", c, s)
+		case math.IsNaN(float64(b)) || math.IsInf(float64(b), 0):
+			return fmt.Errorf("model: int8 fc.bias of class %d is %v, want a finite number", c, b)
+		case float64(s)*maxAcc > headLimit:
+			return fmt.Errorf("model: int8 fc.scale of class %d is %v: evidence could reach %.3g, beyond float32", c, s, float64(s)*maxAcc)
+		case math.Abs(float64(b)) > headLimit:
+			return fmt.Errorf("model: int8 fc.bias of class %d is %v, beyond the %.3g the logits allow", c, b, float64(headLimit))
+		}
+	}
 	q.Stem.prepare(q.StemScale)
 	in := q.StemScale
 	for i := range q.Layers {

@@ -63,7 +63,8 @@ const supportedList = "JPEG, PNG, GIF, WebP, BMP or TIFF"
 //
 // The image size is read from the header first, and images over MaxPixels
 // or more elongated than MaxAspect are rejected before any pixel is
-// decoded. A JPEG's EXIF Orientation is applied, so the result is upright
+// decoded, as are JPEGs whose scans would cost more work than
+// MaxJPEGScans and MaxJPEGScanBlocks allow. A JPEG's EXIF Orientation is applied, so the result is upright
 // as a browser shows it. Lossy WebP images, whose YCbCr samples are limited
 // range, are converted to RGB here (*image.RGBA, or *image.NRGBA with
 // alpha), since image.YCbCr would treat them as full range.
@@ -88,6 +89,11 @@ func Decode(data []byte) (img image.Image, format string, err error) {
 	}
 	if err := checkSize(format, cfg.Width, cfg.Height); err != nil {
 		return nil, format, err
+	}
+	if format == "jpeg" {
+		if err := checkJPEGWork(data, cfg.Width, cfg.Height); err != nil {
+			return nil, format, err
+		}
 	}
 	err = guard(func() error {
 		var err error

@@ -8,7 +8,9 @@ package weights
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -22,6 +24,109 @@ import (
 
 // FormatVersion is written to every file; Load refuses other versions.
 const FormatVersion = "1"
+
+// Limits on model files. A model file can come from anyone (the page loads
+// the one a user picks), so its size and its input size are bounded before
+// anything is allocated or run for them.
+const (
+	// MaxFileSize caps the model files ReadFile, LoadFile and Load accept:
+	// 512 MiB, about seven times the full-size 1000-class BagNet-33 in
+	// float32 (73 MB; 18 MB in int8), room for a width-2 float32 model
+	// (~290 MB). A file's size is checked before it is read, and only the
+	// bytes its header declares are read at all.
+	MaxFileSize = 512 << 20
+	// MaxInputSize is the largest model input, in pixels per side, that a
+	// file may ask for unless the caller allows more (Options): twice the
+	// 224 px the authors trained the ImageNet BagNets at (the Imagenette
+	// model is trained at 128). A BagNet sees patches of at most 33 px, so a
+	// larger input only adds patches of ever smaller detail, while its cost
+	// grows with the square of the size: the page warms a model up at its
+	// input size the moment the file is picked, and a full-width BagNet-33
+	// at 1024 px takes 253 MB and 14 s per image natively.
+	MaxInputSize = 448
+	// HardMaxInputSize is the largest input size Options may allow.
+	HardMaxInputSize = 4096
+)
+
+// Errors from the loader wrap one of these; test with errors.Is.
+var (
+	// ErrNotModel: the file is not a BagNet model file at all (not a
+	// safetensors file, damaged beyond reading, or one without BagNet
+	// metadata).
+	ErrNotModel = errors.New("not a BagNet model file")
+	// ErrCorrupt: a BagNet model file whose values are unusable (NaN,
+	// infinite or non-positive scales, non-finite weights).
+	ErrCorrupt = errors.New("corrupt BagNet model file")
+	// ErrTooLarge: the file, or the input size it asks for, is over a limit.
+	ErrTooLarge = errors.New("model file over a limit")
+)
+
+// loadError is an error with a plain message of its own that matches a
+// sentinel kind and, if there is one, the underlying error.
+type loadError struct {
+	kind  error
+	msg   string
+	cause error
+}
+
+func (e *loadError) Error() string { return e.msg }
+
+func (e *loadError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.cause}
+}
+
+// containerErr says in plain words what a safetensors error means for a
+// model file, keeping the technical detail in parentheses.
+func containerErr(err error) error {
+	detail := strings.TrimSuffix(err.Error(), " (not a safetensors file?)")
+	detail = strings.TrimSuffix(detail, " (truncated?)")
+	switch {
+	case strings.HasPrefix(detail, "safetensors: file is 0 bytes"):
+		return &loadError{kind: ErrNotModel, cause: err, msg: "not a BagNet model file: the file is empty"}
+	case strings.Contains(detail, "too short for the 8-byte header length"):
+		return &loadError{kind: ErrNotModel, cause: err, msg: fmt.Sprintf("not a BagNet model file: it is too short (%s)", detail)}
+	case errors.Is(err, safetensors.ErrTooLarge):
+		return &loadError{kind: ErrTooLarge, cause: err,
+			msg: fmt.Sprintf("the model file is too large: files over %s are not read (%s)", mib(MaxFileSize), detail)}
+	case errors.Is(err, safetensors.ErrTruncated):
+		return &loadError{kind: ErrNotModel, cause: err,
+			msg: fmt.Sprintf("not a whole model file: it is truncated, it ends before the data its header lists (%s)", detail)}
+	case errors.Is(err, safetensors.ErrCorrupt):
+		return &loadError{kind: ErrNotModel, cause: err,
+			msg: fmt.Sprintf("not a BagNet model file: its header is corrupt (%s)", detail)}
+	}
+	return err
+}
+
+// sizeText says how big a file is, in bytes and, from 10 GB, in GB.
+func sizeText(n int64) string {
+	if n >= 10e9 {
+		return fmt.Sprintf("%.0f GB (%d bytes)", float64(n)/1e9, n)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// mib formats a byte count in MiB.
+func mib(n int64) string { return strconv.FormatInt(n>>20, 10) + " MiB" }
+
+// Options are the limits of a load; the zero value is the default.
+type Options struct {
+	// MaxInputSize is the largest input size accepted, in
+	// [0, HardMaxInputSize]; 0 means the default MaxInputSize. A caller
+	// that allows more should say so to its user: a pass costs time and
+	// memory in proportion to the size squared.
+	MaxInputSize int
+}
+
+func (o Options) maxInputSize() int {
+	if o.MaxInputSize <= 0 {
+		return MaxInputSize
+	}
+	return min(o.MaxInputSize, HardMaxInputSize)
+}
 
 // DType of the weights.
 const (
@@ -86,7 +191,7 @@ func floats(v []float32) string {
 	return string(b)
 }
 
-func decodeMeta(md map[string]string) (Meta, error) {
+func decodeMeta(md map[string]string, opt Options) (Meta, error) {
 	var m Meta
 	field := func(k string) (string, error) {
 		v, ok := md[k]
@@ -96,7 +201,8 @@ func decodeMeta(md map[string]string) (Meta, error) {
 		return v, nil
 	}
 	if f, ok := md["format"]; !ok || f != "bagnet" {
-		return m, fmt.Errorf("weights: not a BagNet model file (metadata field \"format\" is %q, want \"bagnet\")", f)
+		return m, &loadError{kind: ErrNotModel,
+			msg: fmt.Sprintf("not a BagNet model file: a safetensors file without the BagNet metadata (metadata field \"format\" is %q, want \"bagnet\")", f)}
 	}
 	v, err := field("version")
 	if err != nil {
@@ -137,8 +243,13 @@ func decodeMeta(md map[string]string) (Meta, error) {
 	if err != nil {
 		return m, err
 	}
-	if m.InputSize, err = strconv.Atoi(s); err != nil || m.InputSize < m.Config.Patch() || m.InputSize > 4096 {
-		return m, fmt.Errorf("weights: metadata field \"input_size\" is %q, want an integer in [%d, 4096]", s, m.Config.Patch())
+	if m.InputSize, err = strconv.Atoi(s); err != nil || m.InputSize < m.Config.Patch() || m.InputSize > HardMaxInputSize {
+		return m, fmt.Errorf("weights: metadata field \"input_size\" is %q, want an integer in [%d, %d]", s, m.Config.Patch(), HardMaxInputSize)
+	}
+	if limit := opt.maxInputSize(); m.InputSize > limit {
+		return m, &loadError{kind: ErrTooLarge, msg: fmt.Sprintf(
+			"the model asks for %dx%d px input images, over the %d px limit (BagNets are trained at 224 px or less, and a pass costs time and memory in proportion to the size squared; metadata field \"input_size\" is %q)",
+			m.InputSize, m.InputSize, limit, s)}
 	}
 	if m.Resize, err = field("resize"); err != nil {
 		return m, err
@@ -173,27 +284,73 @@ func decodeMeta(md map[string]string) (Meta, error) {
 	return m, nil
 }
 
-// LoadFile reads a model file from disk.
-func LoadFile(path string) (*Model, error) {
-	b, err := os.ReadFile(path)
+// ReadFile reads a model file from disk, refusing one over MaxFileSize
+// before reading it: its size is checked first, and then only the bytes
+// its header declares are read (see safetensors.Read), so neither a huge
+// sparse file nor /dev/zero costs more than a few bytes. Errors name the
+// file and say what is wrong in plain words.
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("weights: %v", err)
 	}
-	m, err := Load(b)
+	defer f.Close()
+	size := int64(-1) // unknown: a pipe, a device
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if size = st.Size(); size > MaxFileSize {
+			return nil, fmt.Errorf("%s: %w", path, &loadError{kind: ErrTooLarge,
+				msg: fmt.Sprintf("the model file is too large: it is %s, and files over %s are not read", sizeText(size), mib(MaxFileSize))})
+		}
+	} else if err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory, not a model file", path)
+	}
+	b, err := safetensors.Read(f, size, MaxFileSize)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("weights: %v", err)
+		}
+		return nil, fmt.Errorf("%s: %w", path, containerErr(err))
+	}
+	return b, nil
+}
+
+// LoadFile reads a model file from disk with the default Options.
+func LoadFile(path string) (*Model, error) { return Options{}.LoadFile(path) }
+
+// LoadFile reads a model file from disk (see ReadFile).
+func (o Options) LoadFile(path string) (*Model, error) {
+	b, err := ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := o.Load(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
 }
 
-// Load parses a model file held in memory.
-func Load(b []byte) (*Model, error) {
+// Load parses a model file held in memory with the default Options.
+func Load(b []byte) (*Model, error) { return Options{}.Load(b) }
+
+// Load parses a model file held in memory. Every tensor is checked: its
+// shape against the architecture, and its values: no NaN or infinity
+// anywhere, and every scale positive.
+func (o Options) Load(b []byte) (*Model, error) {
+	if int64(len(b)) > MaxFileSize {
+		return nil, &loadError{kind: ErrTooLarge,
+			msg: fmt.Sprintf("the model file is too large: it is %s, and files over %s are not read", sizeText(int64(len(b))), mib(MaxFileSize))}
+	}
 	f, err := safetensors.Parse(b)
+	if err != nil {
+		return nil, containerErr(err)
+	}
+	meta, err := decodeMeta(f.Metadata, o)
 	if err != nil {
 		return nil, err
 	}
-	meta, err := decodeMeta(f.Metadata)
-	if err != nil {
+	if err := checkValues(f, meta.DType); err != nil {
 		return nil, err
 	}
 	m := &Model{Meta: meta, Bytes: len(b)}
@@ -220,6 +377,37 @@ func Load(b []byte) (*Model, error) {
 	}
 	m.Int8 = q
 	return m, nil
+}
+
+// checkValues checks the values of every float32 tensor of a file: all
+// finite, and in an int8 file every scale (NAME.scale, act.NAME) positive;
+// in a float32 file every BatchNorm running_var non-negative. The error
+// names the tensor and the first bad element.
+func checkValues(f *safetensors.File, dtype string) error {
+	for _, t := range f.Tensors {
+		if t.DType != "F32" {
+			continue
+		}
+		scale := dtype == Int8 && (strings.HasSuffix(t.Name, ".scale") || strings.HasPrefix(t.Name, "act."))
+		variance := dtype == Float32 && strings.HasSuffix(t.Name, ".running_var")
+		for i := 0; i+4 <= len(t.Data); i += 4 {
+			x := math.Float32frombits(binary.LittleEndian.Uint32(t.Data[i:]))
+			rule := ""
+			switch d := float64(x); {
+			case math.IsNaN(d) || math.IsInf(d, 0):
+				rule = "values must be finite"
+			case scale && !(x > 0):
+				rule = "scales must be positive"
+			case variance && x < 0:
+				rule = "variances must not be negative"
+			}
+			if rule != "" {
+				return &loadError{kind: ErrCorrupt, msg: fmt.Sprintf(
+					"corrupt BagNet model file: tensor %q holds %v at element %d (%s)", t.Name, x, i/4, rule)}
+			}
+		}
+	}
+	return nil
 }
 
 // The int8 file's tensors, walking model.Config.Layout: per conv NAME
@@ -303,7 +491,8 @@ func readInt8(f *safetensors.File, meta Meta) (*model.QNet, error) {
 		return nil, fmt.Errorf("weights: int8 file holds %d tensors, %s width %g has %d", len(f.Tensors), cfg.Arch, cfg.Width, n)
 	}
 	if err := q.Prepare(); err != nil {
-		return nil, fmt.Errorf("weights: %v", err)
+		return nil, &loadError{kind: ErrCorrupt, cause: err,
+			msg: "corrupt BagNet model file: " + strings.TrimPrefix(err.Error(), "model: ")}
 	}
 	return q, nil
 }

@@ -141,7 +141,7 @@ func TestLoadErrors(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"empty", nil, "too short"},
+		{"empty", nil, "not a BagNet model file: the file is empty"},
 		{"huge header", hugeHeader, "exceeds"},
 		{"truncated", good[:len(good)/2], "truncated"},
 		{"header only", good[:100], "truncated"},
@@ -163,7 +163,7 @@ func TestLoadErrors(t *testing.T) {
 				}
 			}
 			return ts
-		}), "activation scale layer1.0 channel 0"},
+		}), `tensor "act.layer1.0" holds 0 at element 0 (scales must be positive)`},
 		{"missing tensor", rewrite(t, good, drop("layer2.0.downsample.weight")), "layer2.0.downsample.weight"},
 		{"extra tensor", rewrite(t, good, func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
 			return append(ts, safetensors.F32Tensor("extra", []int{1}, []float32{1}))

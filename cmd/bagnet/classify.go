@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 
 	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/preprocess"
 )
 
 var classifyCmd = &command{
@@ -53,7 +53,7 @@ func (o *classifyOpts) run(e *env, args []string) error {
 }
 
 func classifyOne(e *env, o *classifyOpts, eng *engine.Engine, path string, i int) error {
-	b, err := os.ReadFile(path)
+	b, err := preprocess.ReadFile(path)
 	if err != nil {
 		return err
 	}

@@ -204,7 +204,7 @@ func (o *convertOpts) quantize(e *env, net *model.Net, meta weights.Meta) (*mode
 	defer func() { net.Observe = nil }()
 	bar := newProgress(e.stderr, "calibrating", len(paths))
 	for i, p := range paths {
-		b, err := os.ReadFile(p)
+		b, err := preprocess.ReadFile(p)
 		if err != nil {
 			bar.finish(i)
 			return nil, "", 0, fileErr(p, err)

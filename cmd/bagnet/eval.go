@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/preprocess"
 )
 
 var evalCmd = &command{
@@ -138,7 +139,7 @@ func topClasses(eng *engine.Engine, path string, k int) (top []int, err error) {
 			top, err = nil, fmt.Errorf("internal error: %v", r)
 		}
 	}()
-	b, err := os.ReadFile(path)
+	b, err := preprocess.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

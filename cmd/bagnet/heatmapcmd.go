@@ -9,7 +9,6 @@ import (
 	"image/draw"
 	"image/png"
 	"math"
-	"os"
 
 	xdraw "golang.org/x/image/draw"
 
@@ -66,7 +65,7 @@ func (o *heatmapOpts) run(e *env, args []string) error {
 			return fileErr(wpath, err)
 		}
 	}
-	b, err := os.ReadFile(path)
+	b, err := preprocess.ReadFile(path)
 	if err != nil {
 		return fileErr(path, err)
 	}

@@ -213,7 +213,7 @@ func (o *patchesOpts) run(e *env, args []string) error {
 				im.err = fmt.Errorf("internal error: %v", r)
 			}
 		}()
-		b, err := os.ReadFile(im.path)
+		b, err := preprocess.ReadFile(im.path)
 		if err != nil {
 			im.err = err
 			return

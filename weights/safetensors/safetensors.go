@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -21,6 +22,30 @@ import (
 
 // MaxHeader caps the JSON header size accepted by Parse.
 const MaxHeader = 16 << 20
+
+// Errors from Parse and Read wrap one of these; test with errors.Is.
+var (
+	// ErrCorrupt: the header is not a valid safetensors header (a file of
+	// another kind, or damaged).
+	ErrCorrupt = errors.New("corrupt safetensors header")
+	// ErrTruncated: the file ends before the data its header declares.
+	ErrTruncated = errors.New("truncated safetensors file")
+	// ErrTooLarge: Read was given a file over its size limit.
+	ErrTooLarge = errors.New("safetensors file too large")
+)
+
+// formatError is an error with its own message that matches a sentinel.
+type formatError struct {
+	kind error
+	msg  string
+}
+
+func (e *formatError) Error() string { return e.msg }
+func (e *formatError) Unwrap() error { return e.kind }
+
+func errorf(kind error, format string, a ...any) error {
+	return &formatError{kind: kind, msg: fmt.Sprintf(format, a...)}
+}
 
 // DTypeSize gives the byte size of each supported dtype.
 var DTypeSize = map[string]int{
@@ -65,21 +90,21 @@ type headerEntry struct {
 // Data slices alias b.
 func Parse(b []byte) (*File, error) {
 	if len(b) < 8 {
-		return nil, fmt.Errorf("safetensors: file is %d bytes, too short for the 8-byte header length", len(b))
+		return nil, errorf(ErrTruncated, "safetensors: file is %d bytes, too short for the 8-byte header length", len(b))
 	}
 	n := binary.LittleEndian.Uint64(b[:8])
 	if n > MaxHeader {
-		return nil, fmt.Errorf("safetensors: header length %d exceeds the %d-byte limit (not a safetensors file?)", n, MaxHeader)
+		return nil, errorf(ErrCorrupt, "safetensors: header length %d exceeds the %d-byte limit (not a safetensors file?)", n, MaxHeader)
 	}
 	if n > uint64(len(b)-8) {
-		return nil, fmt.Errorf("safetensors: header length %d runs past the end of the %d-byte file (truncated?)", n, len(b))
+		return nil, errorf(ErrTruncated, "safetensors: header length %d runs past the end of the %d-byte file (truncated?)", n, len(b))
 	}
 	hdr := b[8 : 8+n]
 	data := b[8+n:]
 	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(hdr))
 	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("safetensors: header is not a JSON object: %v", err)
+		return nil, errorf(ErrCorrupt, "safetensors: header is not a JSON object: %v", err)
 	}
 	f := &File{Metadata: map[string]string{}, byName: map[string]*Tensor{}}
 	type span struct {
@@ -90,7 +115,7 @@ func Parse(b []byte) (*File, error) {
 	for name, msg := range raw {
 		if name == "__metadata__" {
 			if err := json.Unmarshal(msg, &f.Metadata); err != nil {
-				return nil, fmt.Errorf("safetensors: __metadata__ is not a map of strings: %v", err)
+				return nil, errorf(ErrCorrupt, "safetensors: __metadata__ is not a map of strings: %v", err)
 			}
 			continue
 		}
@@ -98,36 +123,36 @@ func Parse(b []byte) (*File, error) {
 		d := json.NewDecoder(bytes.NewReader(msg))
 		d.DisallowUnknownFields()
 		if err := d.Decode(&e); err != nil {
-			return nil, fmt.Errorf("safetensors: tensor %q: bad header entry: %v", name, err)
+			return nil, errorf(ErrCorrupt, "safetensors: tensor %q: bad header entry: %v", name, err)
 		}
 		size, ok := DTypeSize[e.DType]
 		if !ok {
-			return nil, fmt.Errorf("safetensors: tensor %q: unknown dtype %q", name, e.DType)
+			return nil, errorf(ErrCorrupt, "safetensors: tensor %q: unknown dtype %q", name, e.DType)
 		}
 		if len(e.DataOffsets) != 2 {
-			return nil, fmt.Errorf("safetensors: tensor %q: data_offsets has %d entries, want 2", name, len(e.DataOffsets))
+			return nil, errorf(ErrCorrupt, "safetensors: tensor %q: data_offsets has %d entries, want 2", name, len(e.DataOffsets))
 		}
 		if len(e.Shape) > 8 {
-			return nil, fmt.Errorf("safetensors: tensor %q: %d dimensions is too many", name, len(e.Shape))
+			return nil, errorf(ErrCorrupt, "safetensors: tensor %q: %d dimensions is too many", name, len(e.Shape))
 		}
 		count := int64(1)
 		shape := make([]int, len(e.Shape))
 		for i, s := range e.Shape {
 			if s < 0 || s > math.MaxInt32 {
-				return nil, fmt.Errorf("safetensors: tensor %q: dimension %d is %d", name, i, s)
+				return nil, errorf(ErrCorrupt, "safetensors: tensor %q: dimension %d is %d", name, i, s)
 			}
 			shape[i] = int(s)
 			if s != 0 && count > math.MaxInt64/8/s {
-				return nil, fmt.Errorf("safetensors: tensor %q: shape %v is too large", name, e.Shape)
+				return nil, errorf(ErrCorrupt, "safetensors: tensor %q: shape %v is too large", name, e.Shape)
 			}
 			count *= s
 		}
 		begin, end := e.DataOffsets[0], e.DataOffsets[1]
 		if begin < 0 || end < begin || end > int64(len(data)) {
-			return nil, fmt.Errorf("safetensors: tensor %q: data_offsets [%d, %d] outside the %d data bytes (truncated?)", name, begin, end, len(data))
+			return nil, errorf(ErrTruncated, "safetensors: tensor %q: data_offsets [%d, %d] outside the %d data bytes (truncated?)", name, begin, end, len(data))
 		}
 		if end-begin != count*int64(size) {
-			return nil, fmt.Errorf("safetensors: tensor %q: %d data bytes but %s shape %v needs %d", name, end-begin, e.DType, e.Shape, count*int64(size))
+			return nil, errorf(ErrCorrupt, "safetensors: tensor %q: %d data bytes but %s shape %v needs %d", name, end-begin, e.DType, e.Shape, count*int64(size))
 		}
 		t := &Tensor{Name: name, DType: e.DType, Shape: shape, Data: data[begin:end:end], offset: begin}
 		f.byName[name] = t
@@ -135,7 +160,7 @@ func Parse(b []byte) (*File, error) {
 		spans = append(spans, span{begin, end, name})
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("safetensors: trailing data after the JSON header")
+		return nil, errorf(ErrCorrupt, "safetensors: trailing data after the JSON header")
 	}
 	sort.Slice(spans, func(i, j int) bool {
 		if spans[i].begin != spans[j].begin {
@@ -145,7 +170,7 @@ func Parse(b []byte) (*File, error) {
 	})
 	for i := 1; i < len(spans); i++ {
 		if spans[i].begin < spans[i-1].end {
-			return nil, fmt.Errorf("safetensors: tensors %q and %q overlap", spans[i-1].name, spans[i].name)
+			return nil, errorf(ErrCorrupt, "safetensors: tensors %q and %q overlap", spans[i-1].name, spans[i].name)
 		}
 	}
 	sort.Slice(f.Tensors, func(i, j int) bool {
@@ -155,6 +180,81 @@ func Parse(b []byte) (*File, error) {
 		return f.Tensors[i].Name < f.Tensors[j].Name
 	})
 	return f, nil
+}
+
+// Read reads one safetensors file from r, at most limit bytes, and returns
+// its bytes for Parse. size is r's length when known (a regular file's),
+// else -1. Read takes the 8-byte header length and the header first, then
+// exactly the tensor data the header declares, so a stream that is not a
+// safetensors file (/dev/zero, a huge file of something else) costs a few
+// bytes, and one whose header declares more than limit bytes, or more than
+// size, is refused before its data is read. Memory stays bounded by limit,
+// and for a stream of unknown size by twice what it actually holds. Bytes
+// after the declared data are not read. Errors wrap ErrCorrupt,
+// ErrTruncated or ErrTooLarge, or are r's own.
+func Read(r io.Reader, size, limit int64) ([]byte, error) {
+	var head [8]byte
+	if k, err := io.ReadFull(r, head[:]); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil, errorf(ErrTruncated, "safetensors: file is %d bytes, too short for the 8-byte header length", k)
+		}
+		return nil, err
+	}
+	n := binary.LittleEndian.Uint64(head[:])
+	if n > MaxHeader {
+		return nil, errorf(ErrCorrupt, "safetensors: header length %d exceeds the %d-byte limit (not a safetensors file?)", n, MaxHeader)
+	}
+	hlen := 8 + int64(n)
+	if hlen > limit {
+		return nil, errorf(ErrTooLarge, "safetensors: the %d-byte header alone is over the %d-byte limit", n, limit)
+	}
+	if size >= 0 && hlen > size {
+		return nil, errorf(ErrTruncated, "safetensors: header length %d runs past the end of the %d-byte file (truncated?)", n, size)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, hlen))
+	buf.Write(head[:])
+	if k, err := io.CopyN(buf, r, int64(n)); err != nil {
+		if err == io.EOF {
+			return nil, errorf(ErrTruncated, "safetensors: header length %d runs past the end of the %d-byte file (truncated?)", n, 8+k)
+		}
+		return nil, err
+	}
+	data := dataSize(buf.Bytes()[8:])
+	if data > limit-hlen {
+		return nil, errorf(ErrTooLarge, "safetensors: the header declares %d bytes of tensor data, more than the %d-byte limit on the file allows", data, limit)
+	}
+	if size >= 0 {
+		if data > size-hlen {
+			return nil, errorf(ErrTruncated, "safetensors: the header declares %d bytes of tensor data, the file holds %d (truncated?)", data, size-hlen)
+		}
+		buf.Grow(int(data)) // the file holds it all: one allocation
+	}
+	if k, err := io.CopyN(buf, r, data); err != nil {
+		if err == io.EOF {
+			return nil, errorf(ErrTruncated, "safetensors: the header declares %d bytes of tensor data, the file holds %d (truncated?)", data, k)
+		}
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// dataSize is the end of the last tensor's data that a header declares,
+// from its well-formed entries (Parse reports the others), capped at
+// math.MaxInt64/2.
+func dataSize(hdr []byte) int64 {
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(hdr, &raw) != nil {
+		return 0
+	}
+	var end int64
+	for name, msg := range raw {
+		var e headerEntry
+		if name == "__metadata__" || json.Unmarshal(msg, &e) != nil || len(e.DataOffsets) != 2 {
+			continue
+		}
+		end = max(end, min(e.DataOffsets[1], math.MaxInt64/2))
+	}
+	return end
 }
 
 // Tensor returns the named tensor or an error naming it.
