@@ -25,7 +25,8 @@ func benchNet(b *testing.B, width float64, size int, int8 bool, k kernel.Kernels
 	}
 	n.Kernels = k
 	img := model.RandomRGB(size, size, 5)
-	x := model.NormalizedInput(img, size, size, weights.ImageNetMean, weights.ImageNetStd)
+	mean, std := model.ImageNetNorm()
+	x := model.NormalizedInput(img, size, size, mean, std)
 	var q *model.QNet
 	if int8 {
 		var cal model.Calibrator
@@ -34,7 +35,7 @@ func benchNet(b *testing.B, width float64, size int, int8 bool, k kernel.Kernels
 			b.Fatal(err)
 		}
 		n.Observe = nil
-		if q, err = model.Quantize(n, weights.ImageNetMean, weights.ImageNetStd, cal.Scales()); err != nil {
+		if q, err = model.Quantize(n, mean, std, cal.Scales()); err != nil {
 			b.Fatal(err)
 		}
 		q.UseKernels(k)
