@@ -165,31 +165,56 @@ type Block struct {
 // Out is the block's output channels.
 func (b Block) Out() int { return b.Planes * Expansion }
 
-// Conv is one convolution of the network: state-dict prefix and shape.
+// StemName names the stem's quantised activation and, in an int8 model
+// file, its folded conv (normalisation, conv1, conv2 and bn1 in one).
+const StemName = "stem"
+
+// HeadName is the linear head's state-dict and model-file prefix.
+const HeadName = "fc"
+
+// Conv is one convolution of the network: its names and shape.
 type Conv struct {
-	Name               string
+	Name               string // state-dict prefix in the float network
+	QName              string // name in an int8 model file (its BN folded in)
 	In, Out, K, Stride int
 	BN                 string // its BatchNorm's prefix
 }
 
 // Convs are the block's convolutions in order: conv1, conv2, conv3 and,
-// when it has one, the downsample conv.
+// when it has one, the downsample conv. This is the one table of the
+// block's layer names.
 func (b Block) Convs() []Conv {
 	cs := []Conv{
-		{b.Name + ".conv1", b.In, b.Planes, 1, 1, b.Name + ".bn1"},
-		{b.Name + ".conv2", b.Planes, b.Planes, b.K, b.Stride, b.Name + ".bn2"},
-		{b.Name + ".conv3", b.Planes, b.Out(), 1, 1, b.Name + ".bn3"},
+		{Name: b.Name + ".conv1", QName: b.Name + ".conv1", In: b.In, Out: b.Planes, K: 1, Stride: 1, BN: b.Name + ".bn1"},
+		{Name: b.Name + ".conv2", QName: b.Name + ".conv2", In: b.Planes, Out: b.Planes, K: b.K, Stride: b.Stride, BN: b.Name + ".bn2"},
+		{Name: b.Name + ".conv3", QName: b.Name + ".conv3", In: b.Planes, Out: b.Out(), K: 1, Stride: 1, BN: b.Name + ".bn3"},
 	}
 	if b.HasDownsample {
-		cs = append(cs, Conv{b.Name + ".downsample.0", b.In, b.Out(), 1, b.Stride, b.Name + ".downsample.1"})
+		cs = append(cs, Conv{Name: b.Name + ".downsample.0", QName: b.Name + ".downsample",
+			In: b.In, Out: b.Out(), K: 1, Stride: b.Stride, BN: b.Name + ".downsample.1"})
 	}
 	return cs
+}
+
+// Act is an activation the int8 network quantises: its name (what the
+// calibration Observer sees, and "act."+Name in an int8 model file) and
+// its channels.
+type Act struct {
+	Name     string
+	Channels int
+}
+
+// Acts are the block's quantised activations in order: after conv1, after
+// conv2 (each follows the conv of the same index in Convs) and the block's
+// output, after the residual sum.
+func (b Block) Acts() [3]Act {
+	return [3]Act{{b.Name + ".conv1", b.Planes}, {b.Name + ".conv2", b.Planes}, {b.Name, b.Out()}}
 }
 
 // StemConvs are the stem's 1x1 conv1 and 3x3 conv2 (bn1 follows conv2).
 func (c Config) StemConvs() [2]Conv {
 	stem, _ := c.Channels()
-	return [2]Conv{{"conv1", 3, stem, 1, 1, ""}, {"conv2", stem, stem, 3, 1, "bn1"}}
+	return [2]Conv{{Name: "conv1", In: 3, Out: stem, K: 1, Stride: 1}, {Name: "conv2", In: stem, Out: stem, K: 3, Stride: 1, BN: "bn1"}}
 }
 
 // Layout lists the network's Bottleneck blocks in order.
@@ -238,7 +263,7 @@ func (c Config) Params() []Param {
 			conv(cv)
 		}
 	}
-	ps = append(ps, Param{"fc.weight", []int{c.Classes, c.Features()}}, Param{"fc.bias", []int{c.Classes}})
+	ps = append(ps, Param{HeadName + ".weight", []int{c.Classes, c.Features()}}, Param{HeadName + ".bias", []int{c.Classes}})
 	return ps
 }
 
@@ -288,7 +313,7 @@ func DetectConfig(sd StateDict) (Config, error) {
 	if len(w.Shape) != 4 || w.Shape[1] != 3 || w.Shape[2] != 1 || w.Shape[3] != 1 {
 		return Config{}, fmt.Errorf("model: conv1.weight has shape %v, want [C 3 1 1]: not a BagNet checkpoint", w.Shape)
 	}
-	fc, ok := sd["fc.weight"]
+	fc, ok := sd[HeadName+".weight"]
 	if !ok || len(fc.Shape) != 2 {
 		return Config{}, fmt.Errorf("model: state dict has no 2-d fc.weight: not a BagNet checkpoint")
 	}

@@ -175,13 +175,13 @@ func newBottleneck(sd StateDict, spec Block) (Bottleneck, error) {
 
 // Forward runs the block; obs (may be nil) sees the two inner activations.
 func (b *Bottleneck) Forward(k kernel.Kernels, x *Map, obs Observer) *Map {
-	name := b.Name
+	acts := b.Acts()
 	out := b.Conv1.Forward(k, x)
 	b.BN1.Forward(out, true)
-	obs.see(name+".conv1", out)
+	obs.see(acts[0].Name, out)
 	out = b.Conv2.Forward(k, out)
 	b.BN2.Forward(out, true)
-	obs.see(name+".conv2", out)
+	obs.see(acts[1].Name, out)
 	out = b.Conv3.Forward(k, out)
 	b.BN3.Forward(out, false)
 	res := x
@@ -244,13 +244,14 @@ func NewNet(cfg Config, sd StateDict) (*Net, error) {
 	}
 	n := &Net{Config: cfg, Kernels: kernel.Default()}
 	var err error
-	if n.Conv1, err = newConv2d(sd, "conv1", 1); err != nil {
+	stem := cfg.StemConvs()
+	if n.Conv1, err = newConv2d(sd, stem[0].Name, stem[0].Stride); err != nil {
 		return nil, err
 	}
-	if n.Conv2, err = newConv2d(sd, "conv2", 1); err != nil {
+	if n.Conv2, err = newConv2d(sd, stem[1].Name, stem[1].Stride); err != nil {
 		return nil, err
 	}
-	if n.BN1, err = newBatchNorm2d(sd, "bn1"); err != nil {
+	if n.BN1, err = newBatchNorm2d(sd, stem[1].BN); err != nil {
 		return nil, err
 	}
 	for _, spec := range cfg.Layout() {
@@ -260,7 +261,7 @@ func NewNet(cfg Config, sd StateDict) (*Net, error) {
 		}
 		n.Layers = append(n.Layers, blk)
 	}
-	n.FC = Linear{In: cfg.Features(), Out: cfg.Classes, Weight: sd["fc.weight"].Data, Bias: sd["fc.bias"].Data}
+	n.FC = Linear{In: cfg.Features(), Out: cfg.Classes, Weight: sd[HeadName+".weight"].Data, Bias: sd[HeadName+".bias"].Data}
 	return n, nil
 }
 
@@ -276,11 +277,11 @@ func (n *Net) Features(x *Map) (*Map, error) {
 	out := n.Conv1.Forward(k, x)
 	out = n.Conv2.Forward(k, out)
 	n.BN1.Forward(out, true)
-	n.Observe.see("stem", out)
+	n.Observe.see(StemName, out)
 	for i := range n.Layers {
 		b := &n.Layers[i]
 		out = b.Forward(k, out, n.Observe)
-		n.Observe.see(b.Name, out)
+		n.Observe.see(b.Acts()[2].Name, out)
 	}
 	return out, nil
 }

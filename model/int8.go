@@ -172,6 +172,11 @@ func (q *QNet) putScratch(sc *scratch) {
 	q.mu.Unlock()
 }
 
+// scales are the block's activation scales in Block.Acts order.
+func (b *QBottleneck) scales() [3]*[]float32 {
+	return [3]*[]float32{&b.Scale1, &b.Scale2, &b.OutScale}
+}
+
 // convs are the block's convolutions in Block.Convs order.
 func (b *QBottleneck) convs() []*QConv {
 	cs := []*QConv{&b.Conv1, &b.Conv2, &b.Conv3}
@@ -288,11 +293,11 @@ func (q *QNet) Prepare() error {
 		}
 		return nil
 	}
-	if err := check("stem", &q.Stem); err != nil {
+	if err := check(StemName, &q.Stem); err != nil {
 		return err
 	}
-	scales := map[string][]float32{"stem": q.StemScale}
-	want := map[string]int{"stem": q.Stem.Out}
+	scales := map[string][]float32{StemName: q.StemScale}
+	want := map[string]int{StemName: q.Stem.Out}
 	layout := q.Layout()
 	if len(q.Layers) != len(layout) {
 		return fmt.Errorf("model: int8 %s has %d blocks, want %d", q.Arch, len(q.Layers), len(layout))
@@ -303,8 +308,9 @@ func (q *QNet) Prepare() error {
 			return fmt.Errorf("model: int8 block %d is %+v, the layout says %+v", i, b.Block, spec)
 		}
 		n := spec.Name
-		scales[n], scales[n+".conv1"], scales[n+".conv2"] = b.OutScale, b.Scale1, b.Scale2
-		want[n], want[n+".conv1"], want[n+".conv2"] = spec.Out(), spec.Planes, spec.Planes
+		for j, a := range spec.Acts() {
+			scales[a.Name], want[a.Name] = *b.scales()[j], a.Channels
+		}
 		cs, specs := b.convs(), spec.Convs()
 		if len(cs) != len(specs) {
 			return fmt.Errorf("model: int8 %s: downsample conv present %v, want %v", n, b.Downsample != nil, spec.HasDownsample)

@@ -25,23 +25,18 @@ func Quantize(n *Net, mean, std [3]float32, act map[string][]float32) (*QNet, er
 	}
 	q := &QNet{Config: n.Config, Kernels: n.Kernels}
 	var err error
-	if q.StemScale, err = get("stem", n.Conv2.Out); err != nil {
+	if q.StemScale, err = get(StemName, n.Conv2.Out); err != nil {
 		return nil, err
 	}
 	q.Stem = quantizeConv(foldStem(n, mean, std), []float32{1, 1, 1})
 	in := q.StemScale
 	for i := range n.Layers {
 		b := &n.Layers[i]
-		name := b.Name
 		qb := QBottleneck{Block: b.Block}
-		if qb.Scale1, err = get(name+".conv1", b.Conv1.Out); err != nil {
-			return nil, err
-		}
-		if qb.Scale2, err = get(name+".conv2", b.Conv2.Out); err != nil {
-			return nil, err
-		}
-		if qb.OutScale, err = get(name, b.Conv3.Out); err != nil {
-			return nil, err
+		for j, a := range b.Acts() {
+			if *qb.scales()[j], err = get(a.Name, a.Channels); err != nil {
+				return nil, err
+			}
 		}
 		qb.Conv1 = quantizeConv(foldBN(&b.Conv1, &b.BN1), in)
 		qb.Conv2 = quantizeConv(foldBN(&b.Conv2, &b.BN2), qb.Scale1)
@@ -166,7 +161,7 @@ func (c *Calibrator) Observer() Observer {
 		c.max = map[string][]float32{}
 	}
 	return func(name string, m *Map) {
-		if name == "stem" {
+		if name == StemName {
 			c.images++
 		}
 		mx := c.max[name]

@@ -410,85 +410,25 @@ func checkValues(f *safetensors.File, dtype string) error {
 	return nil
 }
 
-// The int8 file's tensors, walking model.Config.Layout: per conv NAME
-// (the stem's folded conv is "stem", a block's downsample conv
-// "layerS.B.downsample") NAME.weight (int8, [out][k][k][in]), NAME.scale and
-// NAME.bias (float32, per output channel); per quantised activation
-// act.NAME (float32 per channel; see model.Observer for the names); and
-// fc.weight (int8), fc.scale, fc.bias.
-
-// int8Name is the int8 file's name of a conv of the float layout.
-func int8Name(c model.Conv) string { return strings.TrimSuffix(c.Name, ".0") }
-
+// readInt8 reads an int8 model file's tensors: the list model.QNet.Tensors
+// gives (names, shapes and order), and no other.
 func readInt8(f *safetensors.File, meta Meta) (*model.QNet, error) {
 	cfg := meta.Config
-	q := &model.QNet{Config: cfg}
-	n := 0
-	conv := func(name string, in, out, k, stride int) (model.QConv, error) {
-		c := model.QConv{In: in, Out: out, K: k, Stride: stride}
+	q := model.NewQNetShape(cfg)
+	ts := q.Tensors()
+	for _, t := range ts {
 		var err error
-		if c.Weight, err = f.I8(name+".weight", []int{out, k, k, in}); err != nil {
-			return c, err
+		if t.I8 != nil {
+			*t.I8, err = f.I8(t.Name, t.Shape)
+		} else {
+			*t.F32, err = f.F32(t.Name, t.Shape)
 		}
-		if c.Scale, err = f.F32(name+".scale", []int{out}); err != nil {
-			return c, err
-		}
-		if c.Bias, err = f.F32(name+".bias", []int{out}); err != nil {
-			return c, err
-		}
-		n += 3
-		return c, nil
-	}
-	// Per-channel activation scales: "act.<activation>" (see model.Observer).
-	scale := func(name string, channels int) ([]float32, error) {
-		n++
-		return f.F32("act."+name, []int{channels})
-	}
-	var err error
-	stem := cfg.StemConvs()[1]
-	if q.Stem, err = conv("stem", 3, stem.Out, 3, 1); err != nil {
-		return nil, err
-	}
-	if q.StemScale, err = scale("stem", stem.Out); err != nil {
-		return nil, err
-	}
-	for _, spec := range cfg.Layout() {
-		b := model.QBottleneck{Block: spec}
-		convs := []*model.QConv{&b.Conv1, &b.Conv2, &b.Conv3}
-		if spec.HasDownsample {
-			b.Downsample = &model.QConv{}
-			convs = append(convs, b.Downsample)
-		}
-		for i, c := range spec.Convs() {
-			if *convs[i], err = conv(int8Name(c), c.In, c.Out, c.K, c.Stride); err != nil {
-				return nil, err
-			}
-		}
-		if b.Scale1, err = scale(spec.Name+".conv1", spec.Planes); err != nil {
+		if err != nil {
 			return nil, err
 		}
-		if b.Scale2, err = scale(spec.Name+".conv2", spec.Planes); err != nil {
-			return nil, err
-		}
-		if b.OutScale, err = scale(spec.Name, spec.Out()); err != nil {
-			return nil, err
-		}
-		q.Layers = append(q.Layers, b)
 	}
-	feat := cfg.Features()
-	q.FC = model.QLinear{In: feat, Out: cfg.Classes}
-	if q.FC.Weight, err = f.I8("fc.weight", []int{cfg.Classes, feat}); err != nil {
-		return nil, err
-	}
-	if q.FC.Scale, err = f.F32("fc.scale", []int{cfg.Classes}); err != nil {
-		return nil, err
-	}
-	if q.FC.Bias, err = f.F32("fc.bias", []int{cfg.Classes}); err != nil {
-		return nil, err
-	}
-	n += 3
-	if len(f.Tensors) != n {
-		return nil, fmt.Errorf("weights: int8 file holds %d tensors, %s width %g has %d", len(f.Tensors), cfg.Arch, cfg.Width, n)
+	if len(f.Tensors) != len(ts) {
+		return nil, fmt.Errorf("weights: int8 file holds %d tensors, %s width %g has %d", len(f.Tensors), cfg.Arch, cfg.Width, len(ts))
 	}
 	if err := q.Prepare(); err != nil {
 		return nil, &loadError{kind: ErrCorrupt, cause: err,
@@ -507,34 +447,13 @@ func Encode(m *Model) ([]byte, error) {
 	switch {
 	case m.Int8 != nil:
 		meta.DType = Int8
-		q := m.Int8
-		add := func(name string, c *model.QConv) {
-			ts = append(ts,
-				safetensors.I8Tensor(name+".weight", []int{c.Out, c.K, c.K, c.In}, c.Weight),
-				safetensors.F32Tensor(name+".scale", []int{c.Out}, c.Scale),
-				safetensors.F32Tensor(name+".bias", []int{c.Out}, c.Bias))
-		}
-		act := func(name string, s []float32) {
-			ts = append(ts, safetensors.F32Tensor("act."+name, []int{len(s)}, s))
-		}
-		add("stem", &q.Stem)
-		act("stem", q.StemScale)
-		for i := range q.Layers {
-			b := &q.Layers[i]
-			convs := []*model.QConv{&b.Conv1, &b.Conv2, &b.Conv3, b.Downsample}
-			acts := [][]float32{b.Scale1, b.Scale2, b.OutScale}
-			names := []string{b.Name + ".conv1", b.Name + ".conv2", b.Name}
-			for j, c := range b.Block.Convs() {
-				add(int8Name(c), convs[j])
-				if j < len(acts) { // each activation's scales follow its conv
-					act(names[j], acts[j])
-				}
+		for _, t := range m.Int8.Tensors() {
+			if t.I8 != nil {
+				ts = append(ts, safetensors.I8Tensor(t.Name, t.Shape, *t.I8))
+			} else {
+				ts = append(ts, safetensors.F32Tensor(t.Name, t.Shape, *t.F32))
 			}
 		}
-		ts = append(ts,
-			safetensors.I8Tensor("fc.weight", []int{q.FC.Out, q.FC.In}, q.FC.Weight),
-			safetensors.F32Tensor("fc.scale", []int{q.FC.Out}, q.FC.Scale),
-			safetensors.F32Tensor("fc.bias", []int{q.FC.Out}, q.FC.Bias))
 	case m.Float != nil:
 		return nil, fmt.Errorf("weights: Encode of a float network: use EncodeStateDict")
 	default:
