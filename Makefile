@@ -178,7 +178,7 @@ imagenet:
 	@$(GO) run ./cmd/fetch -dir build/imagenet $(addprefix $(IMAGENET_URL)/,$(IMAGENET_FILES)) || { \
 		echo "imagenet: cannot download (offline?): copy the files into build/imagenet/ by hand and rerun" >&2; exit 1; }
 	@set -e; for p in 8-34f4ccd2:9 16-105524de:17 32-2ddd53ed:33; do \
-		$(GO) run ./cmd/bagnet convert -arch bagnet$${p#*:} $(if $(wildcard $(SHARED)/data/imagenet_classes.tsv),-classes $(SHARED)/data/imagenet_classes.tsv) -preprocess crop -size 224 \
+		$(GO) run ./cmd/bagnet convert -arch bagnet$${p#*:} -classes imagenet -preprocess crop -size 224 \
 			-calib $(SHARED)/data/imagenette/train -calib-n 128 -name "BagNet-$${p#*:} ImageNet (Brendel & Bethge)" \
 			-o build/imagenet/bagnet$${p#*:}_imagenet_int8.safetensors build/imagenet/bagnet$${p%:*}.pth.tar; \
 	done

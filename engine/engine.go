@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bagnetweb/bagnet/model"
@@ -30,12 +31,19 @@ type Engine struct {
 	// map is split into up to len(Helpers)+1 bands of rows, band 0 runs
 	// here. The joined map is byte-identical to a single run. A helper that
 	// fails is dropped (OnHelperError is told) and its band is recomputed
-	// here, so a result is never lost.
+	// here, so a result is never lost. Set Helpers before the engine is
+	// used; a call drops its failed helpers only once it is over.
 	Helpers       []Helper
 	OnHelperError func(h Helper, err error)
 	// MinShareMACs is the least work for which an occlusion's block is
 	// shared with the Helpers; 0 means DefaultMinShareMACs.
 	MinShareMACs int64
+	// HelperTimeout, when positive, is one deadline for all the helpers'
+	// bands of a pass: a helper not back by then counts as failed. 0 waits
+	// as long as the helpers' own waits do.
+	HelperTimeout time.Duration
+
+	helperMu sync.Mutex // guards Helpers against a drop during another call
 }
 
 // Helper computes blocks of the int8 feature map for an Engine.
@@ -97,24 +105,82 @@ func (e *Engine) blockBands(rows, cols [2]int, workers int) [][2]int {
 // int8Features runs the int8 network on the model input, in bands on the
 // helpers when there are any.
 func (e *Engine) int8Features(rgb []uint8, n int) (*model.QMap, error) {
-	bands := e.Bands(len(e.Helpers) + 1)
+	hs := e.helpers()
+	bands := e.Bands(len(hs) + 1)
 	if len(bands) == 1 {
 		return e.Int8.Features(rgb, n, n)
 	}
 	_, w := e.Config.MapSize(n, n)
-	f, _, err := e.int8Block(rgb, n, bands, [2]int{0, w})
+	f, _, err := e.int8Block(rgb, n, hs, bands, [2]int{0, w})
 	return f, err
 }
 
+// helpers is a snapshot of e.Helpers: a call works with the helpers it
+// started with, whatever another call drops meanwhile.
+func (e *Engine) helpers() []Helper {
+	e.helperMu.Lock()
+	defer e.helperMu.Unlock()
+	return slices.Clone(e.Helpers)
+}
+
+// dropHelpers removes the failed helpers from e.Helpers once a call is over
+// and tells OnHelperError, in band order.
+func (e *Engine) dropHelpers(failed []helperFailure) {
+	if len(failed) == 0 {
+		return
+	}
+	e.helperMu.Lock()
+	e.Helpers = slices.DeleteFunc(e.Helpers, func(h Helper) bool {
+		return slices.ContainsFunc(failed, func(f helperFailure) bool { return f.h == h })
+	})
+	e.helperMu.Unlock()
+	if e.OnHelperError != nil {
+		for _, f := range failed {
+			e.OnHelperError(f.h, f.err)
+		}
+	}
+}
+
+// helperFailure is a helper whose band did not come back, and why.
+type helperFailure struct {
+	h   Helper
+	err error
+}
+
+// bandReply is what a helper's wait returned for band i.
+type bandReply struct {
+	i    int
+	data []uint8
+	err  error
+}
+
 // int8Block computes the block of the final map made of the row bands
-// (contiguous, in order) and columns cols: band 0 here, the others on the
-// helpers. A helper that fails is dropped (OnHelperError) and its band
-// recomputed here. workers is how many workers' bands made it in.
-func (e *Engine) int8Block(rgb []uint8, n int, bands [][2]int, cols [2]int) (f *model.QMap, workers int, err error) {
-	hs := slices.Clone(e.Helpers)
-	waits := make([]func() ([]uint8, error), len(bands))
+// (contiguous, in order) and columns cols: band 0 here, band i on helper
+// hs[i-1]. All helpers are waited for at once (one goroutine each, one
+// collection point), so HelperTimeout, when set, bounds the whole call
+// rather than each helper in turn. A helper that fails, answers with the
+// wrong size or misses the deadline is dropped once the call is over
+// (OnHelperError) and its band recomputed here. workers is how many
+// workers' bands made it in.
+func (e *Engine) int8Block(rgb []uint8, n int, hs []Helper, bands [][2]int, cols [2]int) (f *model.QMap, workers int, err error) {
+	var deadline <-chan time.Time
+	if e.HelperTimeout > 0 {
+		t := time.NewTimer(e.HelperTimeout)
+		defer t.Stop()
+		deadline = t.C
+	}
+	replies := make(chan bandReply, len(bands)) // buffered: a late helper never blocks
 	for i := 1; i < len(bands); i++ {
-		waits[i] = hs[i-1].Start(rgb, bands[i], cols)
+		wait := hs[i-1].Start(rgb, bands[i], cols)
+		go func() {
+			defer func() {
+				if r := recover(); r != nil {
+					replies <- bandReply{i: i, err: fmt.Errorf("helper panicked: %v", r)}
+				}
+			}()
+			data, err := wait()
+			replies <- bandReply{i, data, err}
+		}()
 	}
 	here := func(b [2]int) (*model.QMap, error) {
 		return e.Int8.FeatureRect(rgb, n, n, b[0], b[1], cols[0], cols[1])
@@ -123,27 +189,55 @@ func (e *Engine) int8Block(rgb []uint8, n int, bands [][2]int, cols [2]int) (f *
 	if parts[0], err = here(bands[0]); err != nil {
 		return nil, 0, err
 	}
+	errs := make([]error, len(bands))
+	take := func(r bandReply) {
+		rows := bands[r.i][1] - bands[r.i][0]
+		if r.err == nil && len(r.data) != rows*parts[0].W*parts[0].C {
+			r.err = fmt.Errorf("block rows [%d, %d) x columns [%d, %d) came back with %d bytes, want %d",
+				bands[r.i][0], bands[r.i][1], cols[0], cols[1], len(r.data), rows*parts[0].W*parts[0].C)
+		}
+		if r.err != nil {
+			errs[r.i] = r.err
+			return
+		}
+		parts[r.i] = &model.QMap{H: rows, W: parts[0].W, C: parts[0].C, Data: r.data, Scale: parts[0].Scale}
+	}
+	for pending := len(bands) - 1; pending > 0; {
+		select {
+		case r := <-replies:
+			take(r)
+			pending--
+		case <-deadline:
+			for drained := false; !drained; { // what came in with the deadline still counts
+				select {
+				case r := <-replies:
+					take(r)
+				default:
+					drained = true
+				}
+			}
+			for i := 1; i < len(bands); i++ {
+				if parts[i] == nil && errs[i] == nil {
+					errs[i] = fmt.Errorf("no answer within %v", e.HelperTimeout)
+				}
+			}
+			pending = 0
+		}
+	}
+	var failed []helperFailure
 	workers = len(bands)
 	for i := 1; i < len(bands); i++ {
-		rows := bands[i][1] - bands[i][0]
-		data, herr := waits[i]()
-		if herr == nil && len(data) != rows*parts[0].W*parts[0].C {
-			herr = fmt.Errorf("block rows [%d, %d) x columns [%d, %d) came back with %d bytes, want %d",
-				bands[i][0], bands[i][1], cols[0], cols[1], len(data), rows*parts[0].W*parts[0].C)
-		}
-		if herr != nil {
-			e.Helpers = slices.DeleteFunc(e.Helpers, func(h Helper) bool { return h == hs[i-1] })
-			if e.OnHelperError != nil {
-				e.OnHelperError(hs[i-1], herr)
-			}
-			workers--
-			if parts[i], err = here(bands[i]); err != nil {
-				return nil, 0, err
-			}
+		if errs[i] == nil {
 			continue
 		}
-		parts[i] = &model.QMap{H: rows, W: parts[0].W, C: parts[0].C, Data: data, Scale: parts[0].Scale}
+		failed = append(failed, helperFailure{hs[i-1], errs[i]})
+		workers--
+		if parts[i], err = here(bands[i]); err != nil {
+			e.dropHelpers(failed)
+			return nil, 0, err
+		}
 	}
+	e.dropHelpers(failed)
 	if len(parts) == 1 {
 		return parts[0], 1, nil
 	}

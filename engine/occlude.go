@@ -55,7 +55,8 @@ func (e *Engine) Occlude(a *Analysis, rect geom.Rect[int], fill [3]uint8, topK i
 	}
 	f := &model.QMap{H: a.feat.H, W: a.feat.W, C: a.feat.C, Data: slices.Clone(a.feat.Data), Scale: a.feat.Scale}
 	if occ.Recomputed > 0 { // else the edit lies where no patch looks
-		blk, workers, err := e.int8Block(rgb, n, e.blockBands(occ.Rows, occ.Cols, len(e.Helpers)+1), occ.Cols)
+		hs := e.helpers()
+		blk, workers, err := e.int8Block(rgb, n, hs, e.blockBands(occ.Rows, occ.Cols, len(hs)+1), occ.Cols)
 		occ.Workers = workers
 		if err != nil {
 			return nil, occ, err

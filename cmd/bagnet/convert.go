@@ -11,8 +11,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/bagnetweb/bagnet/model"
@@ -20,12 +23,9 @@ import (
 	"github.com/bagnetweb/bagnet/preprocess"
 	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/weights"
+	"github.com/bagnetweb/bagnet/weights/imagenet"
 	"github.com/bagnetweb/bagnet/weights/pth"
 )
-
-// imagenetClasses is the ImageNet class list, relative to the repository
-// root; convert uses it for 1000-class checkpoints without -classes.
-const imagenetClasses = "../shared/data/imagenet_classes.tsv"
 
 // checkImages is how many calibration images convert runs through both the
 // float and the int8 network to report their agreement.
@@ -34,15 +34,16 @@ const checkImages = 8
 var convertCmd = &command{
 	name:    "convert",
 	summary: "convert a PyTorch BagNet checkpoint (.pth or .pth.tar) into a model file, int8 (calibrated on -calib images) or float32 (-float)",
-	usage:   "[-arch auto|bagnet9|bagnet17|bagnet33] [-classes FILE] [-preprocess squash|crop] [-size N] [-calib DIR] [-calib-n N] [-float] [-name NAME] -o OUT.safetensors IN.pth",
+	usage:   "[-arch auto|bagnet9|bagnet17|bagnet33] [-classes FILE|imagenet] [-preprocess squash|crop] [-size N] [-calib DIR] [-calib-n N] [-workers N] [-float] [-name NAME] -o OUT.safetensors IN.pth",
 	flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &convertOpts{}
 		fs.StringVar(&o.arch, "arch", "auto", "expected architecture: auto, bagnet9, bagnet17 or bagnet33 (checked against the checkpoint)")
-		fs.StringVar(&o.classes, "classes", "", "class list: lines 'index<TAB>wnid<TAB>name', 'wnid<TAB>name' or 'wnid name' (default: the ImageNet list for 1000 classes, else 'class 0', 'class 1', ...)")
+		fs.StringVar(&o.classes, "classes", "", "class list: 'imagenet' (the 1000 ImageNet classes, built in) or a file of lines 'index<TAB>wnid<TAB>name', 'wnid<TAB>name' or 'wnid name' (default: imagenet for 1000 classes, else 'class 0', 'class 1', ...)")
 		fs.StringVar(&o.mode, "preprocess", "crop", "how images map onto the model input: squash (resize the whole image) or crop (resize the short side, take the centre)")
 		fs.IntVar(&o.size, "size", 224, "model input size in pixels (square)")
 		fs.StringVar(&o.calib, "calib", "", "directory of representative images for int8 calibration (searched recursively)")
 		fs.IntVar(&o.calibN, "calib-n", 256, "number of calibration images (an evenly spaced subset of -calib's sorted file list)")
+		fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "calibration images run in parallel (the model file is the same for any number)")
 		fs.BoolVar(&o.float, "float", false, "write float32 weights instead of int8")
 		fs.StringVar(&o.name, "name", "", "display name stored in the file (default: from the architecture and the checkpoint's name)")
 		fs.StringVar(&o.out, "o", "", "output model file (.safetensors)")
@@ -52,7 +53,7 @@ var convertCmd = &command{
 
 type convertOpts struct {
 	arch, classes, mode, calib, name, out string
-	size, calibN                          int
+	size, calibN, workers                 int
 	float                                 bool
 }
 
@@ -84,6 +85,9 @@ func (o *convertOpts) run(e *env, args []string) error {
 	}
 	if o.calibN < 1 {
 		return usagef("-calib-n %d: want at least 1", o.calibN)
+	}
+	if err := checkWorkers(o.workers); err != nil {
+		return err
 	}
 
 	sd, err := pth.Load(in)
@@ -189,42 +193,53 @@ func (o *convertOpts) quantize(e *env, net *model.Net, meta weights.Meta) (*mode
 	paths = spread(paths, o.calibN)
 	mode := preprocess.Mode(meta.Resize)
 	size := meta.InputSize
-	type sample struct {
-		rgb    []uint8
-		logits []float32
-	}
 	var checks []sample
 	checkAt := map[int]bool{}
 	for _, i := range spread(indices(len(paths)), checkImages) {
 		checkAt[i] = true
 	}
 
+	// The images run in parallel; the calibrator keeps per-channel maxima,
+	// which do not depend on the order the images come in, so the scales
+	// (and the file) are the same for any number of workers.
 	var cal model.Calibrator
-	net.Observe = cal.Observer()
-	defer func() { net.Observe = nil }()
-	bar := newProgress(e.stderr, "calibrating", len(paths))
-	for i, p := range paths {
-		b, err := preprocess.ReadFile(p)
-		if err != nil {
-			bar.finish(i)
-			return nil, "", 0, fileErr(p, err)
-		}
-		rgb, _, err := preprocess.Image(b, mode, size)
-		if err != nil {
-			bar.finish(i)
-			return nil, "", 0, fileErr(p, err)
-		}
-		logits, _, err := net.Forward(model.NormalizedInput(rgb, size, size, meta.Mean, meta.Std))
-		if err != nil {
-			bar.finish(i)
-			return nil, "", 0, fileErr(p, err)
-		}
-		if checkAt[i] {
-			checks = append(checks, sample{rgb, logits})
-		}
-		bar.update(i + 1)
+	var mu sync.Mutex
+	observe := cal.Observer()
+	net.Observe = func(name string, m *model.Map) {
+		mu.Lock()
+		defer mu.Unlock()
+		observe(name, m)
 	}
-	bar.finish(len(paths))
+	defer func() { net.Observe = nil }()
+	samples := make([]sample, len(paths))
+	errs := make([]error, len(paths))
+	var firstErr atomic.Int64 // the lowest index that failed so far; later images are skipped
+	firstErr.Store(int64(len(paths)))
+	forEach(e.stderr, "calibrating", len(paths), o.workers, func(i int) {
+		if int64(i) > firstErr.Load() {
+			return
+		}
+		s, err := calibrate(net, paths[i], mode, size, meta)
+		if checkAt[i] {
+			samples[i] = s // only the checked images are kept
+		}
+		if errs[i] = err; err != nil {
+			for {
+				cur := firstErr.Load()
+				if int64(i) >= cur || firstErr.CompareAndSwap(cur, int64(i)) {
+					break
+				}
+			}
+		}
+	})
+	if i := firstErr.Load(); i < int64(len(paths)) {
+		return nil, "", 0, fileErr(paths[i], errs[i])
+	}
+	for i := range paths {
+		if checkAt[i] {
+			checks = append(checks, samples[i])
+		}
+	}
 	q, err := model.Quantize(net, meta.Mean, meta.Std, cal.Scales())
 	if err != nil {
 		return nil, "", 0, fileErr(o.calib, err)
@@ -249,6 +264,30 @@ func (o *convertOpts) quantize(e *env, net *model.Net, meta weights.Meta) (*mode
 	check := fmt.Sprintf("%d of them: top-1 agrees on %d/%d, max |logit difference| %.3g (largest |logit| %.3g)",
 		len(checks), agree, len(checks), maxDiff, scale)
 	return q, check, len(paths), nil
+}
+
+// sample is a calibration image's model input and float logits.
+type sample struct {
+	rgb    []uint8
+	logits []float32
+}
+
+// calibrate runs one calibration image through the float network (whose
+// Observe hook collects the activation ranges).
+func calibrate(net *model.Net, path string, mode preprocess.Mode, size int, meta weights.Meta) (sample, error) {
+	b, err := preprocess.ReadFile(path)
+	if err != nil {
+		return sample{}, err
+	}
+	rgb, _, err := preprocess.Image(b, mode, size)
+	if err != nil {
+		return sample{}, err
+	}
+	logits, _, err := net.Forward(model.NormalizedInput(rgb, size, size, meta.Mean, meta.Std))
+	if err != nil {
+		return sample{}, err
+	}
+	return sample{rgb, logits}, nil
 }
 
 func indices(n int) []int {
@@ -286,11 +325,15 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// loadClasses reads -classes, or picks the default names for n classes.
+// loadClasses reads -classes, or picks the default names for n classes:
+// the built-in ImageNet list for 1000 (and for -classes imagenet).
 func (o *convertOpts) loadClasses(n int) ([]weights.Class, error) {
 	path := o.classes
-	if path == "" && n == 1000 {
-		path, _ = repoFile(imagenetClasses)
+	if path == imagenet.Name || (path == "" && n == imagenet.Len) {
+		if n != imagenet.Len {
+			return nil, usagef("-classes imagenet lists %d classes, the checkpoint's head has %d outputs", imagenet.Len, n)
+		}
+		return imagenet.Classes(), nil
 	}
 	if path == "" {
 		cs := make([]weights.Class, n)

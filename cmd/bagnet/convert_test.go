@@ -332,3 +332,19 @@ func TestConvertChecksHubHash(t *testing.T) {
 		}
 	}
 }
+
+// -classes imagenet, and no -classes for a 1000-class head, select the
+// built-in ImageNet list (no ../shared); for another head size it is a
+// usage error.
+func TestConvertClassesImagenet(t *testing.T) {
+	for _, flag := range []string{"imagenet", ""} {
+		cs, err := (&convertOpts{classes: flag}).loadClasses(1000)
+		if err != nil || len(cs) != 1000 || cs[0] != (weights.Class{ID: "n01440764", Name: "tench"}) || cs[999].ID != "n15075141" {
+			t.Errorf("-classes %q: %d classes, %v", flag, len(cs), err)
+		}
+	}
+	_, errOut, code := runCmd(t, "convert", "-float", "-classes", "imagenet", "-o", filepath.Join(t.TempDir(), "m.safetensors"), filepath.Join(fixtures, "bagnet9.pth"))
+	if code != 2 || !strings.Contains(errOut, "-classes imagenet lists 1000 classes, the checkpoint's head has 10 outputs") {
+		t.Errorf("10-class head: exit %d, %q", code, errOut)
+	}
+}

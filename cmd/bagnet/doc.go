@@ -3,14 +3,15 @@
 //
 // Usage:
 //
-//	bagnet convert [-arch auto|bagnet9|bagnet17|bagnet33] [-classes FILE]
+//	bagnet convert [-arch auto|bagnet9|bagnet17|bagnet33] [-classes FILE|imagenet]
 //	               [-preprocess squash|crop] [-size N] [-calib DIR] [-calib-n N]
-//	               [-float] [-name NAME] -o OUT.safetensors IN.pth
-//	bagnet classify [-weights FILE] [-top K] [-json] IMAGE...
-//	bagnet heatmap  [-weights FILE] [-class NAME|INDEX|WNID] [-alpha A] -o OUT.png IMAGE
-//	bagnet eval     [-weights FILE] [-json] [-workers N] [-limit N] DIR
+//	               [-workers N] [-float] [-name NAME] -o OUT.safetensors IN.pth
+//	bagnet classify [-weights FILE] [-top K] [-json] [-workers N] IMAGE...
+//	bagnet heatmap  [-weights FILE] [-class NAME|INDEX|WNID] [-alpha A] [-workers N] -o OUT.png IMAGE
+//	bagnet eval     [-weights FILE] [-json] [-workers N] [-limit N] [-shard I/N] DIR
 //	bagnet patches  [-weights FILE] -class NAME|INDEX|WNID [-n N] [-per-image K]
-//	                [-tile PX] [-workers N] [-limit N] [-o OUT.png] [-json] DIR
+//	                [-tile PX] [-workers N] [-limit N] [-o OUT.png] [-json] [-shard I/N] DIR
+//	bagnet merge    [-json] [-o OUT.png] PART...
 //	bagnet version  (or bagnet -version)
 //	bagnet help [COMMAND]
 //
@@ -31,13 +32,16 @@
 // int8 and float networks are then compared on a few of those images (the
 // result is printed and stored in the file's info metadata). -float writes
 // the float32 state dict instead. -classes takes a list of
-// "index<TAB>wnid<TAB>name", "wnid<TAB>name" or "wnid name" lines; a
-// 1000-class checkpoint without -classes gets ../shared/data/imagenet_classes.tsv
-// when it exists, any other checkpoint the names "class 0", "class 1", ....
+// "index<TAB>wnid<TAB>name", "wnid<TAB>name" or "wnid name" lines, or
+// "imagenet": the 1000 ImageNet classes built into the binary (package
+// weights/imagenet), which a 1000-class checkpoint also gets without
+// -classes; any other checkpoint gets the names "class 0", "class 1", ....
+// The calibration images run on -workers goroutines (the file is the same
+// for any number).
 // -preprocess and -size record how images are mapped onto the model input.
 // For example, the authors' ImageNet BagNet-33:
 //
-//	bagnet convert -classes ../shared/data/imagenet_classes.tsv -preprocess crop -size 224 \
+//	bagnet convert -classes imagenet -preprocess crop -size 224 \
 //	    -calib ../shared/data/imagenette/train -calib-n 128 \
 //	    -o build/imagenet/bagnet33_imagenet_int8.safetensors bagnet32-2ddd53ed.pth.tar
 //
@@ -60,9 +64,14 @@
 // bilinearly between the patch centres over the area the patches cover;
 // parts of the image the model did not see are dimmed (see package heatmap).
 //
+// classify and heatmap split each image's evidence map into bands of rows
+// computed on -workers goroutines (default: the number of CPUs), as the
+// page does on its band workers; the result is bit-identical to one.
+//
 // eval classifies every image under DIR/WNID/ (one folder per class, named
 // by the WordNet ids of the model's classes; -limit caps the images per
-// class) with -workers goroutines sharing one engine, and prints top-1 and
+// class; a folder the model has no class for is skipped with a warning and
+// listed) with -workers goroutines sharing one engine, and prints top-1 and
 // top-5 accuracy, per-class accuracy and the confusion matrix (rows: true
 // class, columns: predicted class, plus "other" for predictions of a class
 // DIR lacks). -json prints the same as one object.
@@ -87,6 +96,15 @@
 //
 // with boxes in the source image's pixels; the PNG is then written only
 // when -o is given (default patches.png otherwise).
+//
+// eval -shard I/N and patches -shard I/N process only the I-th (from 0) of
+// N contiguous slices of the run's sorted image list and print a partial
+// result, one line of JSON; merge combines the parts of one run (any order,
+// one or more per file) into exactly what the unsharded run prints with the
+// same -json (and, for patches, the same PNG with -o). -shard auto/N takes
+// I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or
+// SLURM_ARRAY_TASK_ID less SLURM_ARRAY_TASK_MIN (a Slurm array); see
+// docs/sharding.md.
 //
 // convert, eval and patches draw a progress bar on stderr when it is a terminal (a
 // plain line every 15 s otherwise).

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -16,13 +18,14 @@ import (
 var evalCmd = &command{
 	name:    "eval",
 	summary: "measure top-1 and top-5 accuracy on DIR, which holds one folder of images per class named by WordNet id (n01440764/...)",
-	usage:   "[-weights FILE] [-json] [-workers N] [-limit N] DIR",
+	usage:   "[-weights FILE] [-json] [-workers N] [-limit N] [-shard I/N] DIR",
 	flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &evalOpts{}
 		o.weights = weightsFlag(fs)
 		fs.BoolVar(&o.json, "json", false, `print one JSON object: {"model","images","errors","top1","top5","per_class":{WNID:{"name","images","top1","top5"}},"classes","columns","confusion"}`)
-		fs.IntVar(&o.workers, "workers", 2, "images classified in parallel")
+		fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "images classified in parallel (the result is the same for any number)")
 		fs.IntVar(&o.limit, "limit", 0, "at most this many images per class, evenly spaced over the sorted file list (0: all)")
+		shardFlag(fs, &o.shard)
 		return o.run
 	},
 }
@@ -32,12 +35,14 @@ type evalOpts struct {
 	json    bool
 	workers int
 	limit   int
+	shard   string
 }
 
 // evalClass is one class folder of the data set.
 type evalClass struct {
 	id     string
 	index  int // in the model's classes
+	name   string
 	images []string
 }
 
@@ -59,15 +64,23 @@ func (o *evalOpts) run(e *env, args []string) error {
 	if o.limit < 0 {
 		return usagef("-limit %d: want 0 (all) or more", o.limit)
 	}
+	sh := fullRun
+	if o.shard != "" {
+		var err error
+		if sh, err = parseShard(o.shard); err != nil {
+			return err
+		}
+	}
 	dir := args[0]
 	eng, wpath, err := loadEngineAt(*o.weights)
 	if err != nil {
 		return err
 	}
-	classes, err := evalClasses(dir, eng, wpath, o.limit)
+	classes, skipped, err := evalClasses(dir, eng, wpath, o.limit)
 	if err != nil {
 		return err
 	}
+	warnSkipped(e, dir, skipped, wpath)
 	var jobs []*evalJob
 	for r, c := range classes {
 		for _, p := range c.images {
@@ -78,26 +91,65 @@ func (o *evalOpts) run(e *env, args []string) error {
 		return fileErrf(dir, "no images found in the class folders (looked for %s files)", extList())
 	}
 	k := min(5, len(eng.Classes))
-
-	forEach(e.stderr, "evaluating", len(jobs), o.workers, func(i int) {
-		j := jobs[i]
+	ev := &evalRun{
+		Dir: dir, Model: eng.Label(), ModelClasses: len(eng.Classes), Skipped: skipped,
+		Inputs: len(jobs), InputsSHA256: pathsDigest(jobs, func(j *evalJob) string { return j.path }),
+	}
+	for _, c := range classes {
+		ev.Classes = append(ev.Classes, evalPartClass{c.id, c.index, c.name})
+	}
+	lo, hi := sh.slice(len(jobs))
+	forEach(e.stderr, "evaluating", hi-lo, o.workers, func(i int) {
+		j := jobs[lo+i]
 		j.top, j.err = topClasses(eng, j.path, k)
 	})
-
-	rep := summarize(eng, classes, jobs)
-	for _, j := range jobs {
+	for _, j := range jobs[lo:hi] {
+		r := evalPartResult{Image: j.path, Row: j.class, Top: j.top}
 		if j.err != nil {
-			fmt.Fprintf(e.stderr, "bagnet: %s\n", oneLine(fileErr(j.path, j.err).Error()))
+			r.Top, r.Error = nil, oneLine(fileErr(j.path, j.err).Error())
 		}
+		ev.Results = append(ev.Results, r)
 	}
-	return output(e, o.json, rep, func() { rep.print(e.stdout, dir, eng) }, rep.Errors)
+	if o.shard != "" {
+		for _, r := range ev.Results {
+			if r.Error != "" {
+				fmt.Fprintf(e.stderr, "bagnet: %s\n", r.Error)
+			}
+		}
+		return writePart(e, &part{Command: "eval", Shard: [2]int{sh.i, sh.n}, Eval: ev})
+	}
+	return ev.finish(e, o.json)
 }
 
-// evalClasses lists the class folders of dir, in the model's class order.
-func evalClasses(dir string, eng *engine.Engine, wpath string, limit int) ([]evalClass, error) {
+// finish prints the report of a whole run (or of its merged parts) as an
+// unsharded run does: one line per unreadable image on stderr, then the
+// report; exit status 1 when some images failed.
+func (ev *evalRun) finish(e *env, asJSON bool) error {
+	var classes []evalClass
+	for _, c := range ev.Classes {
+		classes = append(classes, evalClass{id: c.ID, index: c.Index, name: c.Name})
+	}
+	var jobs []*evalJob
+	for _, r := range ev.Results {
+		j := &evalJob{path: r.Image, class: r.Row, top: r.Top}
+		if r.Error != "" {
+			j.err = errors.New(r.Error)
+			fmt.Fprintf(e.stderr, "bagnet: %s\n", r.Error)
+		}
+		jobs = append(jobs, j)
+	}
+	rep := summarize(ev.Model, ev.ModelClasses, classes, jobs)
+	rep.Skipped = ev.Skipped
+	return output(e, asJSON, rep, func() { rep.print(e.stdout, ev.Dir) }, rep.Errors)
+}
+
+// evalClasses lists the class folders of dir, in the model's class order,
+// and the folders it skipped because their names are not WordNet ids of
+// the model's classes (sorted). It fails when no folder is left.
+func evalClasses(dir string, eng *engine.Engine, wpath string, limit int) ([]evalClass, []string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fileErr(dir, err)
+		return nil, nil, fileErr(dir, err)
 	}
 	byID := map[string]int{}
 	for i, c := range eng.Classes {
@@ -106,6 +158,7 @@ func evalClasses(dir string, eng *engine.Engine, wpath string, limit int) ([]eva
 		}
 	}
 	var classes []evalClass
+	var skipped []string
 	for _, ent := range entries {
 		name := ent.Name()
 		p := filepath.Join(dir, name)
@@ -117,19 +170,49 @@ func evalClasses(dir string, eng *engine.Engine, wpath string, limit int) ([]eva
 		}
 		idx, ok := byID[name]
 		if !ok {
-			return nil, fileErrf(p, "folder name %q is not a WordNet id of the model's classes (%s)", name, filepath.Base(wpath))
+			skipped = append(skipped, name)
+			continue
 		}
 		imgs, err := findImages(p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		classes = append(classes, evalClass{id: name, index: idx, images: spread(imgs, limit)})
+		classes = append(classes, evalClass{id: name, index: idx, name: eng.Classes[idx].Name, images: spread(imgs, limit)})
+	}
+	if len(classes) == 0 && len(skipped) > 0 {
+		return nil, nil, fileErrf(dir, "none of its %d folders (%s) is named by a WordNet id of %s's %d classes",
+			len(skipped), listNames(skipped, 5), modelName(wpath), len(eng.Classes))
 	}
 	if len(classes) == 0 {
-		return nil, fileErrf(dir, "no class folders (want one folder of images per class, named by WordNet id, e.g. n01440764)")
+		return nil, nil, fileErrf(dir, "no class folders (want one folder of images per class, named by WordNet id, e.g. n01440764)")
 	}
 	sort.Slice(classes, func(a, b int) bool { return classes[a].index < classes[b].index })
-	return classes, nil
+	return classes, skipped, nil
+}
+
+// warnSkipped prints one warning per class folder of dir that was skipped.
+func warnSkipped(e *env, dir string, skipped []string, wpath string) {
+	for _, name := range skipped {
+		fmt.Fprintf(e.stderr, "bagnet: warning: %s: skipped: %q is not a WordNet id of %s's classes\n",
+			filepath.Join(dir, name), name, modelName(wpath))
+	}
+}
+
+// listNames is the first n names, comma-separated, and how many more.
+func listNames(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
+}
+
+// modelName names the model file loaded from wpath (loadEngineAt) in a
+// message: its base name, or "the embedded model".
+func modelName(wpath string) string {
+	if wpath == defaultWeights || wpath == "" {
+		return "the embedded model"
+	}
+	return filepath.Base(wpath)
 }
 
 // topClasses classifies one image file and returns its k best classes.
@@ -169,8 +252,12 @@ type evalReport struct {
 	Classes   []string `json:"classes"`
 	Columns   []string `json:"columns"`
 	Confusion [][]int  `json:"confusion"`
+	// Skipped are the folders of DIR not named by a WordNet id of the
+	// model's classes: not evaluated (a warning each on stderr).
+	Skipped []string `json:"skipped,omitempty"`
 
 	names          []string
+	modelClasses   int
 	top1n, top5n   int
 	rowImages      []int
 	rowTop1, rowT5 []int
@@ -191,23 +278,25 @@ func frac(n, d int) *float64 {
 	return &f
 }
 
-func summarize(eng *engine.Engine, classes []evalClass, jobs []*evalJob) *evalReport {
+// summarize builds the report of a model labelled label, with modelClasses
+// classes, on the images of jobs (rows index classes).
+func summarize(label string, modelClasses int, classes []evalClass, jobs []*evalJob) *evalReport {
 	n := len(classes)
 	col := map[int]int{} // model class index -> column
 	for r, c := range classes {
 		col[c.index] = r
 	}
 	cols := n
-	if len(eng.Classes) > n {
+	if modelClasses > n {
 		cols++
 	}
 	rep := &evalReport{
-		Model: eng.Label(), PerClass: map[string]classScore{},
+		Model: label, PerClass: map[string]classScore{}, modelClasses: modelClasses,
 		Confusion: make([][]int, n), rowImages: make([]int, n), rowTop1: make([]int, n), rowT5: make([]int, n),
 	}
 	for r, c := range classes {
 		rep.Classes = append(rep.Classes, c.id)
-		rep.names = append(rep.names, eng.Classes[c.index].Name)
+		rep.names = append(rep.names, c.name)
 		rep.Confusion[r] = make([]int, cols)
 	}
 	rep.Columns = append(rep.Columns, rep.Classes...)
@@ -257,14 +346,17 @@ func pct(f *float64) string {
 }
 
 // print writes the human-readable report.
-func (r *evalReport) print(w io.Writer, dir string, eng *engine.Engine) {
+func (r *evalReport) print(w io.Writer, dir string) {
 	fmt.Fprintf(w, "model  %s\n", r.Model)
 	fmt.Fprintf(w, "data   %s: %d images in %d classes", dir, r.Images, len(r.Classes))
 	if r.Errors > 0 {
 		fmt.Fprintf(w, ", %d unreadable", r.Errors)
 	}
 	fmt.Fprintln(w)
-	k := min(5, len(eng.Classes))
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(w, "skipped %d folder(s) the model has no class for: %s\n", len(r.Skipped), strings.Join(r.Skipped, ", "))
+	}
+	k := min(5, r.modelClasses)
 	fmt.Fprintf(w, "top-1  %s (%d/%d)\n", pct(r.Top1), r.top1n, r.Images)
 	fmt.Fprintf(w, "top-%d  %s (%d/%d)\n\n", k, pct(r.Top5), r.top5n, r.Images)
 
@@ -315,4 +407,55 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n])
+}
+
+// evalRun is a run of eval over all or a shard of the images, and the part
+// that eval -shard prints.
+type evalRun struct {
+	Dir          string          `json:"dir"`
+	Model        string          `json:"model"`
+	ModelClasses int             `json:"model_classes"`
+	Classes      []evalPartClass `json:"classes"` // the class folders, in the model's class order
+	Skipped      []string        `json:"skipped,omitempty"`
+	Inputs       int             `json:"inputs"` // images in the whole run
+	InputsSHA256 string          `json:"inputs_sha256"`
+	// Results are this run's or shard's images, in the run's order.
+	Results []evalPartResult `json:"results"`
+}
+
+type evalPartClass struct {
+	ID    string `json:"id"`
+	Index int    `json:"index"`
+	Name  string `json:"name"`
+}
+
+// evalPartResult is one image: its best classes, or the error line.
+type evalPartResult struct {
+	Image string `json:"image"`
+	Row   int    `json:"row"` // index into Classes
+	Top   []int  `json:"top,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// mergeEval combines the parts (in shard order) of one eval run.
+func mergeEval(parts []*part) (*evalRun, error) {
+	run := *parts[0].Eval
+	run.Results = nil
+	for _, p := range parts {
+		run.Results = append(run.Results, p.Eval.Results...)
+	}
+	if len(run.Results) != run.Inputs {
+		return nil, fmt.Errorf("the parts hold %d images, the run has %d", len(run.Results), run.Inputs)
+	}
+	for _, r := range run.Results {
+		if r.Row < 0 || r.Row >= len(run.Classes) || (r.Error == "" && len(r.Top) == 0) {
+			return nil, fmt.Errorf("a damaged result for %s", r.Image)
+		}
+		for _, c := range r.Top {
+			if c < 0 || c >= run.ModelClasses {
+				return nil, fmt.Errorf("a damaged result for %s: class %d", r.Image, c)
+			}
+		}
+	}
+	return &run, nil
 }

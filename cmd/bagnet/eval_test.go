@@ -16,7 +16,7 @@ import (
 
 // evalTree copies perClass images of every Imagenette class from the shared
 // validation set into a new directory tree DIR/WNID/.
-func evalTree(t *testing.T, perClass int) string {
+func evalTree(t testing.TB, perClass int) string {
 	t.Helper()
 	val := filepath.Join(sharedData, "imagenette", "val")
 	if _, err := os.Stat(val); err != nil {
@@ -35,7 +35,7 @@ func evalTree(t *testing.T, perClass int) string {
 	return dir
 }
 
-func copyFile(t *testing.T, src, dst string) {
+func copyFile(t testing.TB, src, dst string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		t.Fatal(err)
@@ -196,12 +196,25 @@ func TestEvalClassFolders(t *testing.T) {
 		t.Errorf("confusion counts %d images, want 4", sum)
 	}
 
-	mkdir(t, dir, "n99999999")
-	_, errOut, code = runCmd(t, "eval", "-weights", w, dir)
-	if code != 1 || !strings.HasPrefix(errOut, "bagnet: "+filepath.Join(dir, "n99999999")+": ") {
+	// A folder the model has no class for is skipped with a warning naming
+	// it (issue 16: it used to stop the whole run), and listed in the report.
+	writePNG(t, mkdir(t, dir, "n99999999"), "c.png", synthetic(50, 50, 9))
+	out, errOut, code = runCmd(t, "eval", "-json", "-weights", w, dir)
+	if code != 0 || !strings.HasPrefix(errOut, "bagnet: warning: "+filepath.Join(dir, "n99999999")+": skipped") {
 		t.Errorf("unknown folder: exit %d, stderr %q", code, errOut)
 	}
 	checkOneLine(t, errOut)
+	var skip evalJSONOut
+	if err := json.Unmarshal([]byte(out), &skip); err != nil {
+		t.Fatal(err)
+	}
+	if skip.Images != 4 || !reflect.DeepEqual(skip.Confusion, got.Confusion) || !strings.Contains(out, `"skipped":["n99999999"]`) {
+		t.Errorf("with an unknown folder: %s", out)
+	}
+	out, _, _ = runCmd(t, "eval", "-weights", w, dir)
+	if !strings.Contains(out, "skipped 1 folder(s) the model has no class for: n99999999\n") {
+		t.Errorf("text report does not list the skipped folder:\n%s", out)
+	}
 }
 
 func mkdir(t *testing.T, parts ...string) string {

@@ -21,7 +21,7 @@ import (
 var heatmapCmd = &command{
 	name:    "heatmap",
 	summary: "draw a class's patch evidence over the original image, with a legend, as a PNG",
-	usage:   "[-weights FILE] [-class NAME|INDEX|WNID] [-alpha A] [-max-side N] -o OUT.png IMAGE",
+	usage:   "[-weights FILE] [-class NAME|INDEX|WNID] [-alpha A] [-max-side N] [-workers N] -o OUT.png IMAGE",
 	flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &heatmapOpts{}
 		o.weights = weightsFlag(fs)
@@ -29,6 +29,7 @@ var heatmapCmd = &command{
 		fs.Float64Var(&o.alpha, "alpha", 0.6, "opacity of the evidence colours over the image, 0 to 1")
 		fs.IntVar(&o.maxSide, "max-side", 1024, "scale the image down so its longer side is at most this many pixels")
 		fs.StringVar(&o.out, "o", "", "output PNG file")
+		bandWorkersFlag(fs, &o.workers)
 		return o.run
 	},
 }
@@ -39,6 +40,7 @@ type heatmapOpts struct {
 	alpha   float64
 	maxSide int
 	out     string
+	workers int
 }
 
 func (o *heatmapOpts) run(e *env, args []string) error {
@@ -55,14 +57,21 @@ func (o *heatmapOpts) run(e *env, args []string) error {
 	if o.maxSide < 16 {
 		return usagef("-max-side %d: want at least 16", o.maxSide)
 	}
+	if err := checkWorkers(o.workers); err != nil {
+		return err
+	}
+	if err := checkOut(o.out); err != nil {
+		return err
+	}
 	eng, wpath, err := loadEngineAt(*o.weights)
 	if err != nil {
 		return err
 	}
+	eng.UseGoroutines(o.workers)
 	c := -1
 	if o.class != "" {
-		if c, err = eng.ClassIndex(o.class); err != nil {
-			return fileErr(wpath, err)
+		if c, err = resolveClass(eng, o.class, wpath); err != nil {
+			return err
 		}
 	}
 	b, err := preprocess.ReadFile(path)

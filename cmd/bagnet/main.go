@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/bagnetweb/bagnet/engine"
@@ -32,7 +33,7 @@ type command struct {
 var commands []*command
 
 func init() {
-	commands = []*command{convertCmd, classifyCmd, heatmapCmd, evalCmd, patchesCmd, versionCmd}
+	commands = []*command{convertCmd, classifyCmd, heatmapCmd, evalCmd, patchesCmd, mergeCmd, versionCmd}
 }
 
 // env is what a command runs with.
@@ -116,7 +117,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "bagnet: missing command (convert, classify, heatmap, eval, patches or version); run 'bagnet help'")
+		fmt.Fprintln(stderr, "bagnet: missing command (convert, classify, heatmap, eval, patches, merge or version); run 'bagnet help'")
 		return 2
 	}
 	name := args[0]
@@ -322,6 +323,38 @@ func loadEngineAt(path string) (*engine.Engine, string, error) {
 	return e, path, nil
 }
 
+// resolveClass is engine.ClassIndex whose error for a class the model does
+// not have says which classes it does have: all of them when there are few,
+// else the names that contain s.
+func resolveClass(eng *engine.Engine, s, wpath string) (int, error) {
+	c, err := eng.ClassIndex(s)
+	if err == nil {
+		return c, nil
+	}
+	if _, nerr := strconv.Atoi(s); nerr == nil { // an index out of range: the error says the range
+		return 0, fileErr(wpath, err)
+	}
+	var names []string
+	if len(eng.Classes) <= maxListedClasses {
+		for _, cl := range eng.Classes {
+			names = append(names, cl.Name)
+		}
+		return 0, fileErrf(wpath, "unknown class %q: this model knows only these %d classes: %s", s, len(eng.Classes), strings.Join(names, ", "))
+	}
+	for _, cl := range eng.Classes {
+		if strings.Contains(strings.ToLower(cl.Name), strings.ToLower(s)) {
+			names = append(names, cl.Name)
+		}
+	}
+	if len(names) == 0 {
+		return 0, fileErrf(wpath, "unknown class %q: none of the model's %d class names contains it (give an index, a WordNet id or a name)", s, len(eng.Classes))
+	}
+	return 0, fileErrf(wpath, "unknown class %q: of the model's %d classes, these names contain it: %s", s, len(eng.Classes), listNames(names, 12))
+}
+
+// maxListedClasses is the most classes an unknown-class error lists in full.
+const maxListedClasses = 30
+
 // looksLikePyTorch reports whether path starts like a torch.save file (a
 // zip archive or a legacy pickle).
 func looksLikePyTorch(path string) bool {
@@ -393,6 +426,9 @@ func spread[T any](items []T, n int) []T {
 // writeFile writes data to path through a temporary file in the same
 // directory, so a failed write never leaves a half-written file.
 func writeFile(path string, data []byte) error {
+	if err := checkOut(path); err != nil {
+		return err
+	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -412,6 +448,15 @@ func writeFile(path string, data []byte) error {
 	if err != nil {
 		os.Remove(name)
 		return fileErr(path, unwrapPath(err))
+	}
+	return nil
+}
+
+// checkOut fails when the output path names a directory (which a rename
+// would otherwise report as "file exists").
+func checkOut(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fileErrf(path, "is a directory (want a file name)")
 	}
 	return nil
 }

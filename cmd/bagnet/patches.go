@@ -24,7 +24,7 @@ import (
 var patchesCmd = &command{
 	name:    "patches",
 	summary: "find the patches with the most evidence for a class across a folder of images (the paper's figure): for it, distractors from other classes, and against it",
-	usage:   "[-weights FILE] -class NAME|INDEX|WNID [-n N] [-per-image K] [-tile PX] [-workers N] [-limit N] [-o OUT.png] [-json] DIR",
+	usage:   "[-weights FILE] -class NAME|INDEX|WNID [-n N] [-per-image K] [-tile PX] [-workers N] [-limit N] [-o OUT.png] [-json] [-shard I/N] DIR",
 	flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &patchesOpts{}
 		o.weights = weightsFlag(fs)
@@ -36,6 +36,7 @@ var patchesCmd = &command{
 		fs.IntVar(&o.limit, "limit", 0, "at most this many images per class folder, evenly spaced over the sorted file list (0: all)")
 		fs.StringVar(&o.out, "o", "", "output PNG (default patches.png; with -json, only when given)")
 		fs.BoolVar(&o.json, "json", false, `print one JSON object: {"model","class":{"index","id","name"},"images","for":[{"image","label","cell":[i,j],"box":[x0,y0,x1,y1],"evidence"}],"distractors":[..],"against":[..]}`)
+		shardFlag(fs, &o.shard)
 		return o.run
 	},
 }
@@ -50,6 +51,7 @@ type patchesOpts struct {
 	limit    int
 	out      string
 	json     bool
+	shard    string
 }
 
 // patchHit is one patch in one of the lists, and the JSON of it.
@@ -60,8 +62,9 @@ type patchHit struct {
 	Box      [4]float64 `json:"box"`             // the receptive field in the image's pixels: x0, y0, x1, y1 (half-open, may reach past the edges)
 	Evidence float32    `json:"evidence"`        // the patch's contribution to the class logit (logit = mean over patches + bias)
 
-	crop  *heatmap.PatchTile
-	label int // index into the model's classes, -1 for plain images
+	crop      *heatmap.PatchTile
+	label     int    // index into the model's classes, -1 for plain images
+	labelName string // its name
 }
 
 // bestHits keeps the n hits with the largest sign*evidence (ties: the
@@ -169,20 +172,33 @@ func (o *patchesOpts) run(e *env, args []string) error {
 	if o.limit < 0 {
 		return usagef("-limit %d: want 0 (all) or more", o.limit)
 	}
+	if o.shard != "" {
+		if _, err := parseShard(o.shard); err != nil {
+			return err
+		}
+		if o.out != "" {
+			return usagef("-shard prints a partial result; give -o to 'bagnet merge'")
+		}
+	}
 	out := o.out
-	if out == "" && !o.json {
+	if out == "" && !o.json && o.shard == "" {
 		out = "patches.png"
+	}
+	if out != "" {
+		if err := checkOut(out); err != nil {
+			return err
+		}
 	}
 	dir := args[0]
 	eng, wpath, err := loadEngineAt(*o.weights)
 	if err != nil {
 		return err
 	}
-	c, err := eng.ClassIndex(o.class)
+	c, err := resolveClass(eng, o.class, wpath)
 	if err != nil {
-		return fileErr(wpath, err)
+		return err
 	}
-	imgs, labelled, err := patchImages(dir, eng, wpath, o.limit)
+	imgs, labelled, err := patchImages(e, dir, eng, wpath, o.limit)
 	if err != nil {
 		return err
 	}
@@ -202,10 +218,13 @@ func (o *patchesOpts) run(e *env, args []string) error {
 		}
 	}
 
-	lists := [3]*bestHits{{n: o.n, sign: 1}, {n: o.n, sign: 1}, {n: o.n, sign: -1}} // for, distractors, against
-	if !labelled {
-		lists[1].n = 0
+	sh := fullRun
+	if o.shard != "" {
+		sh, _ = parseShard(o.shard) // checked above
 	}
+	lo, hi := sh.slice(len(imgs))
+	crops := out != "" || o.shard != "" // a part carries its crops for merge's PNG
+	lists := newPatchLists(o.n, labelled)
 	var mu sync.Mutex
 	scan := func(im *patchImage) {
 		defer func() {
@@ -256,8 +275,9 @@ func (o *patchesOpts) run(e *env, args []string) error {
 				hit.Box = [4]float64{box.X0, box.Y0, box.X1, box.Y1}
 				if im.label >= 0 {
 					hit.Label = eng.Classes[im.label].ID
+					hit.labelName = eng.Classes[im.label].Name
 				}
-				if out != "" {
+				if crops {
 					hit.crop = &heatmap.PatchTile{
 						Img:      heatmap.Crop(src, geom.Rect[float64]{X0: box.X0, Y0: box.Y0, X1: box.X1, Y1: box.Y1}, o.tile, o.tile),
 						Evidence: ev[k],
@@ -268,25 +288,159 @@ func (o *patchesOpts) run(e *env, args []string) error {
 		}
 	}
 
-	forEach(e.stderr, "scanning", len(imgs), o.workers, func(i int) { scan(imgs[i]) })
+	forEach(e.stderr, "scanning", hi-lo, o.workers, func(i int) { scan(imgs[lo+i]) })
 
-	rep := &patchesReport{
-		Model: eng.Label(), Class: classRef{c, cls.ID, cls.Name}, Labelled: labelled,
-		For: lists[0].sorted(), Distractors: lists[1].sorted(), Against: lists[2].sorted(),
+	run := &patchesRun{
+		Dir: dir, Model: eng.Label(), Class: classRef{c, cls.ID, cls.Name}, Labelled: labelled,
+		N: o.n, PerImage: o.perImage, Tile: o.tile,
+		Inputs: len(imgs), InputsSHA256: pathsDigest(imgs, func(im *patchImage) string { return im.path }),
 	}
-	for _, im := range imgs {
+	run.setLists(lists)
+	for _, im := range imgs[lo:hi] {
 		if im.err != nil {
-			rep.Errors++
-			fmt.Fprintf(e.stderr, "bagnet: %s\n", oneLine(fileErr(im.path, im.err).Error()))
+			run.Errors++
+			run.ErrorLines = append(run.ErrorLines, oneLine(fileErr(im.path, im.err).Error()))
 		} else {
-			rep.Images++
+			run.Images++
 		}
+	}
+	if o.shard != "" {
+		for _, l := range run.ErrorLines {
+			fmt.Fprintf(e.stderr, "bagnet: %s\n", l)
+		}
+		if err := run.encodeCrops(); err != nil {
+			return err
+		}
+		return writePart(e, &part{Command: "patches", Shard: [2]int{sh.i, sh.n}, Patches: run})
+	}
+	return run.finish(e, o.json, out)
+}
+
+// newPatchLists are the empty lists for, distractors (none for plain
+// images) and against.
+func newPatchLists(n int, labelled bool) [3]*bestHits {
+	lists := [3]*bestHits{{n: n, sign: 1}, {n: n, sign: 1}, {n: n, sign: -1}}
+	if !labelled {
+		lists[1].n = 0
+	}
+	return lists
+}
+
+// patchesRun is a run of patches over all or a shard of the images, and
+// the part that patches -shard prints.
+type patchesRun struct {
+	Dir          string   `json:"dir"`
+	Model        string   `json:"model"`
+	Class        classRef `json:"class"`
+	Labelled     bool     `json:"labelled"`
+	N            int      `json:"n"`
+	PerImage     int      `json:"per_image"`
+	Tile         int      `json:"tile"`
+	Inputs       int      `json:"inputs"` // images in the whole run
+	InputsSHA256 string   `json:"inputs_sha256"`
+	// The images of this run or shard: scanned, failed (one line each).
+	Images      int        `json:"images"`
+	Errors      int        `json:"errors"`
+	ErrorLines  []string   `json:"error_lines,omitempty"`
+	For         []*partHit `json:"for"`
+	Distractors []*partHit `json:"distractors"`
+	Against     []*partHit `json:"against"`
+}
+
+// partHit is a patchHit with what a part needs to draw it elsewhere.
+type partHit struct {
+	patchHit
+	LabelName string `json:"label_name,omitempty"`
+	Crop      []byte `json:"crop,omitempty"` // the tile as PNG (opaque, so it decodes to the same pixels)
+}
+
+// setLists stores the lists' hits, best first.
+func (r *patchesRun) setLists(lists [3]*bestHits) {
+	dst := [3]*[]*partHit{&r.For, &r.Distractors, &r.Against}
+	for t, l := range lists {
+		*dst[t] = []*partHit{}
+		for _, h := range l.sorted() {
+			*dst[t] = append(*dst[t], &partHit{patchHit: *h, LabelName: h.labelName})
+		}
+	}
+}
+
+// lists are the run's hits as patchHits.
+func (r *patchesRun) lists() [3][]*patchHit {
+	var out [3][]*patchHit
+	for t, l := range [3][]*partHit{r.For, r.Distractors, r.Against} {
+		out[t] = []*patchHit{}
+		for _, h := range l {
+			ph := h.patchHit
+			ph.labelName = h.LabelName
+			out[t] = append(out[t], &ph)
+		}
+	}
+	return out
+}
+
+// encodeCrops turns the hits' tiles into PNG for a part.
+func (r *patchesRun) encodeCrops() error {
+	for _, l := range [3][]*partHit{r.For, r.Distractors, r.Against} {
+		for _, h := range l {
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, h.crop.Img); err != nil {
+				return fmt.Errorf("encoding a patch of %s: %v", h.Image, err)
+			}
+			h.Crop = buf.Bytes()
+		}
+	}
+	return nil
+}
+
+// mergePatches combines the parts (in shard order) of one patches run:
+// each list keeps the best N of the parts' hits, which are the best N of
+// every image since each part's list holds its own best N.
+func mergePatches(parts []*part) (*patchesRun, error) {
+	run := *parts[0].Patches
+	run.Images, run.Errors, run.ErrorLines = 0, 0, nil
+	lists := newPatchLists(run.N, run.Labelled)
+	for _, p := range parts {
+		pr := p.Patches
+		run.Images += pr.Images
+		run.Errors += pr.Errors
+		run.ErrorLines = append(run.ErrorLines, pr.ErrorLines...)
+		for t, l := range [3][]*partHit{pr.For, pr.Distractors, pr.Against} {
+			for _, h := range l {
+				img, err := png.Decode(bytes.NewReader(h.Crop))
+				if err != nil {
+					return nil, fmt.Errorf("shard %d/%d: the patch of %s: %v", p.Shard[0], p.Shard[1], h.Image, err)
+				}
+				if b := img.Bounds(); b.Dx() != run.Tile || b.Dy() != run.Tile {
+					return nil, fmt.Errorf("shard %d/%d: the patch of %s is %dx%d, want %dx%d", p.Shard[0], p.Shard[1], h.Image, b.Dx(), b.Dy(), run.Tile, run.Tile)
+				}
+				ph := h.patchHit
+				ph.labelName = h.LabelName
+				ph.crop = &heatmap.PatchTile{Img: img, Evidence: ph.Evidence}
+				lists[t].offer(&ph)
+			}
+		}
+	}
+	run.setLists(lists)
+	return &run, nil
+}
+
+// finish prints what an unsharded run prints: one line per unreadable
+// image on stderr, the PNG (when out is set), then the report.
+func (r *patchesRun) finish(e *env, asJSON bool, out string) error {
+	l := r.lists()
+	rep := &patchesReport{
+		Model: r.Model, Class: r.Class, Labelled: r.Labelled, Images: r.Images, Errors: r.Errors,
+		For: l[0], Distractors: l[1], Against: l[2],
+	}
+	for _, line := range r.ErrorLines {
+		fmt.Fprintf(e.stderr, "bagnet: %s\n", line)
 	}
 	if rep.Images == 0 {
 		return errReported
 	}
 	if out != "" {
-		fig := patchFigure(rep, eng, dir, o)
+		fig := patchFigure(rep, r.Dir, r.N, r.PerImage, r.Tile)
 		var buf bytes.Buffer
 		if err := png.Encode(&buf, fig); err != nil {
 			return fileErr(out, err)
@@ -294,17 +448,17 @@ func (o *patchesOpts) run(e *env, args []string) error {
 		if err := writeFile(out, buf.Bytes()); err != nil {
 			return err
 		}
-		if !o.json {
+		if !asJSON {
 			fmt.Fprintf(e.stdout, "wrote %s (%dx%d)\n", out, fig.Rect.Dx(), fig.Rect.Dy())
 		}
 	}
-	return output(e, o.json, rep, func() { rep.print(e.stdout, eng, dir) }, rep.Errors)
+	return output(e, asJSON, rep, func() { rep.print(e.stdout, r.Dir) }, rep.Errors)
 }
 
 // patchImages lists the images of dir: with their class when dir holds
 // class folders named by WordNet ids of the model's classes (the layout
 // eval reads), else every image under dir, unlabelled.
-func patchImages(dir string, eng *engine.Engine, wpath string, limit int) ([]*patchImage, bool, error) {
+func patchImages(e *env, dir string, eng *engine.Engine, wpath string, limit int) ([]*patchImage, bool, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, false, fileErr(dir, err)
@@ -320,10 +474,11 @@ func patchImages(dir string, eng *engine.Engine, wpath string, limit int) ([]*pa
 	}
 	var out []*patchImage
 	if labelled {
-		classes, err := evalClasses(dir, eng, wpath, limit)
+		classes, skipped, err := evalClasses(dir, eng, wpath, limit)
 		if err != nil {
 			return nil, false, err
 		}
+		warnSkipped(e, dir, skipped, wpath)
 		for _, cl := range classes {
 			for _, p := range cl.images {
 				out = append(out, &patchImage{path: p, label: cl.index})
@@ -353,7 +508,7 @@ func topCells(ev []float32, sign float32, k int) []int {
 }
 
 // patchFigure draws the three lists.
-func patchFigure(rep *patchesReport, eng *engine.Engine, dir string, o *patchesOpts) *image.RGBA {
+func patchFigure(rep *patchesReport, dir string, n, perImage, tile int) *image.RGBA {
 	name := rep.Class.Name
 	var absMax float32
 	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
@@ -364,8 +519,8 @@ func patchFigure(rep *patchesReport, eng *engine.Engine, dir string, o *patchesO
 			lo, hi = min(lo, h.Evidence), max(hi, h.Evidence)
 			t := *h.crop
 			t.Lines = []string{fmt.Sprintf("%+.3g (%d,%d)", h.Evidence, h.Cell[0], h.Cell[1]), filepath.Base(h.Image)}
-			if showLabel && h.label >= 0 {
-				t.Lines = append(t.Lines, eng.Classes[h.label].Name)
+			if showLabel && h.Label != "" {
+				t.Lines = append(t.Lines, h.labelName)
 			}
 			s.Tiles = append(s.Tiles, t)
 		}
@@ -376,10 +531,10 @@ func patchFigure(rep *patchesReport, eng *engine.Engine, dir string, o *patchesO
 		where = "all images"
 	}
 	per := ""
-	if o.perImage == 1 {
+	if perImage == 1 {
 		per = ", one per image"
 	} else {
-		per = fmt.Sprintf(", at most %d per image", o.perImage)
+		per = fmt.Sprintf(", at most %d per image", perImage)
 	}
 	sections := []heatmap.PatchSection{
 		section(fmt.Sprintf("For %s: the %d patches with the most evidence in %s%s", name, len(rep.For), where, per), rep.For, false),
@@ -392,12 +547,12 @@ func patchFigure(rep *patchesReport, eng *engine.Engine, dir string, o *patchesO
 		lo, hi = 0, 0
 	}
 	title := fmt.Sprintf("%s - class %s (%s) - %d images in %s", rep.Model, name, rep.Class.ID, rep.Images, filepath.Base(filepath.Clean(dir)))
-	perRow := min(8, o.n)
-	return heatmap.Patches(title, sections, o.tile, perRow, absMax, lo, hi)
+	perRow := min(8, n)
+	return heatmap.Patches(title, sections, tile, perRow, absMax, lo, hi)
 }
 
 // print writes the lists as text.
-func (r *patchesReport) print(w io.Writer, eng *engine.Engine, dir string) {
+func (r *patchesReport) print(w io.Writer, dir string) {
 	fmt.Fprintf(w, "model  %s\nclass  %s (%s), index %d\ndata   %s: %d images\n", r.Model, r.Class.Name, r.Class.ID, r.Class.Index, dir, r.Images)
 	list := func(title string, hits []*patchHit) {
 		fmt.Fprintf(w, "\n%s\n", title)
@@ -406,8 +561,8 @@ func (r *patchesReport) print(w io.Writer, eng *engine.Engine, dir string) {
 		}
 		for k, h := range hits {
 			lab := ""
-			if h.label >= 0 {
-				lab = "  " + eng.Classes[h.label].Name
+			if h.Label != "" {
+				lab = "  " + h.labelName
 			}
 			fmt.Fprintf(w, "%3d  %+8.3f  %s  cell (%d,%d)  box [%.0f %.0f %.0f %.0f]%s\n", k+1, h.Evidence, h.Image, h.Cell[0], h.Cell[1], h.Box[0], h.Box[1], h.Box[2], h.Box[3], lab)
 		}
