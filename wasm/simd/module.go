@@ -9,17 +9,18 @@
 // (Validate checks the bytes), and it only runs deterministic instructions,
 // so it gives exactly the pure-Go kernels' results.
 //
-// This file (the module's bytes, its checks and the weight layout) builds on
-// every platform; the kernels themselves only under js/wasm.
+// This file (the module's bytes, its check and the weight layout) builds on
+// every platform; the kernels themselves only under js/wasm. The clang
+// driver that builds the module is the command wasm/simd/build, so nothing
+// that runs the kernels links a toolchain driver.
 package simd
 
 import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
+
+	"github.com/bagnetweb/bagnet/wasm/simd/internal/wasmbin"
 )
 
 // Module is kernel.wasm, the built kernel module.
@@ -27,161 +28,49 @@ import (
 //go:embed kernel.wasm
 var Module []byte
 
-// Exports are the functions the module must export.
-var Exports = []string{"gemm_u8i8", "requant"}
-
-// ClangFlags build kernel.c into a module that imports its memory, has no
-// entry point and no stack. One definition: `make simd` and the rebuild test
-// both go through Build.
-var ClangFlags = []string{"--target=wasm32", "-O3", "-msimd128", "-nostdlib", "-ffreestanding",
-	"-Wl,--no-entry", "-Wl,--import-memory", "-Wl,--strip-all", "-Wl,-z,stack-size=0"}
-
-// Build compiles the C source src with clang and returns the module bytes,
-// stripped of lld's unused stack-pointer global and checked by Validate.
-func Build(clang, src string) ([]byte, error) {
-	dir, err := os.MkdirTemp("", "simd")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	out := filepath.Join(dir, "kernel.wasm")
-	cmd := exec.Command(clang, append(append([]string{}, ClangFlags...), "-o", out, src)...)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("simd: %s: %v\n%s", clang, err, msg)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		return nil, err
-	}
-	if b, err = stripGlobals(b); err != nil {
-		return nil, err
-	}
-	return b, Validate(b)
-}
-
-// Wasm section ids.
-const (
-	secCustom, secType, secImport, secFunction = 0, 1, 2, 3
-	secGlobal, secExport, secStart, secCode    = 6, 7, 8, 10
-	secData, secDataCount                      = 11, 12
-)
-
-type section struct {
-	id   byte
-	body []byte
-}
-
-func sections(b []byte) ([]section, error) {
-	if len(b) < 8 || string(b[:4]) != "\x00asm" || string(b[4:8]) != "\x01\x00\x00\x00" {
-		return nil, errors.New("simd: not a WebAssembly 1.0 module")
-	}
-	var ss []section
-	for p := 8; p < len(b); {
-		id := b[p]
-		n, w, err := uleb(b[p+1:])
-		if err != nil || p+1+w+int(n) > len(b) {
-			return nil, fmt.Errorf("simd: section %d at byte %d is truncated", id, p)
-		}
-		ss = append(ss, section{id, b[p+1+w : p+1+w+int(n)]})
-		p += 1 + w + int(n)
-	}
-	return ss, nil
-}
-
-func uleb(b []byte) (uint64, int, error) {
-	var v uint64
-	for i := 0; i < len(b) && i < 10; i++ {
-		v |= uint64(b[i]&0x7f) << (7 * i)
-		if b[i] < 0x80 {
-			return v, i + 1, nil
-		}
-	}
-	return 0, 0, errors.New("simd: bad LEB128 number")
-}
-
-func name(b []byte) (string, []byte, error) {
-	n, w, err := uleb(b)
-	if err != nil || w+int(n) > len(b) {
-		return "", nil, errors.New("simd: bad name")
-	}
-	return string(b[w : w+int(n)]), b[w+int(n):], nil
-}
-
-// stripGlobals drops the global section. lld always defines a
-// __stack_pointer global, even when nothing uses it (no stack: every
-// function here keeps its state in locals); a module whose code did refer to
-// it would then fail validation, so the browser's WebAssembly.validate and
-// the tests' instantiation prove nothing uses it.
-func stripGlobals(b []byte) ([]byte, error) {
-	ss, err := sections(b)
-	if err != nil {
-		return nil, err
-	}
-	out := append([]byte{}, b[:8]...)
-	for _, s := range ss {
-		if s.id == secGlobal {
-			continue
-		}
-		out = append(out, s.id)
-		n := uint64(len(s.body))
-		for {
-			c := byte(n & 0x7f)
-			n >>= 7
-			if n != 0 {
-				out = append(out, c|0x80)
-				continue
-			}
-			out = append(out, c)
-			break
-		}
-		out = append(out, s.body...)
-	}
-	return out, nil
-}
-
 // Validate checks what the module may hold: its one import is env.memory,
 // it has no data segments, no globals and no start function, and it exports
-// Exports as functions.
+// the functions the kernels call (gemm_u8i8, requant).
 func Validate(b []byte) error {
-	ss, err := sections(b)
+	ss, err := wasmbin.Sections(b)
 	if err != nil {
 		return err
 	}
 	exports := map[string]byte{}
 	for _, s := range ss {
-		switch s.id {
-		case secData, secDataCount:
+		switch s.ID {
+		case wasmbin.SecData, wasmbin.SecDataCount:
 			return errors.New("simd: the module has data segments: it would write into Go's memory")
-		case secGlobal:
+		case wasmbin.SecGlobal:
 			return errors.New("simd: the module has globals (a shadow stack in Go's memory?)")
-		case secStart:
+		case wasmbin.SecStart:
 			return errors.New("simd: the module has a start function")
-		case secImport:
-			n, w, err := uleb(s.body)
+		case wasmbin.SecImport:
+			n, w, err := wasmbin.ULEB(s.Body)
 			if err != nil || n != 1 {
 				return fmt.Errorf("simd: the module has %d imports, want only env.memory", n)
 			}
-			mod, rest, err := name(s.body[w:])
+			mod, rest, err := wasmbin.Name(s.Body[w:])
 			if err != nil {
 				return err
 			}
-			field, rest, err := name(rest)
+			field, rest, err := wasmbin.Name(rest)
 			if err != nil || mod != "env" || field != "memory" || len(rest) == 0 || rest[0] != 2 {
 				return fmt.Errorf("simd: the module imports %s.%s, want only the memory env.memory", mod, field)
 			}
-		case secExport:
-			n, w, err := uleb(s.body)
+		case wasmbin.SecExport:
+			n, w, err := wasmbin.ULEB(s.Body)
 			if err != nil {
 				return err
 			}
-			rest := s.body[w:]
+			rest := s.Body[w:]
 			for i := 0; i < int(n); i++ {
 				var nm string
-				if nm, rest, err = name(rest); err != nil || len(rest) < 2 {
+				if nm, rest, err = wasmbin.Name(rest); err != nil || len(rest) < 2 {
 					return errors.New("simd: bad export section")
 				}
 				exports[nm] = rest[0]
-				_, w, err := uleb(rest[1:])
+				_, w, err := wasmbin.ULEB(rest[1:])
 				if err != nil {
 					return err
 				}
@@ -189,7 +78,7 @@ func Validate(b []byte) error {
 			}
 		}
 	}
-	for _, e := range Exports {
+	for _, e := range [...]string{"gemm_u8i8", "requant"} {
 		if kind, ok := exports[e]; !ok || kind != 0 {
 			return fmt.Errorf("simd: the module does not export the function %s", e)
 		}

@@ -42,7 +42,7 @@ static inline v128_t tail4(const uint8_t *a, const int8_t *w, int kk, int k) {
 
 // gemm_u8i8 computes C = A·Bᵀ exactly in int32: A is m x k uint8 (row-major,
 // rows k bytes apart), C is m x n int32 (rows ldc apart), and B is n x k int8
-// packed by Go (kernel.go's pack) into panels of 4 output channels: panel p
+// packed by Go (simd.Pack in wasm/simd/module.go) into panels of 4 output channels: panel p
 // holds channels 4p..4p+3; for each block of 8 columns (k zero-padded to kp,
 // a multiple of 8) the 8 bytes of each of the 4 channels, 32 bytes a block.
 // Channels past n are zero. Products fit i16 pair sums (255*128*2 < 2^31)
