@@ -78,8 +78,12 @@ wasm: generate
 	GOOS=js GOARCH=wasm $(GO) build -o /dev/null ./wasm/...
 
 # The browser tests (browsertest/) drive $(CHROMIUM); they need ../shared.
+# They build the site and open dozens of tabs (several at once, -parallel
+# defaults to the number of CPUs): minutes on a small loaded machine, so the
+# timeout (per package) leaves room over go test's default 10 minutes.
+TEST_TIMEOUT ?= 30m
 test: chromium vet wasm
-	CHROMIUM=$(CHROMIUM) $(GO) test ./...
+	CHROMIUM=$(CHROMIUM) $(GO) test -timeout $(TEST_TIMEOUT) ./...
 
 # Benchmarks (GMAC/s in the output): natively, and in js/wasm under Node (V8, as Chromium).
 BENCH ?= .
