@@ -261,6 +261,12 @@ type tab struct {
 }
 
 // newTab opens a tab. On failure, the test prints what the page logged.
+//
+// Each tab has a browser context of its own, so tests that use only their
+// tab, the shared server and files of their own run in parallel
+// (t.Parallel; go test -parallel bounds how many tabs are open at once).
+// Tests that stop a server, or depend on a service worker's timing, stay
+// serial: TestOffline, TestSiteModels.
 func newTab(t *testing.T) *tab {
 	t.Helper()
 	needBrowser(t)
