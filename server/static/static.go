@@ -8,7 +8,13 @@
 // serves its index.html if it has one and is 404 otherwise. Requests cannot
 // leave the root: dot segments, encoded separators, backslashes, NUL bytes,
 // dotfiles and symbolic links that resolve outside the root (or onto a
-// dotfile) all fail with 400 or 404.
+// dotfile) all fail with 400 or 404. Byte ranges are served for up to 8
+// disjoint ranges; a request for more, or for overlapping ones, gets the
+// whole file.
+//
+// NewServer and Listen make the http.Server around the handler: timeouts
+// that free the connections of stalled clients without cutting slow
+// downloads, and the security headers on the errors net/http answers itself.
 package static
 
 import (
