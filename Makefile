@@ -43,7 +43,7 @@ site: dist/sw.js
 # taken for the phony target of that name), web/, the embedded
 # kernel.wasm, the models, the samples, or the arguments and Go version
 # (build/site.args, rewritten only when they change).
-SITE_INPUTS = go.mod go.sum build/site.args $(MODEL) $(MODELS) $(SAMPLES) \
+SITE_INPUTS = go.mod go.sum build/site.args $(MODEL) $(MODELS) $(wildcard $(SAMPLES)) \
 	$(shell find $(SAMPLES) -type f 2>/dev/null) \
 	$(shell find $(CURDIR) -mindepth 1 \( -name '.*' -o -name dist -o -name build -o -name testout -o -name testdata -o -name __pycache__ \) -prune \
 		-o \( -type d -o -name '*.go' -o -name '*.vugu' -o -path '$(CURDIR)/web/*' -o -name '*.wasm' \) \
