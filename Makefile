@@ -11,7 +11,7 @@ SAMPLES ?= $(SHARED)/data/samples
 ADDR ?= 127.0.0.1:8080
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: fuzz bench-browser simd model all build site serve test unit vet wasm browser chromium bench bench-wasm train imagenet verify-torch fixtures clean generate
+.PHONY: fuzz bench-browser simd model all build site serve test unit vet wasm browser chromium bench bench-wasm train imagenet verify-torch fixtures clean generate FORCE
 
 all: build site
 
@@ -34,8 +34,28 @@ build: build/bagnet
 # MODELS: more model files for the page's model picker (space-separated),
 # e.g. make site MODELS="build/imagenet/bagnet33_imagenet_int8.safetensors".
 MODELS ?=
-site: generate
+site: dist/sw.js
+
+# dist/sw.js stands for the site: mksite replaces dist/ as a whole, so it is
+# rebuilt only when one of its inputs is newer: the Go sources and ui
+# templates (directories too, for removed files; not the root, whose time changes
+# when dist/ is replaced; absolute paths, so that ./model or ./wasm is not
+# taken for the phony target of that name), web/, the embedded
+# kernel.wasm, the models, the samples, or the arguments and Go version
+# (build/site.args, rewritten only when they change).
+SITE_INPUTS = go.mod go.sum build/site.args $(MODEL) $(MODELS) $(wildcard $(SAMPLES)) \
+	$(shell find $(SAMPLES) -type f 2>/dev/null) \
+	$(shell find $(CURDIR) -mindepth 1 \( -name '.*' -o -name dist -o -name build -o -name testout -o -name testdata -o -name __pycache__ \) -prune \
+		-o \( -type d -o -name '*.go' -o -name '*.vugu' -o -path '$(CURDIR)/web/*' -o -name '*.wasm' \) \
+		! -name '*_test.go' ! -name '*_gen.go' ! -name '*_vgen.go' -print)
+dist/sw.js: $(SITE_INPUTS) | generate
 	$(GO) run ./cmd/mksite -model $(MODEL) -extra-models "$(subst $() ,$(comma),$(strip $(MODELS)))" -samples $(SAMPLES) -o dist
+
+SITE_ARGS = $(MODEL) | $(MODELS) | $(SAMPLES) | $(shell $(GO) env GOVERSION)
+build/site.args: FORCE
+	@mkdir -p build
+	@echo '$(SITE_ARGS)' | cmp -s - $@ || echo '$(SITE_ARGS)' > $@
+FORCE:
 
 serve: site
 	$(GO) run ./server -dir dist -addr $(ADDR)
@@ -58,8 +78,12 @@ wasm: generate
 	GOOS=js GOARCH=wasm $(GO) build -o /dev/null ./wasm/...
 
 # The browser tests (browsertest/) drive $(CHROMIUM); they need ../shared.
+# They build the site and open dozens of tabs (several at once, -parallel
+# defaults to the number of CPUs): minutes on a small loaded machine, so the
+# timeout (per package) leaves room over go test's default 10 minutes.
+TEST_TIMEOUT ?= 30m
 test: chromium vet wasm
-	CHROMIUM=$(CHROMIUM) $(GO) test ./...
+	CHROMIUM=$(CHROMIUM) $(GO) test -timeout $(TEST_TIMEOUT) ./...
 
 # Native benchmarks, one run: one image through the int8 full-size
 # BagNet-33 (224 px, 1000 classes, random weights) and the shipped model, on

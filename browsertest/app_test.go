@@ -29,6 +29,7 @@ const tench = "n01440764_tench.jpg"
 // that the page shows and publishes exactly what the native engine computes
 // for the same file and weights, and that it draws an evidence heatmap.
 func TestUploadMatchesNative(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
 	for _, tc := range []struct{ name, query, engine string }{
 		{"simd", "?workers=1", "Engine: WebAssembly SIMD, 1 worker."},
 		{"simd-2-workers", "?workers=2", "Engine: WebAssembly SIMD, 2 workers."},
@@ -92,6 +93,7 @@ func testUpload(t *testing.T, query, engineText string) {
 // inference worker's requests included. (Every other test checks this too,
 // when its tab closes.)
 func TestRequestsStayOnOrigin(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
 	tb := newTab(t)
 	tb.open(suite.srv.URL)
 	if st := tb.classify(upload(filepath.Join(suite.samples, tench))); st != "done" {
@@ -118,6 +120,7 @@ func TestRequestsStayOnOrigin(t *testing.T) {
 // TestDropMatchesNative drops a sample image served by the site onto
 // #dropzone as a File in a DataTransfer.
 func TestDropMatchesNative(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
 	tb := newTab(t)
 	tb.open(suite.srv.URL)
 
@@ -145,6 +148,7 @@ func TestDropMatchesNative(t *testing.T) {
 // TestBadFiles feeds files that are not images and checks that the page
 // reports an error, then still classifies a good image.
 func TestBadFiles(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
 	needBrowser(t)
 	good := filepath.Join(suite.samples, tench)
 	jpg, err := os.ReadFile(good)
@@ -331,6 +335,7 @@ func jsonUnmarshal(raw []byte, v any) error {
 // equal the native engine's bit for bit. (BagNet-33 is the shipped model of
 // TestUploadMatchesNative.)
 func TestEnginesMatchNative(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
 	if os.Getenv("BROWSERTEST_SITE") != "" {
 		t.Skip("adds model files to the site: only with a site the tests build")
 	}
@@ -363,6 +368,7 @@ func TestEnginesMatchNative(t *testing.T) {
 			{"&simd=0&workers=2", "without SIMD (SIMD turned off), 2 workers."},
 		} {
 			t.Run(arch+mode.query, func(t *testing.T) {
+				t.Parallel()
 				tb := newTab(t)
 				tb.openQuery(suite.srv.URL, "?model="+file+mode.query)
 				if body := tb.text("body"); !strings.Contains(body, mode.engine) {
@@ -386,6 +392,7 @@ func TestEnginesMatchNative(t *testing.T) {
 // (?failbands=1): the page must still give the native result, bit for bit
 // (the band is recomputed), and then say it runs on one worker.
 func TestBandWorkerFailure(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
 	tb := newTab(t)
 	tb.openQuery(suite.srv.URL, "?workers=2&failbands=1")
 	if body := tb.text("body"); !strings.Contains(body, "WebAssembly SIMD, 2 workers.") {

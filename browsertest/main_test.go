@@ -38,8 +38,10 @@ const (
 	// buildTimeout bounds the site build (two wasm binaries on a slow machine).
 	buildTimeout = 10 * time.Minute
 	// tabTimeout bounds each test's tab; the wasm worker alone takes
-	// seconds to start on a slow machine.
-	tabTimeout = 2 * time.Minute
+	// seconds to start on a slow machine, and tabs run in parallel
+	// (TestThousandClasses took over 2 minutes beside the others on 2
+	// loaded cores). stateTimeout still bounds each wait.
+	tabTimeout = 5 * time.Minute
 	// stateTimeout bounds one wait for a page state.
 	stateTimeout = 60 * time.Second
 	// extraModel is the name of the site's second model (models/ in the site).
@@ -261,6 +263,12 @@ type tab struct {
 }
 
 // newTab opens a tab. On failure, the test prints what the page logged.
+//
+// Each tab has a browser context of its own, so tests that use only their
+// tab, the shared server and files of their own run in parallel
+// (t.Parallel; go test -parallel bounds how many tabs are open at once).
+// Tests that stop a server, or depend on a service worker's timing, stay
+// serial: TestOffline, TestSiteModels.
 func newTab(t *testing.T) *tab {
 	t.Helper()
 	needBrowser(t)

@@ -52,6 +52,7 @@ const reloadedJS = `(() => {
 // the native engine does. A truncated or foreign file gets the loader's
 // error and the model in use stays.
 func TestLoadModelFile(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
 	needBrowser(t)
 	dir := t.TempDir()
 	img := filepath.Join(suite.samples, tench)
@@ -163,6 +164,7 @@ func TestLoadModelFile(t *testing.T) {
 // After boot, window.eval is the browser's own (no override for the page's
 // lifetime), and the Content-Security-Policy still forbids it.
 func TestNoEvalOverride(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
 	tb := newTab(t)
 	tb.open(suite.srv.URL)
 	got, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(() => {
@@ -208,6 +210,7 @@ func imagenetClasses(t *testing.T) []weights.Class {
 // the class search finds a class by part of its name and by WordNet id and
 // shows its evidence.
 func TestThousandClasses(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
 	needBrowser(t)
 	classes := imagenetClasses(t)
 	t0 := time.Now()
@@ -312,6 +315,7 @@ func TestThousandClasses(t *testing.T) {
 // The export buttons save the result as the JSON `bagnet classify -json`
 // prints (bit for bit) and the heatmap as a PNG with its legend.
 func TestExport(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
 	tb := newTab(t)
 	tb.open(suite.srv.URL)
 	dir := t.TempDir()
@@ -464,8 +468,9 @@ func (tb *tab) occlusion() protocol.Occlusion {
 // the cells that see an edit are recomputed and the page finds every other
 // cell's evidence unchanged; undo and reset go back.
 func TestOcclusion(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
 	for _, workers := range []int{1, 2} {
-		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) { testOcclusion(t, workers) })
+		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) { t.Parallel(); testOcclusion(t, workers) })
 	}
 }
 
@@ -653,6 +658,7 @@ func TestSiteModels(t *testing.T) {
 // The scramble experiment: the scrambled input's logits equal the native
 // engine's on the same tiles in the same order, and the comparison shows.
 func TestScramble(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
 	tb := newTab(t)
 	tb.open(suite.srv.URL)
 	raw := tb.classifyTench()

@@ -27,6 +27,7 @@ const countDrawsJS = `(() => {
 // overlay, the evidence grids, the extreme patches) stays as drawn, and
 // intact, through the renders the pointer causes.
 func TestHoverRedraws(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
 	tb := newTab(t)
 	tb.open(suite.srv.URL)
 	tb.classifyTench()

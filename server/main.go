@@ -3,9 +3,12 @@
 // Usage:
 //
 //	go run ./server [-dir dist] [-addr 127.0.0.1:8080] [-quiet]
+//	                [-stall-timeout 30s] [-idle-timeout 2m] [-header-timeout 10s]
 //
 // It prints the URL it serves, logs each request to stderr unless -quiet is
-// given, and shuts down gracefully on SIGINT or SIGTERM. See package
+// given, and shuts down gracefully on SIGINT or SIGTERM. A client that stops
+// reading a response loses its connection after -stall-timeout; a download
+// of any length completes as long as the client keeps reading. See package
 // github.com/bagnetweb/bagnet/server/static for what is served and how.
 package main
 
@@ -17,7 +20,6 @@ import (
 	"io"
 	"log"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -51,6 +53,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	dir := flags.String("dir", "dist", "directory of the built site")
 	addr := flags.String("addr", "127.0.0.1:8080", "host:port to listen on")
 	quiet := flags.Bool("quiet", false, "do not log requests")
+	t := static.DefaultTimeouts
+	flags.DurationVar(&t.Stall, "stall-timeout", t.Stall,
+		"close a connection whose client takes no 64 KiB of a response (or sends none of an announced body) for this long")
+	flags.DurationVar(&t.Idle, "idle-timeout", t.Idle, "close a kept-alive connection idle for this long")
+	flags.DurationVar(&t.Header, "header-timeout", t.Header, "close a connection whose request header takes longer")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -70,15 +77,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          log.New(stderr, "http: ", log.LstdFlags),
-	}
+	srv := static.NewServer(h, t)
+	srv.ErrorLog = log.New(stderr, "http: ", log.LstdFlags)
 	fmt.Fprintf(stderr, "serving %s at http://%s/\n", *dir, ln.Addr())
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(static.Listen(ln, t)) }()
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -187,9 +188,101 @@ func TestRunErrors(t *testing.T) {
 	if err := run(context.Background(), []string{"-h"}, &out); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("run(-h) = %v, want flag.ErrHelp", err)
 	}
-	for _, name := range []string{"-dir", "-addr", "-quiet"} {
+	for _, name := range []string{"-dir", "-addr", "-quiet", "-stall-timeout", "-idle-timeout", "-header-timeout"} {
 		if !strings.Contains(out.String(), name) {
 			t.Errorf("usage lacks %s:\n%s", name, out.String())
 		}
+	}
+}
+
+// TestRunStalledClients starts the command with a short -stall-timeout and
+// 100 clients that request a large file and never read: the server must end
+// every one of those responses after the timeout (the log shows each with
+// the bytes it managed to write), and each client finds its connection
+// closed, far short of the file.
+func TestRunStalledClients(t *testing.T) {
+	const clients = 100
+	dir := t.TempDir()
+	big := bytes.Repeat([]byte("stalled\n"), 4<<20) // 32 MiB: more than loopback buffers hold
+	if err := os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-dir", dir, "-addr", "127.0.0.1:0", "-stall-timeout", "500ms", "-idle-timeout", "1s"}, &out)
+	}()
+	addr := waitFor(t, &out, regexp.MustCompile(`at http://(127\.0\.0\.1:\d+)/\n`), done)[1]
+
+	// The file's hash is computed once, before the clients come.
+	client := &http.Client{Transport: &http.Transport{}}
+	resp, err := client.Head("http://" + addr + "/big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	client.CloseIdleConnections()
+
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range clients {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		if _, err := io.WriteString(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	ended := regexp.MustCompile(`GET "/big.bin" 200 (\d+)B`)
+	for len(ended.FindAllString(out.String(), -1)) < clients {
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("after %v, %d of %d stalled responses ended:\n%s", time.Since(start),
+				len(ended.FindAllString(out.String(), -1)), clients, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("%d stalled responses ended after %v", clients, time.Since(start).Round(time.Millisecond))
+	for _, m := range ended.FindAllStringSubmatch(out.String(), -1) {
+		if m[1] == fmt.Sprint(len(big)) {
+			t.Errorf("a stalled response was written whole: %s", m[0])
+		}
+	}
+	for i, c := range conns {
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, err := io.Copy(io.Discard, c)
+		var ne net.Error
+		if n >= int64(len(big)) || errors.As(err, &ne) && ne.Timeout() {
+			t.Errorf("client %d: read %d of %d bytes, %v; want a closed connection", i, n, len(big), err)
+		}
+	}
+
+	// The server still serves, and its own 431 carries the security headers.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n", strings.Repeat("a", 2<<20))
+	resp, err = http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || resp.Header.Get("Content-Security-Policy") == "" ||
+		resp.Header.Get("Cross-Origin-Embedder-Policy") != "require-corp" {
+		t.Errorf("431: %d %q, want 431 with the security headers", resp.StatusCode, resp.Header)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
 	}
 }

@@ -82,6 +82,7 @@ func run(args []string, stderr io.Writer) error {
 	fl.StringVar(&c.Out, "o", "dist", "output directory (replaced)")
 	root := fl.String("root", ".", "module root holding ./wasm/app and ./wasm/worker")
 	goCmd := fl.String("go", "go", "go command used to build the wasm binaries")
+	fl.StringVar(&c.Cache, "cache", "build/mksite-cache", "directory keeping compressed copies by content hash for the next build (\"\": none)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -111,6 +112,11 @@ type Config struct {
 	// "vugu-render.js".
 	Wasm func() (map[string][]byte, error)
 	Log  io.Writer // progress messages; nil discards them
+	// Cache, if not "", is a directory of compressed copies by content
+	// hash: brotli at quality 11 takes most of a build's time, and an
+	// unchanged file (the model, the wasm of an unchanged tree) need not
+	// be compressed again.
+	Cache string
 }
 
 // GoBuilder compiles ./wasm/app and ./wasm/worker under root with the given
@@ -369,7 +375,7 @@ func Build(c Config) error {
 		return err
 	}
 
-	compressed, err := compressAll(files)
+	compressed, err := compressAll(files, c.Cache)
 	if err != nil {
 		return err
 	}
@@ -477,7 +483,7 @@ func Version(files map[string][]byte) (string, []string) {
 
 // compressAll returns gzip -9 (".gz") and brotli quality 11 (".br") copies of
 // the compressible files, keeping only copies smaller than the original.
-func compressAll(files map[string][]byte) (map[string][]byte, error) {
+func compressAll(files map[string][]byte, cache string) (map[string][]byte, error) {
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
@@ -495,7 +501,7 @@ func compressAll(files map[string][]byte) (map[string][]byte, error) {
 				defer wg.Done()
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				c, err := compress(enc, b)
+				c, err := cachedCompress(cache, enc, b)
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
@@ -507,7 +513,52 @@ func compressAll(files map[string][]byte) (map[string][]byte, error) {
 		}
 	}
 	wg.Wait()
+	pruneCache(cache, time.Hour)
 	return out, errors.Join(errs...)
+}
+
+// cachedCompress is compress with the results kept in the directory cache
+// (none when ""), named by the hash of the input and the encoding. An entry
+// is written to a temporary file and renamed, so a reader never sees part
+// of one; an entry that cannot be read or written is recomputed.
+func cachedCompress(cache, enc string, b []byte) ([]byte, error) {
+	if cache == "" {
+		return compress(enc, b)
+	}
+	sum := sha256.Sum256(b)
+	p := filepath.Join(cache, hex.EncodeToString(sum[:])+enc)
+	if c, err := os.ReadFile(p); err == nil {
+		now := time.Now()
+		os.Chtimes(p, now, now) // in use: see pruneCache
+		return c, nil
+	}
+	c, err := compress(enc, b)
+	if err != nil {
+		return nil, err
+	}
+	if os.MkdirAll(cache, 0o755) == nil {
+		if f, err := os.CreateTemp(cache, ".tmp-"); err == nil {
+			_, werr := f.Write(c)
+			if cerr := f.Close(); werr == nil && cerr == nil {
+				os.Rename(f.Name(), p)
+			}
+			os.Remove(f.Name())
+		}
+	}
+	return c, nil
+}
+
+// pruneCache removes the cache's entries unused for longer than age.
+func pruneCache(cache string, age time.Duration) {
+	if cache == "" {
+		return
+	}
+	ents, _ := os.ReadDir(cache)
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > age {
+			os.Remove(filepath.Join(cache, e.Name()))
+		}
+	}
 }
 
 func compress(enc string, b []byte) ([]byte, error) {

@@ -8,7 +8,13 @@
 // serves its index.html if it has one and is 404 otherwise. Requests cannot
 // leave the root: dot segments, encoded separators, backslashes, NUL bytes,
 // dotfiles and symbolic links that resolve outside the root (or onto a
-// dotfile) all fail with 400 or 404.
+// dotfile) all fail with 400 or 404. Byte ranges are served for up to 8
+// disjoint ranges; a request for more, or for overlapping ones, gets the
+// whole file.
+//
+// NewServer and Listen make the http.Server around the handler: timeouts
+// that free the connections of stalled clients without cutting slow
+// downloads, and the security headers on the errors net/http answers itself.
 package static
 
 import (
@@ -205,6 +211,13 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	// The response depends on Accept-Encoding whenever a variant might
 	// exist, so say so on every file response.
 	hdr.Add("Vary", "Accept-Encoding")
+	if rh := r.Header.Get("Range"); rh != "" && !reasonableRanges(rh, fi.Size()) {
+		// RFC 9110, section 14.2: a server MAY ignore a Range
+		// header; this one asks for many or overlapping ranges,
+		// so send the whole file instead of a multipart reply
+		// many times its size.
+		r = withoutRange(r)
+	}
 	enc := ""
 	if r.Header.Get("Range") == "" { // ranges only apply to identity responses
 		for _, e := range negotiate(r.Header.Values("Accept-Encoding")) {
@@ -241,10 +254,128 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("ETag", `"`+hash+`"`)
 	if enc != "" {
 		hdr.Set("Content-Encoding", enc)
-		// ServeContent omits the length when Content-Encoding is set.
-		hdr.Set("Content-Length", strconv.FormatInt(sfi.Size(), 10))
+		// ServeContent omits the length when Content-Encoding is
+		// set: encodedWriter adds it to a 200 response, and only
+		// to that (a 304 or 412 has no body).
+		w = &encodedWriter{ResponseWriter: w, size: sfi.Size()}
 	}
 	http.ServeContent(w, r, "", sfi.ModTime(), f)
+}
+
+// encodedWriter sends a precompressed file: it sets the Content-Length of
+// the file on a 200 response, and removes Content-Encoding from any other
+// (a 412 Precondition Failed written by http.ServeContent has no body, so
+// announcing the file's length there would leave the client waiting for
+// bytes that never come).
+type encodedWriter struct {
+	http.ResponseWriter
+	size        int64
+	wroteHeader bool
+}
+
+func (w *encodedWriter) WriteHeader(code int) {
+	if !w.wroteHeader && code >= 200 {
+		w.wroteHeader = true
+		if code == http.StatusOK {
+			w.Header().Set("Content-Length", strconv.FormatInt(w.size, 10))
+		} else {
+			w.Header().Del("Content-Encoding")
+			w.Header().Del("Content-Length")
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *encodedWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ReadFrom keeps the underlying writer's io.ReaderFrom (sendfile) in use.
+func (w *encodedWriter) ReadFrom(r io.Reader) (int64, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return io.Copy(w.ResponseWriter, r)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *encodedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// maxRanges is the most byte ranges served from one request. Browsers ask
+// for one range at a time (media, resumed downloads); more are served only
+// when they do not overlap.
+const maxRanges = 8
+
+// reasonableRanges reports whether the Range header h, for a file of size
+// bytes, asks for at most maxRanges byte ranges that do not overlap. A
+// header it cannot parse counts as reasonable: http.ServeContent answers it
+// (416 for a malformed one). Per RFC 9110, section 14.2, a server may
+// ignore a request for more than two overlapping ranges or for many small
+// ranges; this one ignores any overlap and more than maxRanges.
+func reasonableRanges(h string, size int64) bool {
+	spec, ok := strings.CutPrefix(h, "bytes=")
+	if !ok {
+		return true
+	}
+	type span struct{ start, end int64 } // inclusive
+	var spans []span
+	for ra := range strings.SplitSeq(spec, ",") {
+		ra = strings.TrimSpace(ra)
+		if ra == "" {
+			continue
+		}
+		if len(spans) == maxRanges {
+			return false
+		}
+		first, last, ok := strings.Cut(ra, "-")
+		if !ok {
+			return true
+		}
+		first, last = strings.TrimSpace(first), strings.TrimSpace(last)
+		var s span
+		if first == "" { // a suffix: the last n bytes
+			n, err := strconv.ParseInt(last, 10, 64)
+			if err != nil || n < 0 {
+				return true
+			}
+			s = span{max(size-n, 0), size - 1}
+		} else {
+			a, err := strconv.ParseInt(first, 10, 64)
+			if err != nil || a < 0 {
+				return true
+			}
+			s = span{a, size - 1}
+			if last != "" {
+				b, err := strconv.ParseInt(last, 10, 64)
+				if err != nil || b < a {
+					return true
+				}
+				s.end = min(b, size-1)
+			}
+		}
+		if s.start >= size || s.end < s.start {
+			continue // outside the file: ServeContent skips it
+		}
+		spans = append(spans, s)
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].start <= spans[i-1].end {
+			return false
+		}
+	}
+	return true
+}
+
+// withoutRange returns a copy of r without its Range header.
+func withoutRange(r *http.Request) *http.Request {
+	r2 := *r
+	r2.Header = r.Header.Clone()
+	r2.Header.Del("Range")
+	return &r2
 }
 
 // fail writes an error response that no cache keeps.
