@@ -227,63 +227,6 @@ func (c *command) help(w io.Writer) {
 // weights/shipped) in messages.
 const defaultWeights = "the embedded model (" + shipped.Path + ")"
 
-// modulePath identifies the repository root's go.mod.
-const modulePath = "github.com/bagnetweb/bagnet"
-
-// repoRoot finds the repository root at or above dir.
-func repoRoot(dir string) (string, bool) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", false
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil {
-			first, _, _ := strings.Cut(string(b), "\n")
-			if strings.TrimSpace(first) == "module "+modulePath {
-				return dir, true
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-}
-
-// findShipped locates a file shipped in the repository (rel is relative to
-// the repository root): under the root above the working directory cwd,
-// then next to the executable exe (exe/../rel and exe/rel, for a binary in
-// build/ or in the root). It returns the candidates tried when none exists.
-func findShipped(rel, cwd, exe string) (string, []string) {
-	var tried []string
-	if root, ok := repoRoot(cwd); ok {
-		tried = append(tried, filepath.Join(root, rel))
-	}
-	if exe != "" {
-		dir := filepath.Dir(exe)
-		tried = append(tried, filepath.Join(dir, "..", rel), filepath.Join(dir, rel))
-	}
-	for _, p := range tried {
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p, nil
-		}
-	}
-	return "", tried
-}
-
-func repoFile(rel string) (string, []string) {
-	cwd, _ := os.Getwd()
-	exe, err := os.Executable()
-	if err == nil {
-		if r, err := filepath.EvalSymlinks(exe); err == nil {
-			exe = r
-		}
-	}
-	return findShipped(rel, cwd, exe)
-}
-
 // weightsFlag adds the -weights flag.
 func weightsFlag(fs *flag.FlagSet) *string {
 	return fs.String("weights", "", "model file (.safetensors written by 'bagnet convert' or the training script); default: "+defaultWeights)

@@ -5,7 +5,6 @@ import (
 	"container/heap"
 	"flag"
 	"fmt"
-	"github.com/bagnetweb/bagnet/geom"
 	"image"
 	"image/png"
 	"io"
@@ -252,14 +251,9 @@ func (o *patchesOpts) run(e *env, args []string) error {
 			im.err = err
 			return
 		}
-		targets := []int{2} // plain images: for and against
-		switch {
-		case !labelled:
-			targets = []int{0, 2}
-		case im.label == c:
-			targets = []int{0, 2}
-		default:
-			targets = []int{1}
+		targets := []int{1} // an image of another class: a distractor
+		if !labelled || im.label == c {
+			targets = []int{0, 2} // a plain image or one of the class: for and against
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -279,7 +273,7 @@ func (o *patchesOpts) run(e *env, args []string) error {
 				}
 				if crops {
 					hit.crop = &heatmap.PatchTile{
-						Img:      heatmap.Crop(src, geom.Rect[float64]{X0: box.X0, Y0: box.Y0, X1: box.X1, Y1: box.Y1}, o.tile, o.tile),
+						Img:      heatmap.Crop(src, box, o.tile, o.tile),
 						Evidence: ev[k],
 					}
 				}
