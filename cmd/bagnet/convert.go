@@ -308,8 +308,9 @@ func argmax(v []float32) int {
 	return best
 }
 
+// extList lists the image file extensions for messages.
 func extList() string {
-	return ".jpg, .jpeg, .png, .gif, .webp, .bmp, .tif, .tiff"
+	return strings.Join(preprocess.ImageExts(), ", ")
 }
 
 func fileSHA256(path string) (string, error) {

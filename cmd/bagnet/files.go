@@ -7,14 +7,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-)
 
-// imageExts are the file name extensions the directory walkers treat as
-// images (case-insensitive).
-var imageExts = map[string]bool{
-	".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".webp": true,
-	".bmp": true, ".tif": true, ".tiff": true,
-}
+	"github.com/bagnetweb/bagnet/preprocess"
+)
 
 // findImages lists the image files under dir, recursively, sorted. Hidden
 // files and directories (names starting with '.') are skipped. dir may be a
@@ -39,7 +34,7 @@ func findImages(dir string) ([]string, error) {
 			}
 			return nil
 		}
-		if !d.IsDir() && imageExts[strings.ToLower(filepath.Ext(p))] {
+		if !d.IsDir() && preprocess.IsImageFile(p) {
 			out = append(out, p)
 		}
 		return nil
