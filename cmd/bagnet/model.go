@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"io"
 	"os"
 	"strconv"
@@ -15,11 +14,6 @@ import (
 // defaultWeights names the model embedded in the binary (package
 // weights/shipped) in messages.
 const defaultWeights = "the embedded model (" + shipped.Path + ")"
-
-// weightsFlag adds the -weights flag.
-func weightsFlag(fs *flag.FlagSet) *string {
-	return fs.String("weights", "", "model file (.safetensors written by 'bagnet convert' or the training script); default: "+defaultWeights)
-}
 
 // loadEngine loads the model file named by -weights, or the shipped model.
 func loadEngine(path string) (*engine.Engine, error) {
