@@ -1,6 +1,7 @@
-// Package testfixture reads the PyTorch reference files of testdata/fixtures
-// (written by weights/train/make_fixtures.py) for tests, and holds the
-// small comparisons the tests against them share.
+// Package testfixture holds what the tests of several packages share: it
+// reads the PyTorch reference files of testdata/fixtures (written by
+// weights/train/make_fixtures.py), compares outputs with them, rewrites
+// model files into broken ones, and measures a call's time and allocations.
 package testfixture
 
 import (
