@@ -1,7 +1,6 @@
 package browsertest
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -12,31 +11,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 	"github.com/bagnetweb/bagnet/internal/testimage"
 	"github.com/bagnetweb/bagnet/internal/testmodel"
 	"github.com/bagnetweb/bagnet/weights/safetensors"
 )
-
-// hostileModel re-serialises a model file after edit changes its metadata
-// or tensors.
-func hostileModel(t *testing.T, b []byte, edit func(md map[string]string, ts []*safetensors.Tensor)) []byte {
-	t.Helper()
-	f, err := safetensors.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := map[string]string{}
-	for k, v := range f.Metadata {
-		md[k] = v
-	}
-	ts := append([]*safetensors.Tensor(nil), f.Tensors...)
-	edit(md, ts)
-	var buf bytes.Buffer
-	if err := safetensors.Write(&buf, md, ts); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // erroredJS gives "error" once the page shows an error naming the file
 // name (a refusal by size alone sets data-state=error directly, which
@@ -77,20 +56,6 @@ func TestHostileFiles(t *testing.T) {
 		}
 		return p
 	}
-	fill := func(name string, v float32) func(map[string]string, []*safetensors.Tensor) {
-		return func(_ map[string]string, ts []*safetensors.Tensor) {
-			for i, x := range ts {
-				if x.Name == name {
-					vals := make([]float32, x.Len())
-					for j := range vals {
-						vals[j] = v
-					}
-					ts[i] = safetensors.F32Tensor(x.Name, x.Shape, vals)
-				}
-			}
-		}
-	}
-
 	tb := newTab(t)
 	tb.open(suite.srv.URL)
 	source := tb.text("#model-source")
@@ -105,11 +70,14 @@ func TestHostileFiles(t *testing.T) {
 		model bool   // given to the model input, else to the image input
 		want  string // in #error
 	}{
-		{"NaN head scale", write("nan-scale.safetensors", hostileModel(t, base, fill("fc.scale", float32(math.NaN()))), 0), true,
+		{"NaN head scale", write("nan-scale.safetensors", testfixture.Rewrite(t, base, testfixture.Fill("fc.scale", float32(math.NaN()))), 0), true,
 			`tensor "fc.scale" holds NaN at element 0 (values must be finite)`},
-		{"+Inf head bias", write("inf-bias.safetensors", hostileModel(t, base, fill("fc.bias", float32(math.Inf(1)))), 0), true,
+		{"+Inf head bias", write("inf-bias.safetensors", testfixture.Rewrite(t, base, testfixture.Fill("fc.bias", float32(math.Inf(1)))), 0), true,
 			`tensor "fc.bias" holds +Inf`},
-		{"1024 px input size", write("big-input.safetensors", hostileModel(t, base, func(md map[string]string, _ []*safetensors.Tensor) { md["input_size"] = "1024" }), 0), true,
+		{"1024 px input size", write("big-input.safetensors", testfixture.Rewrite(t, base, func(md map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
+			md["input_size"] = "1024"
+			return ts
+		}), 0), true,
 			"the model asks for 1024x1024 px input images, over the 448 px limit"},
 		{"a photo named .safetensors", write("photo.safetensors", []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"), 0), true,
 			"not a BagNet model file: its header is corrupt"},

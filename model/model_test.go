@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 	"github.com/bagnetweb/bagnet/model/kernel"
 	"github.com/bagnetweb/bagnet/model/kernel/kerneltest"
 )
@@ -12,16 +13,6 @@ import (
 func randomRGB(h, w int, seed uint64) []uint8 { return RandomRGB(h, w, seed) }
 
 var mean, std = [3]float32{0.485, 0.456, 0.406}, [3]float32{0.229, 0.224, 0.225}
-
-func cosine(a, b []float32) float64 {
-	var ab, aa, bb float64
-	for i := range a {
-		ab += float64(a[i]) * float64(b[i])
-		aa += float64(a[i]) * float64(a[i])
-		bb += float64(b[i]) * float64(b[i])
-	}
-	return ab / math.Sqrt(aa*bb)
-}
 
 func TestConfigSizes(t *testing.T) {
 	// Numbers from the paper's reference models at 224x224, full width.
@@ -120,10 +111,10 @@ func TestInt8MatchesFloat(t *testing.T) {
 		if fq.H != ff.H || fq.W != ff.W || fq.C != ff.C {
 			t.Fatalf("%s: int8 map %dx%dx%d, float %dx%dx%d", arch, fq.H, fq.W, fq.C, ff.H, ff.W, ff.C)
 		}
-		if c := cosine(fq.Dequantize().Data, ff.Data); c < 0.99 {
+		if c := testfixture.Cosine(fq.Dequantize().Data, ff.Data); c < 0.99 {
 			t.Errorf("%s: feature cosine %.5f", arch, c)
 		}
-		if c := cosine(lq, lf); c < 0.99 {
+		if c := testfixture.Cosine(lq, lf); c < 0.99 {
 			t.Errorf("%s: logit cosine %.5f (int8 %v float %v)", arch, c, lq, lf)
 		}
 		// mean(evidence) + bias == logit, in both paths.

@@ -1,11 +1,10 @@
 package model_test
 
 import (
-	"fmt"
 	"math"
-	"os"
 	"testing"
 
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/weights/safetensors"
 )
@@ -15,19 +14,6 @@ import (
 // with non-trivial BN statistics, three synthetic images (64x64, 80x96,
 // 97x97), and PyTorch's logits, evidence maps and feature maps.
 const fixtures = "../testdata/fixtures/"
-
-func parse(t *testing.T, path string) *safetensors.File {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := safetensors.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
 
 func stateDict(t *testing.T, f *safetensors.File) model.StateDict {
 	sd := model.StateDict{}
@@ -41,23 +27,10 @@ func stateDict(t *testing.T, f *safetensors.File) model.StateDict {
 	return sd
 }
 
-type fixtureImage struct {
-	name string
-	h, w int
-	rgb  []uint8
-}
+type fixtureImage = testfixture.Image
 
 func fixtureImages(t *testing.T) []fixtureImage {
-	in := parse(t, fixtures+"inputs.safetensors")
-	var imgs []fixtureImage
-	for i := 0; ; i++ {
-		name := fmt.Sprintf("img%d", i)
-		if !in.Has(name) {
-			break
-		}
-		x, _ := in.Tensor(name)
-		imgs = append(imgs, fixtureImage{name, x.Shape[0], x.Shape[1], append([]uint8(nil), x.Data...)})
-	}
+	imgs := testfixture.Images(t, fixtures+"inputs.safetensors")
 	if len(imgs) < 3 {
 		t.Fatalf("only %d fixture images", len(imgs))
 	}
@@ -65,24 +38,6 @@ func fixtureImages(t *testing.T) []fixtureImage {
 }
 
 var imagenetMean, imagenetStd = [3]float32{0.485, 0.456, 0.406}, [3]float32{0.229, 0.224, 0.225}
-
-func maxAbs(v []float32) float64 {
-	var m float64
-	for _, x := range v {
-		m = math.Max(m, math.Abs(float64(x)))
-	}
-	return m
-}
-
-func cos(a, b []float32) float64 {
-	var ab, aa, bb float64
-	for i := range a {
-		ab += float64(a[i]) * float64(b[i])
-		aa += float64(a[i]) * float64(a[i])
-		bb += float64(b[i]) * float64(b[i])
-	}
-	return ab / math.Sqrt(aa*bb)
-}
 
 func argmax(v []float32) int {
 	best := 0
@@ -110,7 +65,7 @@ func argmax(v []float32) int {
 func TestAgainstPyTorch(t *testing.T) {
 	imgs := fixtureImages(t)
 	for _, arch := range []string{"bagnet9", "bagnet17", "bagnet33"} {
-		sd := stateDict(t, parse(t, fixtures+arch+"_state.safetensors"))
+		sd := stateDict(t, testfixture.ReadSafetensors(t, fixtures+arch+"_state.safetensors"))
 		cfg, err := model.DetectConfig(sd)
 		if err != nil {
 			t.Fatal(err)
@@ -122,13 +77,13 @@ func TestAgainstPyTorch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref := parse(t, fixtures+arch+"_ref.safetensors")
+		ref := testfixture.ReadSafetensors(t, fixtures+arch+"_ref.safetensors")
 
 		// Calibrate the int8 network on the fixture images themselves.
 		var cal model.Calibrator
 		net.Observe = cal.Observer()
 		for _, im := range imgs {
-			if _, _, err := net.Forward(model.NormalizedInput(im.rgb, im.h, im.w, imagenetMean, imagenetStd)); err != nil {
+			if _, _, err := net.Forward(model.NormalizedInput(im.RGB, im.H, im.W, imagenetMean, imagenetStd)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -139,24 +94,24 @@ func TestAgainstPyTorch(t *testing.T) {
 		}
 
 		for _, im := range imgs {
-			t.Run(arch+"/"+im.name, func(t *testing.T) {
-				wantLogits, err := ref.F32(im.name+".logits", nil)
+			t.Run(arch+"/"+im.Name, func(t *testing.T) {
+				wantLogits, err := ref.F32(im.Name+".logits", nil)
 				if err != nil {
 					t.Fatal(err)
 				}
-				wantEv, err := ref.F32(im.name+".evidence", nil)
+				wantEv, err := ref.F32(im.Name+".evidence", nil)
 				if err != nil {
 					t.Fatal(err)
 				}
-				wantFeat, err := ref.F32(im.name+".features", nil)
+				wantFeat, err := ref.F32(im.Name+".features", nil)
 				if err != nil {
 					t.Fatal(err)
 				}
-				logits, feat, err := net.Forward(model.NormalizedInput(im.rgb, im.h, im.w, imagenetMean, imagenetStd))
+				logits, feat, err := net.Forward(model.NormalizedInput(im.RGB, im.H, im.W, imagenetMean, imagenetStd))
 				if err != nil {
 					t.Fatal(err)
 				}
-				scale := maxAbs(wantLogits)
+				scale := testfixture.MaxAbs(wantLogits)
 				tol := 1e-4 * scale
 				var worst float64
 				for c := range logits {
@@ -165,18 +120,18 @@ func TestAgainstPyTorch(t *testing.T) {
 				if worst > tol {
 					t.Errorf("logits differ by %.3g (> %.3g): go %v torch %v", worst, tol, logits, wantLogits)
 				}
-				ft, _ := ref.Tensor(im.name + ".features")
+				ft, _ := ref.Tensor(im.Name + ".features")
 				if feat.H != ft.Shape[0] || feat.W != ft.Shape[1] || feat.C != ft.Shape[2] {
 					t.Fatalf("feature map %dx%dx%d, torch %v", feat.H, feat.W, feat.C, ft.Shape)
 				}
-				fs := maxAbs(wantFeat)
+				fs := testfixture.MaxAbs(wantFeat)
 				for i := range feat.Data {
 					if d := math.Abs(float64(feat.Data[i] - wantFeat[i])); d > 3e-4*fs {
 						t.Fatalf("feature %d differs by %.3g (max %.3g)", i, d, fs)
 					}
 				}
 				var worstEv float64
-				evTol := 1e-4 * maxAbs(wantEv)
+				evTol := 1e-4 * testfixture.MaxAbs(wantEv)
 				for c := 0; c < cfg.Classes; c++ {
 					ev := net.Evidence(feat, c)
 					for p, v := range ev {
@@ -188,19 +143,19 @@ func TestAgainstPyTorch(t *testing.T) {
 				}
 				t.Logf("float vs torch: logits max err %.2g, evidence max err %.2g (logit scale %.3g)", worst, worstEv, scale)
 
-				qf, err := q.Features(im.rgb, im.h, im.w)
+				qf, err := q.Features(im.RGB, im.H, im.W)
 				if err != nil {
 					t.Fatal(err)
 				}
 				ql := q.Logits(qf)
-				c := cos(ql, logits)
+				c := testfixture.Cosine(ql, logits)
 				if argmax(ql) != argmax(logits) {
 					t.Errorf("int8 top-1 %d, float %d (int8 %v float %v)", argmax(ql), argmax(logits), ql, logits)
 				}
 				if c < 0.93 {
 					t.Errorf("int8 vs float logit cosine %.5f < 0.93", c)
 				}
-				t.Logf("int8 vs float: logit cosine %.6f, feature cosine %.6f", c, cos(qf.Dequantize().Data, feat.Data))
+				t.Logf("int8 vs float: logit cosine %.6f, feature cosine %.6f", c, testfixture.Cosine(qf.Dequantize().Data, feat.Data))
 			})
 		}
 	}

@@ -9,25 +9,13 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 	"github.com/bagnetweb/bagnet/internal/testimage"
 )
-
-// measure runs f and returns its time and the bytes it allocated.
-func measure(f func()) (time.Duration, uint64) {
-	var m0, m1 runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&m0)
-	t0 := time.Now()
-	f()
-	d := time.Since(t0)
-	runtime.ReadMemStats(&m1)
-	return d, m1.TotalAlloc - m0.TotalAlloc
-}
 
 // gifFrameBomb is a GIF whose logical screen is 1x1 but whose first frame
 // claims 65535x65535 pixels.
@@ -104,7 +92,7 @@ func TestDecodeBombs(t *testing.T) {
 	} {
 		var err error
 		var img image.Image
-		d, alloc := measure(func() { img, _, err = Decode(tc.data) })
+		d, alloc := testfixture.Measure(func() { img, _, err = Decode(tc.data) })
 		switch {
 		case tc.kind == nil && err != nil:
 			t.Errorf("%s: %v", tc.name, err)
@@ -188,7 +176,7 @@ func TestReadFileHostile(t *testing.T) {
 			continue
 		}
 		var err error
-		d, alloc := measure(func() { _, err = ReadFile(tc.path) })
+		d, alloc := testfixture.Measure(func() { _, err = ReadFile(tc.path) })
 		if !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %v mentioning %q", tc.name, err, tc.kind, tc.want)
 		} else if alloc > 64<<10 {

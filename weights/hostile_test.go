@@ -7,45 +7,16 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 	"github.com/bagnetweb/bagnet/internal/testmodel"
 	"github.com/bagnetweb/bagnet/weights"
 	"github.com/bagnetweb/bagnet/weights/safetensors"
 )
-
-// measure runs f and returns its time and the bytes it allocated (the
-// TotalAlloc delta, an upper bound on the heap it grew by).
-func measure(f func()) (time.Duration, uint64) {
-	var m0, m1 runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&m0)
-	t0 := time.Now()
-	f()
-	d := time.Since(t0)
-	runtime.ReadMemStats(&m1)
-	return d, m1.TotalAlloc - m0.TotalAlloc
-}
-
-// setTensor replaces every value of the named float32 tensor with v.
-func setTensor(name string, v float32) func(map[string]string, []*safetensors.Tensor) []*safetensors.Tensor {
-	return func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
-		for i, x := range ts {
-			if x.Name == name {
-				vals := make([]float32, x.Len())
-				for j := range vals {
-					vals[j] = v
-				}
-				ts[i] = safetensors.F32Tensor(x.Name, x.Shape, vals)
-			}
-		}
-		return ts
-	}
-}
 
 // setOne sets element i of the named float32 tensor to v.
 func setOne(name string, i int, v float32) func(map[string]string, []*safetensors.Tensor) []*safetensors.Tensor {
@@ -93,30 +64,30 @@ func TestLoadHostileValues(t *testing.T) {
 		kind error
 		want string
 	}{
-		{"NaN head scale", rewrite(t, good, setTensor("fc.scale", nan)), weights.ErrCorrupt, `tensor "fc.scale" holds NaN at element 0 (values must be finite)`},
-		{"zero head scale", rewrite(t, good, setTensor("fc.scale", 0)), weights.ErrCorrupt, `tensor "fc.scale" holds 0 at element 0 (scales must be positive)`},
-		{"negative head scale", rewrite(t, good, setTensor("fc.scale", -1)), weights.ErrCorrupt, `tensor "fc.scale" holds -1`},
-		{"+Inf head bias", rewrite(t, good, setTensor("fc.bias", inf)), weights.ErrCorrupt, `tensor "fc.bias" holds +Inf at element 0 (values must be finite)`},
-		{"one NaN head bias", rewrite(t, good, setOne("fc.bias", 7, nan)), weights.ErrCorrupt, `tensor "fc.bias" holds NaN at element 7 (values must be finite)`},
-		{"one negative activation scale", rewrite(t, good, setOne("act.layer4.2", 100, -0.5)), weights.ErrCorrupt, `tensor "act.layer4.2" holds -0.5 at element 100 (scales must be positive)`},
-		{"-Inf conv bias", rewrite(t, good, setTensor("layer2.0.conv2.bias", float32(math.Inf(-1)))), weights.ErrCorrupt, `tensor "layer2.0.conv2.bias" holds -Inf`},
-		{"Inf requant scale", rewrite(t, good, setTensor("layer3.0.downsample.scale", inf)), weights.ErrCorrupt, `tensor "layer3.0.downsample.scale" holds +Inf`},
-		{"NaN activation scale", rewrite(t, good, setTensor("act.stem", nan)), weights.ErrCorrupt, `tensor "act.stem" holds NaN`},
-		{"huge head scale", rewrite(t, good, setTensor("fc.scale", 1e35)), weights.ErrCorrupt, "corrupt BagNet model file: int8 fc.scale of class 0 is 1e+35: evidence could reach"},
-		{"huge head bias", rewrite(t, good, setTensor("fc.bias", 3e38)), weights.ErrCorrupt, "int8 fc.bias of class 0 is 3e+38, beyond"},
-		{"NaN float weight", rewrite(t, goodFloat, setTensor("layer1.0.conv2.weight", nan)), weights.ErrCorrupt, `tensor "layer1.0.conv2.weight" holds NaN`},
-		{"Inf float fc", rewrite(t, goodFloat, setTensor("fc.bias", inf)), weights.ErrCorrupt, `tensor "fc.bias" holds +Inf`},
-		{"negative running_var", rewrite(t, goodFloat, setTensor("bn1.running_var", -1)), weights.ErrCorrupt, `tensor "bn1.running_var" holds -1 at element 0 (variances must not be negative)`},
-		{"input size 1024", rewrite(t, good, setMetaField("input_size", "1024")), weights.ErrTooLarge, "the model asks for 1024x1024 px input images, over the 448 px limit"},
-		{"input size 4096", rewrite(t, good, setMetaField("input_size", "4096")), weights.ErrTooLarge, "over the 448 px limit"},
-		{"input size 4097", rewrite(t, good, setMetaField("input_size", "4097")), nil, `"input_size" is "4097", want an integer in [33, 4096]`},
+		{"NaN head scale", testfixture.Rewrite(t, good, testfixture.Fill("fc.scale", nan)), weights.ErrCorrupt, `tensor "fc.scale" holds NaN at element 0 (values must be finite)`},
+		{"zero head scale", testfixture.Rewrite(t, good, testfixture.Fill("fc.scale", 0)), weights.ErrCorrupt, `tensor "fc.scale" holds 0 at element 0 (scales must be positive)`},
+		{"negative head scale", testfixture.Rewrite(t, good, testfixture.Fill("fc.scale", -1)), weights.ErrCorrupt, `tensor "fc.scale" holds -1`},
+		{"+Inf head bias", testfixture.Rewrite(t, good, testfixture.Fill("fc.bias", inf)), weights.ErrCorrupt, `tensor "fc.bias" holds +Inf at element 0 (values must be finite)`},
+		{"one NaN head bias", testfixture.Rewrite(t, good, setOne("fc.bias", 7, nan)), weights.ErrCorrupt, `tensor "fc.bias" holds NaN at element 7 (values must be finite)`},
+		{"one negative activation scale", testfixture.Rewrite(t, good, setOne("act.layer4.2", 100, -0.5)), weights.ErrCorrupt, `tensor "act.layer4.2" holds -0.5 at element 100 (scales must be positive)`},
+		{"-Inf conv bias", testfixture.Rewrite(t, good, testfixture.Fill("layer2.0.conv2.bias", float32(math.Inf(-1)))), weights.ErrCorrupt, `tensor "layer2.0.conv2.bias" holds -Inf`},
+		{"Inf requant scale", testfixture.Rewrite(t, good, testfixture.Fill("layer3.0.downsample.scale", inf)), weights.ErrCorrupt, `tensor "layer3.0.downsample.scale" holds +Inf`},
+		{"NaN activation scale", testfixture.Rewrite(t, good, testfixture.Fill("act.stem", nan)), weights.ErrCorrupt, `tensor "act.stem" holds NaN`},
+		{"huge head scale", testfixture.Rewrite(t, good, testfixture.Fill("fc.scale", 1e35)), weights.ErrCorrupt, "corrupt BagNet model file: int8 fc.scale of class 0 is 1e+35: evidence could reach"},
+		{"huge head bias", testfixture.Rewrite(t, good, testfixture.Fill("fc.bias", 3e38)), weights.ErrCorrupt, "int8 fc.bias of class 0 is 3e+38, beyond"},
+		{"NaN float weight", testfixture.Rewrite(t, goodFloat, testfixture.Fill("layer1.0.conv2.weight", nan)), weights.ErrCorrupt, `tensor "layer1.0.conv2.weight" holds NaN`},
+		{"Inf float fc", testfixture.Rewrite(t, goodFloat, testfixture.Fill("fc.bias", inf)), weights.ErrCorrupt, `tensor "fc.bias" holds +Inf`},
+		{"negative running_var", testfixture.Rewrite(t, goodFloat, testfixture.Fill("bn1.running_var", -1)), weights.ErrCorrupt, `tensor "bn1.running_var" holds -1 at element 0 (variances must not be negative)`},
+		{"input size 1024", testfixture.Rewrite(t, good, setMetaField("input_size", "1024")), weights.ErrTooLarge, "the model asks for 1024x1024 px input images, over the 448 px limit"},
+		{"input size 4096", testfixture.Rewrite(t, good, setMetaField("input_size", "4096")), weights.ErrTooLarge, "over the 448 px limit"},
+		{"input size 4097", testfixture.Rewrite(t, good, setMetaField("input_size", "4097")), nil, `"input_size" is "4097", want an integer in [33, 4096]`},
 		{"header length", append(binary.LittleEndian.AppendUint64(nil, 2338328219631577204), "{}"...), weights.ErrNotModel,
 			"not a BagNet model file: its header is corrupt (safetensors: header length 2338328219631577204 exceeds the 16777216-byte limit)"},
 		{"a JPEG", []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"), weights.ErrNotModel, "not a BagNet model file: its header is corrupt"},
 		{"7 bytes", []byte("garbage"), weights.ErrNotModel, "not a BagNet model file: it is too short (safetensors: file is 7 bytes, too short for the 8-byte header length)"},
 		{"text", []byte("These are notes, not a model file.\n"), weights.ErrNotModel, "not a BagNet model file: its header is corrupt"},
 		{"truncated", good[:len(good)*2/3], weights.ErrNotModel, "not a whole model file: it is truncated"},
-		{"foreign safetensors", rewrite(t, good, func(md map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
+		{"foreign safetensors", testfixture.Rewrite(t, good, func(md map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
 			delete(md, "format")
 			return ts
 		}), weights.ErrNotModel, "not a BagNet model file: a safetensors file without the BagNet metadata"},
@@ -129,14 +100,14 @@ func TestLoadHostileValues(t *testing.T) {
 		}
 	}
 	// A caller may allow a larger input size explicitly.
-	big := rewrite(t, good, setMetaField("input_size", "1024"))
+	big := testfixture.Rewrite(t, good, setMetaField("input_size", "1024"))
 	if m, err := (weights.Options{MaxInputSize: 1024}).Load(big); err != nil || m.InputSize != 1024 {
 		t.Errorf("Options{MaxInputSize: 1024}: %v", err)
 	}
 	if _, err := (weights.Options{MaxInputSize: 1000}).Load(big); err == nil || !strings.Contains(err.Error(), "over the 1000 px limit") {
 		t.Errorf("Options{MaxInputSize: 1000}: %v", err)
 	}
-	if _, err := weights.Load(rewrite(t, good, setMetaField("input_size", strconv.Itoa(weights.MaxInputSize)))); err != nil {
+	if _, err := weights.Load(testfixture.Rewrite(t, good, setMetaField("input_size", strconv.Itoa(weights.MaxInputSize)))); err != nil {
 		t.Errorf("input size %d: %v", weights.MaxInputSize, err)
 	}
 }
@@ -191,7 +162,7 @@ func TestReadFileHostile(t *testing.T) {
 			continue
 		}
 		var err error
-		d, alloc := measure(func() { _, err = weights.LoadFile(tc.path) })
+		d, alloc := testfixture.Measure(func() { _, err = weights.LoadFile(tc.path) })
 		if err == nil || !strings.Contains(err.Error(), tc.want) || (tc.kind != nil && !errors.Is(err, tc.kind)) {
 			t.Errorf("%s: error %v, want %v mentioning %q", tc.name, err, tc.kind, tc.want)
 			continue

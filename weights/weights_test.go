@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 	"github.com/bagnetweb/bagnet/internal/testmodel"
 	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/weights"
@@ -89,25 +90,6 @@ func TestFloatRoundTrip(t *testing.T) {
 	}
 }
 
-// rewrite parses a valid file, lets edit change its metadata or tensors, and
-// re-serialises it.
-func rewrite(t *testing.T, b []byte, edit func(md map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor) []byte {
-	f, err := safetensors.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := map[string]string{}
-	for k, v := range f.Metadata {
-		md[k] = v
-	}
-	ts := edit(md, append([]*safetensors.Tensor(nil), f.Tensors...))
-	var buf bytes.Buffer
-	if err := safetensors.Write(&buf, md, ts); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 func TestLoadErrors(t *testing.T) {
 	good, err := testmodel.Int8(testmodel.Options{InputSize: 40})
 	if err != nil {
@@ -146,17 +128,17 @@ func TestLoadErrors(t *testing.T) {
 		{"truncated", good[:len(good)/2], "truncated"},
 		{"header only", good[:100], "truncated"},
 		{"not json", append([]byte{4, 0, 0, 0, 0, 0, 0, 0}, "abcd"...), "not a JSON object"},
-		{"foreign safetensors", rewrite(t, good, setMeta("format", "")), "not a BagNet model file"},
-		{"future version", rewrite(t, good, setMeta("version", "9")), "version"},
-		{"bad arch", rewrite(t, good, setMeta("arch", "resnet50")), "unknown architecture"},
-		{"bad width", rewrite(t, good, setMeta("width", "0.5")), "stem.weight"},
-		{"bad classes json", rewrite(t, good, setMeta("classes", "[{")), "classes"},
-		{"class count", rewrite(t, good, setMeta("classes", `[{"id":"a","name":"b"}]`)), "fc.weight"},
-		{"bad size", rewrite(t, good, setMeta("input_size", "7")), "input_size"},
-		{"bad resize", rewrite(t, good, setMeta("resize", "stretch")), "resize"},
-		{"bad std", rewrite(t, good, setMeta("std", "[0,1,1]")), "std"},
-		{"missing act scale", rewrite(t, good, drop("act.layer3.1.conv2")), "act.layer3.1.conv2"},
-		{"zero act scale", rewrite(t, good, func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
+		{"foreign safetensors", testfixture.Rewrite(t, good, setMeta("format", "")), "not a BagNet model file"},
+		{"future version", testfixture.Rewrite(t, good, setMeta("version", "9")), "version"},
+		{"bad arch", testfixture.Rewrite(t, good, setMeta("arch", "resnet50")), "unknown architecture"},
+		{"bad width", testfixture.Rewrite(t, good, setMeta("width", "0.5")), "stem.weight"},
+		{"bad classes json", testfixture.Rewrite(t, good, setMeta("classes", "[{")), "classes"},
+		{"class count", testfixture.Rewrite(t, good, setMeta("classes", `[{"id":"a","name":"b"}]`)), "fc.weight"},
+		{"bad size", testfixture.Rewrite(t, good, setMeta("input_size", "7")), "input_size"},
+		{"bad resize", testfixture.Rewrite(t, good, setMeta("resize", "stretch")), "resize"},
+		{"bad std", testfixture.Rewrite(t, good, setMeta("std", "[0,1,1]")), "std"},
+		{"missing act scale", testfixture.Rewrite(t, good, drop("act.layer3.1.conv2")), "act.layer3.1.conv2"},
+		{"zero act scale", testfixture.Rewrite(t, good, func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
 			for i, x := range ts {
 				if x.Name == "act.layer1.0" {
 					ts[i] = safetensors.F32Tensor(x.Name, x.Shape, make([]float32, x.Len()))
@@ -164,11 +146,11 @@ func TestLoadErrors(t *testing.T) {
 			}
 			return ts
 		}), `tensor "act.layer1.0" holds 0 at element 0 (scales must be positive)`},
-		{"missing tensor", rewrite(t, good, drop("layer2.0.downsample.weight")), "layer2.0.downsample.weight"},
-		{"extra tensor", rewrite(t, good, func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
+		{"missing tensor", testfixture.Rewrite(t, good, drop("layer2.0.downsample.weight")), "layer2.0.downsample.weight"},
+		{"extra tensor", testfixture.Rewrite(t, good, func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
 			return append(ts, safetensors.F32Tensor("extra", []int{1}, []float32{1}))
 		}), "holds"},
-		{"wrong dtype", rewrite(t, good, func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
+		{"wrong dtype", testfixture.Rewrite(t, good, func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
 			for i, x := range ts {
 				if x.Name == "fc.weight" {
 					ts[i] = &safetensors.Tensor{Name: x.Name, DType: "U8", Shape: x.Shape, Data: x.Data}
@@ -176,7 +158,7 @@ func TestLoadErrors(t *testing.T) {
 			}
 			return ts
 		}), "fc.weight\" is U8"},
-		{"nan scale", rewrite(t, good, func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
+		{"nan scale", testfixture.Rewrite(t, good, func(_ map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
 			for i, x := range ts {
 				if x.Name == "layer1.0.conv1.scale" {
 					v := make([]float32, x.Len())

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"runtime"
 
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/preprocess"
@@ -16,19 +15,17 @@ var classifyCmd = &command{
 	usage:   "[-weights FILE] [-top K] [-json] [-workers N] IMAGE...",
 	flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &classifyOpts{}
-		o.weights = weightsFlag(fs)
+		o.modelFlags(fs, bandWorkers)
 		fs.IntVar(&o.top, "top", 5, "number of classes to show")
 		fs.BoolVar(&o.json, "json", false, `print one JSON object per image per line: {"image","model","top":[{"index","id","name","logit","prob"}],"logits","map":{"h","w"}}`)
-		bandWorkersFlag(fs, &o.workers)
 		return o.run
 	},
 }
 
 type classifyOpts struct {
-	weights *string
-	top     int
-	json    bool
-	workers int
+	modelOpts
+	top  int
+	json bool
 }
 
 func (o *classifyOpts) run(e *env, args []string) error {
@@ -41,7 +38,7 @@ func (o *classifyOpts) run(e *env, args []string) error {
 	if err := checkWorkers(o.workers); err != nil {
 		return err
 	}
-	eng, err := loadEngine(*o.weights)
+	eng, err := loadEngine(o.weights)
 	if err != nil {
 		return err
 	}
@@ -84,21 +81,6 @@ func classifyOne(e *env, o *classifyOpts, eng *engine.Engine, path string, i int
 	fmt.Fprintf(e.stdout, "%s: %s, %dx%d patches\n", path, r.Model, r.Map.W, r.Map.H)
 	for k, p := range r.Top {
 		fmt.Fprintf(e.stdout, "%3d. %-40s %6.2f%%  logit %8.3f\n", k+1, classLabel(p), 100*p.Prob, p.Logit)
-	}
-	return nil
-}
-
-// bandWorkersFlag adds -workers for the commands that run one image at a
-// time: its evidence map is split into bands of rows computed on that many
-// goroutines (engine.UseGoroutines), bit-identical to one.
-func bandWorkersFlag(fs *flag.FlagSet, n *int) {
-	fs.IntVar(n, "workers", runtime.NumCPU(), "goroutines sharing each image's pass (bands of the evidence map; the result is the same for any number)")
-}
-
-// checkWorkers checks a -workers value.
-func checkWorkers(n int) error {
-	if n < 1 || n > 256 {
-		return usagef("-workers %d out of range [1, 256]", n)
 	}
 	return nil
 }

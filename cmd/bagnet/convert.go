@@ -11,7 +11,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,7 +42,7 @@ var convertCmd = &command{
 		fs.IntVar(&o.size, "size", 224, "model input size in pixels (square)")
 		fs.StringVar(&o.calib, "calib", "", "directory of representative images for int8 calibration (searched recursively)")
 		fs.IntVar(&o.calibN, "calib-n", 256, "number of calibration images (an evenly spaced subset of -calib's sorted file list)")
-		fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "calibration images run in parallel (the model file is the same for any number)")
+		workersFlag(fs, &o.workers, "calibration images run in parallel (the model file is the same for any number)")
 		fs.BoolVar(&o.float, "float", false, "write float32 weights instead of int8")
 		fs.StringVar(&o.name, "name", "", "display name stored in the file (default: from the architecture and the checkpoint's name)")
 		fs.StringVar(&o.out, "o", "", "output model file (.safetensors)")
@@ -308,8 +307,9 @@ func argmax(v []float32) int {
 	return best
 }
 
+// extList lists the image file extensions for messages.
 func extList() string {
-	return ".jpg, .jpeg, .png, .gif, .webp, .bmp, .tif, .tiff"
+	return strings.Join(preprocess.ImageExts(), ", ")
 }
 
 func fileSHA256(path string) (string, error) {

@@ -9,55 +9,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/model/kernel/tensorkernel"
 	"github.com/bagnetweb/bagnet/preprocess"
 	"github.com/bagnetweb/bagnet/weights"
 	"github.com/bagnetweb/bagnet/weights/pth"
-	"github.com/bagnetweb/bagnet/weights/safetensors"
 )
 
 // fixtureImage is one of the reference inputs of testdata/fixtures.
-type fixtureImage struct {
-	name string
-	h, w int
-	rgb  []uint8
-}
-
-func readSafetensors(t *testing.T, path string) *safetensors.File {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := safetensors.Parse(b)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return f
-}
+type fixtureImage = testfixture.Image
 
 func fixtureImages(t *testing.T) []fixtureImage {
 	t.Helper()
-	f := readSafetensors(t, filepath.Join(fixtures, "inputs.safetensors"))
-	var imgs []fixtureImage
-	for i := 0; ; i++ {
-		name := "img" + string(rune('0'+i))
-		if !f.Has(name) {
-			break
-		}
-		ti, _ := f.Tensor(name)
-		h, w := ti.Shape[0], ti.Shape[1]
-		rgb, err := f.U8(name, []int{h, w, 3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		imgs = append(imgs, fixtureImage{name, h, w, rgb})
-	}
-	if len(imgs) == 0 {
-		t.Fatal("no images in inputs.safetensors")
-	}
-	return imgs
+	return testfixture.Images(t, filepath.Join(fixtures, "inputs.safetensors"))
 }
 
 // calibDir writes the fixture images as PNG files into a new directory.
@@ -65,22 +30,14 @@ func calibDir(t *testing.T, imgs []fixtureImage) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, im := range imgs {
-		m := image.NewRGBA(image.Rect(0, 0, im.w, im.h))
-		for i := 0; i < im.h*im.w; i++ {
-			copy(m.Pix[4*i:], im.rgb[3*i:3*i+3])
+		m := image.NewRGBA(image.Rect(0, 0, im.W, im.H))
+		for i := 0; i < im.H*im.W; i++ {
+			copy(m.Pix[4*i:], im.RGB[3*i:3*i+3])
 			m.Pix[4*i+3] = 255
 		}
-		writePNG(t, dir, im.name+".png", m)
+		writePNG(t, dir, im.Name+".png", m)
 	}
 	return dir
-}
-
-func maxAbs(v []float32) float64 {
-	var m float64
-	for _, x := range v {
-		m = math.Max(m, math.Abs(float64(x)))
-	}
-	return m
 }
 
 // Every serialisation of the PyTorch fixtures converts to a float model
@@ -89,26 +46,15 @@ func maxAbs(v []float32) float64 {
 func TestConvertFixtures(t *testing.T) {
 	imgs := fixtureImages(t)
 	calib := calibDir(t, imgs)
-	tests := []struct {
-		file, arch string
-	}{
-		{"bagnet9.pth", "bagnet9"},
-		{"bagnet9_legacy.pth.tar", "bagnet9"},
-		{"bagnet17.pth", "bagnet17"},
-		{"bagnet17_legacy.pth.tar", "bagnet17"},
-		{"bagnet33.pth", "bagnet33"},
-		{"bagnet33_legacy.pth.tar", "bagnet33"},
-		{"bagnet33_wrapped.pth", "bagnet33"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			in := filepath.Join(fixtures, tt.file)
-			ref := readSafetensors(t, filepath.Join(fixtures, tt.arch+"_ref.safetensors"))
+	for _, tt := range testfixture.Checkpoints() {
+		t.Run(tt.File, func(t *testing.T) {
+			in := filepath.Join(fixtures, tt.File)
+			ref := testfixture.ReadSafetensors(t, filepath.Join(fixtures, tt.Arch+"_ref.safetensors"))
 			dir := t.TempDir()
 
 			// float32
 			fout := filepath.Join(dir, "float.safetensors")
-			out, errOut, code := runCmd(t, "convert", "-float", "-arch", tt.arch, "-preprocess", "squash", "-size", "64", "-o", fout, in)
+			out, errOut, code := runCmd(t, "convert", "-float", "-arch", tt.Arch, "-preprocess", "squash", "-size", "64", "-o", fout, in)
 			if code != 0 {
 				t.Fatalf("convert -float: exit %d: %s", code, errOut)
 			}
@@ -119,10 +65,10 @@ func TestConvertFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fm.Float == nil || fm.Config.Arch != tt.arch || fm.Config.Width != 0.125 || fm.InputSize != 64 || fm.Resize != "squash" {
+			if fm.Float == nil || fm.Config.Arch != tt.Arch || fm.Config.Width != 0.125 || fm.InputSize != 64 || fm.Resize != "squash" {
 				t.Fatalf("float file: %+v", fm.Meta)
 			}
-			if fm.Info["source"] != tt.file || len(fm.Info["source_sha256"]) != 64 {
+			if fm.Info["source"] != tt.File || len(fm.Info["source_sha256"]) != 64 {
 				t.Errorf("info %v", fm.Info)
 			}
 			for i, c := range fm.Classes {
@@ -132,31 +78,31 @@ func TestConvertFixtures(t *testing.T) {
 			}
 			mean, std := model.ImageNetNorm()
 			for _, im := range imgs {
-				want, err := ref.F32(im.name+".logits", []int{fm.Config.Classes})
+				want, err := ref.F32(im.Name+".logits", []int{fm.Config.Classes})
 				if err != nil {
 					t.Fatal(err)
 				}
-				x := model.NormalizedInput(im.rgb, im.h, im.w, mean, std)
+				x := model.NormalizedInput(im.RGB, im.H, im.W, mean, std)
 				got, feat, err := fm.Float.Forward(x)
 				if err != nil {
 					t.Fatal(err)
 				}
-				scale := maxAbs(want)
+				scale := testfixture.MaxAbs(want)
 				for c := range want {
 					if d := math.Abs(float64(got[c] - want[c])); d > 1e-4*scale {
-						t.Errorf("%s class %d: logit %v, PyTorch %v (|diff| %.3g > 1e-4 x %.3g)", im.name, c, got[c], want[c], d, scale)
+						t.Errorf("%s class %d: logit %v, PyTorch %v (|diff| %.3g > 1e-4 x %.3g)", im.Name, c, got[c], want[c], d, scale)
 					}
 				}
-				wantEv, err := ref.F32(im.name+".evidence", []int{feat.H, feat.W, fm.Config.Classes})
+				wantEv, err := ref.F32(im.Name+".evidence", []int{feat.H, feat.W, fm.Config.Classes})
 				if err != nil {
 					t.Fatal(err)
 				}
-				evScale := maxAbs(wantEv)
+				evScale := testfixture.MaxAbs(wantEv)
 				for c := 0; c < fm.Config.Classes; c++ {
 					ev := fm.Float.Evidence(feat, c)
 					for p, v := range ev {
 						if d := math.Abs(float64(v - wantEv[p*fm.Config.Classes+c])); d > 1e-4*evScale {
-							t.Fatalf("%s class %d patch %d: evidence %v, PyTorch %v (|diff| %.3g > 1e-4 x %.3g)", im.name, c, p, v, wantEv[p*fm.Config.Classes+c], d, evScale)
+							t.Fatalf("%s class %d patch %d: evidence %v, PyTorch %v (|diff| %.3g > 1e-4 x %.3g)", im.Name, c, p, v, wantEv[p*fm.Config.Classes+c], d, evScale)
 						}
 					}
 				}
@@ -192,7 +138,7 @@ func TestConvertFixtures(t *testing.T) {
 			var cal model.Calibrator
 			net.Observe = cal.Observer()
 			for _, im := range imgs {
-				b, err := os.ReadFile(filepath.Join(calib, im.name+".png"))
+				b, err := os.ReadFile(filepath.Join(calib, im.Name+".png"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -209,35 +155,25 @@ func TestConvertFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, im := range imgs {
-				want, _ := ref.F32(im.name+".logits", []int{qm.Config.Classes})
-				f, err := qm.Int8.Features(im.rgb, im.h, im.w)
+				want, _ := ref.F32(im.Name+".logits", []int{qm.Config.Classes})
+				f, err := qm.Int8.Features(im.RGB, im.H, im.W)
 				if err != nil {
 					t.Fatal(err)
 				}
 				got := qm.Int8.Logits(f)
-				rf, _ := q.Features(im.rgb, im.h, im.w)
+				rf, _ := q.Features(im.RGB, im.H, im.W)
 				if wantQ := q.Logits(rf); !reflect.DeepEqual(got, wantQ) {
-					t.Errorf("%s: int8 file logits %v, direct calibration %v", im.name, got, wantQ)
+					t.Errorf("%s: int8 file logits %v, direct calibration %v", im.Name, got, wantQ)
 				}
 				// The random fixture networks are sensitive to quantization
 				// (and calibration here sees resized images), so this is only
 				// a sanity check against PyTorch.
-				if c := cosine(got, want); c < 0.8 {
-					t.Errorf("%s: int8 vs PyTorch logit cosine %.4f < 0.8 (int8 %v, PyTorch %v)", im.name, c, got, want)
+				if c := testfixture.Cosine(got, want); c < 0.8 {
+					t.Errorf("%s: int8 vs PyTorch logit cosine %.4f < 0.8 (int8 %v, PyTorch %v)", im.Name, c, got, want)
 				}
 			}
 		})
 	}
-}
-
-func cosine(a, b []float32) float64 {
-	var ab, aa, bb float64
-	for i := range a {
-		ab += float64(a[i]) * float64(b[i])
-		aa += float64(a[i]) * float64(a[i])
-		bb += float64(b[i]) * float64(b[i])
-	}
-	return ab / math.Sqrt(aa*bb)
 }
 
 func TestParseClasses(t *testing.T) {

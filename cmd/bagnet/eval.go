@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 
@@ -21,9 +20,8 @@ var evalCmd = &command{
 	usage:   "[-weights FILE] [-json] [-workers N] [-limit N] [-shard I/N] DIR",
 	flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &evalOpts{}
-		o.weights = weightsFlag(fs)
+		o.modelFlags(fs, "images classified in parallel (the result is the same for any number)")
 		fs.BoolVar(&o.json, "json", false, `print one JSON object: {"model","images","errors","top1","top5","per_class":{WNID:{"name","images","top1","top5"}},"classes","columns","confusion"}`)
-		fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "images classified in parallel (the result is the same for any number)")
 		fs.IntVar(&o.limit, "limit", 0, "at most this many images per class, evenly spaced over the sorted file list (0: all)")
 		shardFlag(fs, &o.shard)
 		return o.run
@@ -31,11 +29,10 @@ var evalCmd = &command{
 }
 
 type evalOpts struct {
-	weights *string
-	json    bool
-	workers int
-	limit   int
-	shard   string
+	modelOpts
+	json  bool
+	limit int
+	shard string
 }
 
 // evalClass is one class folder of the data set.
@@ -58,8 +55,8 @@ func (o *evalOpts) run(e *env, args []string) error {
 	if len(args) != 1 {
 		return usagef("want exactly one directory, got %d arguments", len(args))
 	}
-	if o.workers < 1 || o.workers > 256 {
-		return usagef("-workers %d out of range [1, 256]", o.workers)
+	if err := checkWorkers(o.workers); err != nil {
+		return err
 	}
 	if o.limit < 0 {
 		return usagef("-limit %d: want 0 (all) or more", o.limit)
@@ -72,7 +69,7 @@ func (o *evalOpts) run(e *env, args []string) error {
 		}
 	}
 	dir := args[0]
-	eng, wpath, err := loadEngineAt(*o.weights)
+	eng, wpath, err := loadEngineAt(o.weights)
 	if err != nil {
 		return err
 	}

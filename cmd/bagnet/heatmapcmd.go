@@ -24,23 +24,21 @@ var heatmapCmd = &command{
 	usage:   "[-weights FILE] [-class NAME|INDEX|WNID] [-alpha A] [-max-side N] [-workers N] -o OUT.png IMAGE",
 	flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &heatmapOpts{}
-		o.weights = weightsFlag(fs)
+		o.modelFlags(fs, bandWorkers)
 		fs.StringVar(&o.class, "class", "", "class to explain: index, WordNet id or name (default: the top-1 class)")
 		fs.Float64Var(&o.alpha, "alpha", 0.6, "opacity of the evidence colours over the image, 0 to 1")
 		fs.IntVar(&o.maxSide, "max-side", 1024, "scale the image down so its longer side is at most this many pixels")
 		fs.StringVar(&o.out, "o", "", "output PNG file")
-		bandWorkersFlag(fs, &o.workers)
 		return o.run
 	},
 }
 
 type heatmapOpts struct {
-	weights *string
+	modelOpts
 	class   string
 	alpha   float64
 	maxSide int
 	out     string
-	workers int
 }
 
 func (o *heatmapOpts) run(e *env, args []string) error {
@@ -63,7 +61,7 @@ func (o *heatmapOpts) run(e *env, args []string) error {
 	if err := checkOut(o.out); err != nil {
 		return err
 	}
-	eng, wpath, err := loadEngineAt(*o.weights)
+	eng, wpath, err := loadEngineAt(o.weights)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,45 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 	"github.com/bagnetweb/bagnet/internal/testimage"
 	"github.com/bagnetweb/bagnet/internal/testmodel"
 	"github.com/bagnetweb/bagnet/weights/safetensors"
 )
-
-// rewriteModel re-serialises a model file after edit changes its metadata
-// or tensors.
-func rewriteModel(t *testing.T, b []byte, edit func(md map[string]string, ts []*safetensors.Tensor)) []byte {
-	t.Helper()
-	f, err := safetensors.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := map[string]string{}
-	for k, v := range f.Metadata {
-		md[k] = v
-	}
-	ts := append([]*safetensors.Tensor(nil), f.Tensors...)
-	edit(md, ts)
-	var buf bytes.Buffer
-	if err := safetensors.Write(&buf, md, ts); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func fill(name string, v float32) func(map[string]string, []*safetensors.Tensor) {
-	return func(_ map[string]string, ts []*safetensors.Tensor) {
-		for i, x := range ts {
-			if x.Name == name {
-				vals := make([]float32, x.Len())
-				for j := range vals {
-					vals[j] = v
-				}
-				ts[i] = safetensors.F32Tensor(x.Name, x.Shape, vals)
-			}
-		}
-	}
-}
 
 // Hostile model and image files given to the CLI: one line naming the file
 // and what is wrong, exit status 1, within a second or so and with little
@@ -78,9 +43,12 @@ func TestHostileInputs(t *testing.T) {
 	}
 	sparseModel := write("sparse.safetensors", nil, 100<<30)
 	sparseImage := write("sparse.jpg", nil, 100<<30)
-	nanScale := write("nan.safetensors", rewriteModel(t, wb, fill("fc.scale", float32(math.NaN()))), 0)
-	infBias := write("inf.safetensors", rewriteModel(t, wb, fill("fc.bias", float32(math.Inf(1)))), 0)
-	bigInput := write("big.safetensors", rewriteModel(t, wb, func(md map[string]string, _ []*safetensors.Tensor) { md["input_size"] = "1024" }), 0)
+	nanScale := write("nan.safetensors", testfixture.Rewrite(t, wb, testfixture.Fill("fc.scale", float32(math.NaN()))), 0)
+	infBias := write("inf.safetensors", testfixture.Rewrite(t, wb, testfixture.Fill("fc.bias", float32(math.Inf(1)))), 0)
+	bigInput := write("big.safetensors", testfixture.Rewrite(t, wb, func(md map[string]string, ts []*safetensors.Tensor) []*safetensors.Tensor {
+		md["input_size"] = "1024"
+		return ts
+	}), 0)
 	jpeg := []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
 	photoAsModel := write("photo.safetensors", jpeg, 0)
 	bomb := write("bomb.jpg", testimage.ScanBomb(7000, 7000, 2000), 0)

@@ -207,43 +207,6 @@ func TestParseFlagsInterspersed(t *testing.T) {
 	}
 }
 
-func TestFindShipped(t *testing.T) {
-	const rel = "weights/m.safetensors"
-	root := t.TempDir()
-	mustWrite(t, filepath.Join(root, "go.mod"), "module "+modulePath+"\n\ngo 1.26\n")
-	mustWrite(t, filepath.Join(root, rel), "x")
-	sub := filepath.Join(root, "cmd", "bagnet")
-	if err := os.MkdirAll(sub, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	// A go.mod of another module on the way up is passed over.
-	mustWrite(t, filepath.Join(root, "cmd", "go.mod"), "module example.com/other\n")
-
-	elsewhere := t.TempDir()
-	exeRoot := t.TempDir()
-	exe := filepath.Join(exeRoot, "build", "bagnet")
-	mustWrite(t, exe, "")
-	mustWrite(t, filepath.Join(exeRoot, rel), "y")
-
-	tests := []struct {
-		name, cwd, exe, want string
-	}{
-		{"from the repository", sub, "", filepath.Join(root, rel)},
-		{"repository first", sub, exe, filepath.Join(root, rel)},
-		{"next to the executable", elsewhere, exe, filepath.Join(exeRoot, "build", "..", rel)},
-		{"nowhere", elsewhere, filepath.Join(elsewhere, "bagnet"), ""},
-	}
-	for _, tt := range tests {
-		got, tried := findShipped(rel, tt.cwd, tt.exe)
-		if filepath.Clean(got) != filepath.Clean(tt.want) && !(got == "" && tt.want == "") {
-			t.Errorf("%s: found %q, want %q (tried %v)", tt.name, got, tt.want, tried)
-		}
-		if tt.want == "" && len(tried) == 0 {
-			t.Errorf("%s: no candidates reported", tt.name)
-		}
-	}
-}
-
 func mustWrite(t *testing.T, path, s string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

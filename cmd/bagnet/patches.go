@@ -5,14 +5,12 @@ import (
 	"container/heap"
 	"flag"
 	"fmt"
-	"github.com/bagnetweb/bagnet/geom"
 	"image"
 	"image/png"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"sync"
 
@@ -27,12 +25,11 @@ var patchesCmd = &command{
 	usage:   "[-weights FILE] -class NAME|INDEX|WNID [-n N] [-per-image K] [-tile PX] [-workers N] [-limit N] [-o OUT.png] [-json] [-shard I/N] DIR",
 	flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &patchesOpts{}
-		o.weights = weightsFlag(fs)
+		o.modelFlags(fs, "images processed in parallel")
 		fs.StringVar(&o.class, "class", "", "the class: index, WordNet id or name (required)")
 		fs.IntVar(&o.n, "n", 16, "patches in each list")
 		fs.IntVar(&o.perImage, "per-image", 1, "at most this many patches of one image in each list (neighbouring patches overlap and look alike)")
 		fs.IntVar(&o.tile, "tile", 96, "size in pixels of each patch in the PNG")
-		fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "images processed in parallel")
 		fs.IntVar(&o.limit, "limit", 0, "at most this many images per class folder, evenly spaced over the sorted file list (0: all)")
 		fs.StringVar(&o.out, "o", "", "output PNG (default patches.png; with -json, only when given)")
 		fs.BoolVar(&o.json, "json", false, `print one JSON object: {"model","class":{"index","id","name"},"images","for":[{"image","label","cell":[i,j],"box":[x0,y0,x1,y1],"evidence"}],"distractors":[..],"against":[..]}`)
@@ -42,12 +39,11 @@ var patchesCmd = &command{
 }
 
 type patchesOpts struct {
-	weights  *string
+	modelOpts
 	class    string
 	n        int
 	perImage int
 	tile     int
-	workers  int
 	limit    int
 	out      string
 	json     bool
@@ -166,8 +162,8 @@ func (o *patchesOpts) run(e *env, args []string) error {
 	if o.tile < 16 || o.tile > 512 {
 		return usagef("-tile %d out of range [16, 512]", o.tile)
 	}
-	if o.workers < 1 || o.workers > 256 {
-		return usagef("-workers %d out of range [1, 256]", o.workers)
+	if err := checkWorkers(o.workers); err != nil {
+		return err
 	}
 	if o.limit < 0 {
 		return usagef("-limit %d: want 0 (all) or more", o.limit)
@@ -190,7 +186,7 @@ func (o *patchesOpts) run(e *env, args []string) error {
 		}
 	}
 	dir := args[0]
-	eng, wpath, err := loadEngineAt(*o.weights)
+	eng, wpath, err := loadEngineAt(o.weights)
 	if err != nil {
 		return err
 	}
@@ -252,14 +248,9 @@ func (o *patchesOpts) run(e *env, args []string) error {
 			im.err = err
 			return
 		}
-		targets := []int{2} // plain images: for and against
-		switch {
-		case !labelled:
-			targets = []int{0, 2}
-		case im.label == c:
-			targets = []int{0, 2}
-		default:
-			targets = []int{1}
+		targets := []int{1} // an image of another class: a distractor
+		if !labelled || im.label == c {
+			targets = []int{0, 2} // a plain image or one of the class: for and against
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -279,7 +270,7 @@ func (o *patchesOpts) run(e *env, args []string) error {
 				}
 				if crops {
 					hit.crop = &heatmap.PatchTile{
-						Img:      heatmap.Crop(src, geom.Rect[float64]{X0: box.X0, Y0: box.Y0, X1: box.X1, Y1: box.Y1}, o.tile, o.tile),
+						Img:      heatmap.Crop(src, box, o.tile, o.tile),
 						Evidence: ev[k],
 					}
 				}

@@ -404,8 +404,13 @@ func render(name string, src []byte, data any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// imageExts are the sample files copied into the site.
-var imageExts = []string{".jpg", ".jpeg", ".png", ".webp", ".gif"}
+// isSample reports whether a file of the samples directory is copied into
+// the site: an image preprocess reads, in a compressed web format (not BMP
+// or TIFF, mostly uncompressed: the site ships and caches each sample whole).
+func isSample(name string) bool {
+	ext := strings.ToLower(path.Ext(name))
+	return preprocess.IsImageFile(name) && ext != ".bmp" && ext != ".tif" && ext != ".tiff"
+}
 
 // addSamples copies the images of dir into files under samples/ and writes
 // samples/index.json. A missing dir gives an empty gallery.
@@ -420,8 +425,7 @@ func addSamples(files map[string][]byte, dir string) ([]Sample, error) {
 		}
 	}
 	for _, e := range ents {
-		ext := strings.ToLower(path.Ext(e.Name()))
-		if e.IsDir() || !slices.Contains(imageExts, ext) || strings.HasPrefix(e.Name(), ".") {
+		if e.IsDir() || !isSample(e.Name()) || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))

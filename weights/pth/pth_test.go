@@ -18,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/weights/safetensors"
 	"github.com/nlpodyssey/gopickle/pytorch"
@@ -32,34 +33,18 @@ func fixture(name string) string { return filepath.Join(fixtures, name) }
 // dict that PyTorch itself wrote next to the checkpoints.
 func stateFixture(t *testing.T, arch string) (*safetensors.File, map[string]string) {
 	t.Helper()
-	b, err := os.ReadFile(fixture(arch + "_state.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := safetensors.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := testfixture.ReadSafetensors(t, fixture(arch+"_state.safetensors"))
 	return f, f.Metadata
 }
 
 func TestLoadMatchesPyTorch(t *testing.T) {
-	tests := []struct{ file, arch string }{
-		{"bagnet9.pth", "bagnet9"},
-		{"bagnet9_legacy.pth.tar", "bagnet9"},
-		{"bagnet17.pth", "bagnet17"},
-		{"bagnet17_legacy.pth.tar", "bagnet17"},
-		{"bagnet33.pth", "bagnet33"},
-		{"bagnet33_legacy.pth.tar", "bagnet33"},
-		{"bagnet33_wrapped.pth", "bagnet33"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			sd, err := Load(fixture(tt.file))
+	for _, tt := range testfixture.Checkpoints() {
+		t.Run(tt.File, func(t *testing.T) {
+			sd, err := Load(fixture(tt.File))
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, meta := stateFixture(t, tt.arch)
+			want, meta := stateFixture(t, tt.Arch)
 			if len(sd) != len(want.Tensors) {
 				t.Errorf("got %d tensors, want %d", len(sd), len(want.Tensors))
 			}
@@ -93,7 +78,7 @@ func TestLoadMatchesPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.Arch != meta["arch"] || cfg.Arch != tt.arch || meta["width"] != "0.125" ||
+			if cfg.Arch != meta["arch"] || cfg.Arch != tt.Arch || meta["width"] != "0.125" ||
 				cfg.Width != 0.125 || meta["classes"] != "10" || cfg.Classes != 10 {
 				t.Errorf("DetectConfig = %+v, fixture metadata %v", cfg, meta)
 			}
