@@ -41,7 +41,7 @@ type link struct {
 // outgoing is a request waiting for the worker.
 type outgoing struct {
 	id       int
-	kind     string
+	kind     protocol.Kind
 	msg      js.Value
 	transfer js.Value // undefined: nothing to transfer
 }
@@ -59,32 +59,37 @@ type modelSource struct {
 // them, the page tries before it gives up and asks for a reload.
 const maxRestarts = 2
 
-// superseded are the request kinds a newer image makes stale.
-var superseded = map[string]bool{"classify": true, "scramble": true, "occlude": true}
+// kindRestart marks, in Root.kinds, a load or model request that gives a
+// restarted worker the model in use (it is not a message kind).
+const kindRestart protocol.Kind = "restart"
+
+// superseded reports whether a newer image makes requests of kind k stale.
+func superseded(k protocol.Kind) bool {
+	return k == protocol.KindClassify || k == protocol.KindScramble || k == protocol.KindOcclude
+}
+
+// loadsModel reports whether requests of kind k load a model.
+func loadsModel(k protocol.Kind) bool {
+	return k == protocol.KindLoad || k == protocol.KindModel || k == kindRestart
+}
 
 // watchBoot starts the watchdog of the load app.js sent at start-up.
-func (c *Root) watchBoot(boot js.Value) {
+func (c *Root) watchBoot(boot js.Value, site protocol.SiteInfo) {
 	c.boot = boot
 	c.loadingModels = map[int]modelSource{}
-	site := boot.Get("site")
-	c.model = modelSource{url: site.Get("model").String()}
-	if sz := site.Get("sizes"); sz.Truthy() {
-		if v := sz.Get(c.model.url); v.Type() == js.TypeNumber {
-			c.model.size = v.Int()
-		}
-	}
+	c.model = modelSource{url: site.Model, size: site.Sizes[site.Model]}
 	c.inflight = -1
-	c.kinds[-1] = "load"
+	c.kinds[-1] = protocol.KindLoad
 	c.arm(protocol.LoadQuiet)
 }
 
 // send posts o now when the worker is free, else queues it. A request for
 // a new image drops the queued requests it supersedes: they are never sent.
 func (c *Root) send(o outgoing) {
-	if superseded[o.kind] {
+	if superseded(o.kind) {
 		kept := c.queue[:0]
 		for _, q := range c.queue {
-			if superseded[q.kind] {
+			if superseded(q.kind) {
 				c.forget(q.id)
 				continue
 			}
@@ -108,10 +113,9 @@ func (c *Root) post(o outgoing) {
 	} else {
 		c.worker.Call("postMessage", o.msg)
 	}
-	switch o.kind {
-	case "load", "model", "restart":
+	if loadsModel(o.kind) {
 		c.arm(protocol.LoadQuiet)
-	default:
+	} else {
 		c.arm(protocol.RequestDeadline(c.Info))
 	}
 }
@@ -155,9 +159,7 @@ func (c *Root) disarm() {
 // protocol.LoadQuiet while it downloads (macs 0), or its load and warm-up
 // deadline once the worker says how big it is.
 func (c *Root) loadAlive(macs int64) {
-	switch c.kinds[c.inflight] {
-	case "load", "model", "restart":
-	default:
+	if !loadsModel(c.kinds[c.inflight]) {
 		return
 	}
 	if macs > 0 {
@@ -186,13 +188,13 @@ func (c *Root) restart(why, short string) {
 	if c.Info != nil {
 		name = c.Info.Name
 	}
-	if failed > 0 && c.kinds[failed] != "restart" {
+	if failed > 0 && c.kinds[failed] != kindRestart {
 		label := c.labels[failed]
 		if label != "" {
 			label += ": "
 		}
 		switch c.kinds[failed] {
-		case "model", "load":
+		case protocol.KindModel, protocol.KindLoad:
 			c.failedWant = fmt.Sprintf("%sthe inference worker %s while loading it; it was restarted, still with %s.", label, short, name)
 			c.Switching = ""
 		default:
@@ -207,21 +209,16 @@ func (c *Root) restart(why, short string) {
 	c.asked = map[[2]int]bool{} // evidence asked of the old worker never comes
 	c.nextID++
 	id := c.nextID
-	c.kinds[id], c.labels[id] = "restart", name
+	c.kinds[id], c.labels[id] = kindRestart, name
 	c.loadingModels[id] = c.model
-	msg := js.Global().Get("Object").New()
-	msg.Set("id", id)
-	var tr js.Value
+	var msg, tr js.Value
 	if c.model.bytes.Truthy() {
 		b := c.model.bytes.Call("slice", 0) // the kept copy stays for later restarts
-		msg.Set("type", "model")
-		setJS(msg, "bytes", b)
-		msg.Set("name", c.model.name)
+		msg = message(&protocol.ModelRequest{Header: protocol.Header{Type: protocol.KindModel, ID: &id}, Name: c.model.name})
+		setJS(msg, protocol.FieldBytes, b)
 		tr = js.Global().Get("Array").Call("of", b)
 	} else {
-		msg.Set("type", "load")
-		msg.Set("url", c.model.url)
-		msg.Set("size", c.model.size)
+		msg = message(&protocol.LoadRequest{Header: protocol.Header{Type: protocol.KindLoad, ID: &id}, URL: c.model.url, Size: c.model.size})
 	}
 	c.State = StateWorking
 	c.Err = ""
@@ -229,7 +226,7 @@ func (c *Root) restart(why, short string) {
 		c.Err = c.failedWant
 	}
 	c.Status = fmt.Sprintf("The inference worker %s: restarting it with %s…", why, name)
-	c.post(outgoing{id: id, kind: "restart", msg: msg, transfer: tr})
+	c.post(outgoing{id: id, kind: kindRestart, msg: msg, transfer: tr})
 }
 
 // restarted: the new worker has the model in use again. Analyses of the
@@ -262,8 +259,7 @@ func (c *Root) InputBusy() bool {
 		return true
 	}
 	for _, id := range append([]int{c.inflight}, queuedIDs(c.queue)...) {
-		switch c.kinds[id] {
-		case "load", "model", "restart":
+		if loadsModel(c.kinds[id]) {
 			return true
 		}
 	}

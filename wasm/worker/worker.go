@@ -2,8 +2,7 @@
 // it loads the model once and classifies images sent by the UI thread,
 // answering with the prediction and the patch evidence behind it. Only the
 // engine packages are linked in (no UI framework). The JavaScript glue is
-// web/worker.js; the message protocol is described in protocol.md next to
-// this file.
+// web/worker.js; the messages are package protocol's.
 //
 // This file holds the parts that do not touch JavaScript, so they are tested
 // natively.
