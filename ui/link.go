@@ -17,6 +17,67 @@ import (
 // they are queued and applied in order by one goroutine that holds the
 // render lock while it changes the page's state.
 
+// requests is the page's record of the requests it sent the worker, by
+// id, until they are answered (Root.forget): ids only grow, so an id names
+// one request, and the analysis it makes, for good. Its zero value is
+// ready to use.
+type requests struct {
+	last  int              // the last id given
+	want  int              // the request whose answer is awaited (a newer one supersedes it)
+	byID  map[int]*request // the requests not yet answered
+	asked map[[2]int]bool  // (analysis id, class): the evidence maps asked for
+}
+
+// request is what the page keeps of one request.
+type request struct {
+	kind   protocol.Kind
+	label  string       // the image's or the model's name, for messages
+	sent   float64      // performance.now() when it was posted
+	posted bool         // false while it waits in the queue
+	model  *modelSource // the model a load, model or restart request loads
+}
+
+// add records a new request and returns its id.
+func (r *requests) add(kind protocol.Kind, label string) int {
+	r.last++
+	r.put(r.last, &request{kind: kind, label: label})
+	return r.last
+}
+
+func (r *requests) put(id int, q *request) {
+	if r.byID == nil {
+		r.byID = map[int]*request{}
+	}
+	r.byID[id] = q
+}
+
+// get is request id (a zero request when there is none).
+func (r *requests) get(id int) *request {
+	if q, ok := r.byID[id]; ok {
+		return q
+	}
+	return &request{}
+}
+
+func (r *requests) kind(id int) protocol.Kind { return r.get(id).kind }
+func (r *requests) label(id int) string       { return r.get(id).label }
+
+// forget drops request id.
+func (r *requests) forget(id int) { delete(r.byID, id) }
+
+// ask records that class k's map of analysis a was asked for; it reports
+// false when it already was.
+func (r *requests) ask(a, k int) bool {
+	if r.asked[[2]int{a, k}] {
+		return false
+	}
+	if r.asked == nil {
+		r.asked = map[[2]int]bool{}
+	}
+	r.asked[[2]int{a, k}] = true
+	return true
+}
+
 // setJS sets obj[key] = val for vugu's js.Value, which Value.Set does not
 // unwrap.
 func setJS(obj js.Value, key string, val js.Value) {
@@ -149,10 +210,10 @@ func (c *Root) onMessage(m js.Value) {
 			return
 		}
 		info := *r.Info
-		if src, ok := c.loadingModels[id]; ok {
-			c.model = src // the model to restart a worker with
+		if src := c.reqs.get(id).model; src != nil {
+			c.model = *src // the model to restart a worker with
 		}
-		if c.kinds[id] == kindRestart && c.Info != nil {
+		if c.reqs.kind(id) == kindRestart && c.Info != nil {
 			c.restarted(&info)
 			return
 		}
@@ -171,7 +232,7 @@ func (c *Root) onMessage(m js.Value) {
 		}
 		// A new model: what the old one explained is gone.
 		c.Cur, c.Scr, c.Edits, c.Sel, c.Hover = nil, nil, nil, -1, Cell{}
-		c.asked = map[[2]int]bool{}
+		c.reqs.asked = nil
 		js.Global().Set("bagnetResult", nil)
 		c.Status = fmt.Sprintf("Now using %s from %s. Choose, drop or paste an image.", info.Name, info.Source)
 	case protocol.KindEngine: // the worker's engine changed (a band worker was dropped)
@@ -189,16 +250,11 @@ func (c *Root) onMessage(m js.Value) {
 }
 
 // forget drops the bookkeeping of an answered request.
-func (c *Root) forget(id int) {
-	delete(c.sent, id)
-	delete(c.kinds, id)
-	delete(c.labels, id)
-	delete(c.loadingModels, id)
-}
+func (c *Root) forget(id int) { c.reqs.forget(id) }
 
 func (c *Root) onResult(id int, raw []byte, m js.Value) {
 	defer c.forget(id)
-	if id != c.want {
+	if id != c.reqs.want {
 		return // an answer nobody waits for any more
 	}
 	var r protocol.ResultReply
@@ -207,10 +263,11 @@ func (c *Root) onResult(id int, raw []byte, m js.Value) {
 		return
 	}
 	meta := r.Meta
-	a := &Analysis{ID: id, Label: c.labels[id], Result: meta.Result, Bias: meta.Bias,
+	req := c.reqs.get(id)
+	a := &Analysis{ID: id, Label: req.label, Result: meta.Result, Bias: meta.Bias,
 		Maps: map[int][]float32{}, Transform: meta.Transform, Timings: meta.Timings, Scramble: meta.Scramble, Occlusion: meta.Occlusion}
-	if t, ok := c.sent[id]; ok {
-		a.RoundTrip = now() - t
+	if req.posted {
+		a.RoundTrip = now() - req.sent
 	}
 	ev := m.Get(protocol.FieldEvidence)
 	keys := js.Global().Get("Object").Call("keys", ev)
@@ -302,13 +359,13 @@ func (c *Root) onError(id int, what protocol.Kind, msg string) {
 		c.fail("The classifier could not start: " + msg)
 	case what == protocol.KindEvidence:
 		c.Status = "Could not compute that evidence map: " + msg
-	case id != c.want:
+	case id != c.reqs.want:
 		// an error for a request nobody waits for any more
 	default:
-		if c.kinds[id] == protocol.KindClassify {
+		if c.reqs.kind(id) == protocol.KindClassify {
 			c.Cur, c.Scr, c.Edits = nil, nil, nil
 		}
-		label := c.labels[id]
+		label := c.reqs.label(id)
 		if label != "" {
 			label += ": "
 		}
@@ -322,12 +379,10 @@ func (c *Root) onError(id int, what protocol.Kind, msg string) {
 // typed arrays that travel beside msg's JSON part, by field name
 // (protocol.Field*), transferred.
 func (c *Root) request(label string, msg protocol.Message, arrays map[string]js.Value) int {
-	c.nextID++
-	id := c.nextID
-	c.want = id
 	h := msg.Head()
+	id := c.reqs.add(h.Type, label)
+	c.reqs.want = id
 	h.ID = &id
-	c.kinds[id], c.labels[id] = h.Type, label
 	obj := message(msg)
 	var transfer []any
 	for k, v := range arrays {
@@ -356,10 +411,10 @@ func (c *Root) classifyBuffer(label string, buf js.Value) {
 // worker restarted later loads it again.
 func (c *Root) loadModelBuffer(label string, buf js.Value) {
 	c.Status = "Loading the model " + label + "…"
-	keep := modelSource{bytes: buf.Call("slice", 0), name: label}
+	keep := &modelSource{bytes: buf.Call("slice", 0), name: label}
 	id := c.request(label, &protocol.ModelRequest{Header: protocol.Header{Type: protocol.KindModel}, Name: label},
 		map[string]js.Value{protocol.FieldBytes: buf})
-	c.loadingModels[id] = keep
+	c.reqs.get(id).model = keep
 }
 
 // Occlude paints rect (model-input pixels) of the latest edit of the
@@ -388,10 +443,9 @@ func (c *Root) Scramble() {
 
 // ensureMap asks the worker for class k's map of a if it is missing.
 func (c *Root) ensureMap(a *Analysis, k int) {
-	if a == nil || k < 0 || a.Maps[k] != nil || c.asked[[2]int{a.ID, k}] || !c.worker.Truthy() {
+	if a == nil || k < 0 || a.Maps[k] != nil || !c.worker.Truthy() || !c.reqs.ask(a.ID, k) {
 		return
 	}
-	c.asked[[2]int{a.ID, k}] = true
 	msg := message(&protocol.EvidenceRequest{Header: protocol.Header{Type: protocol.KindEvidence, ID: new(a.ID)}, Class: k})
 	c.worker.Call("postMessage", msg) // small: not queued, not watched
 }

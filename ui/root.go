@@ -55,14 +55,8 @@ type Root struct {
 	Hover   Cell        // the patch under the pointer or keyboard cursor
 
 	lastSeed  int64
-	nextID    int
-	want      int                   // id of the request whose answer is awaited
-	sent      map[int]float64       // request id -> performance.now() when sent
-	asked     map[[2]int]bool       // (analysis id, class) evidence requested
-	published string                // last data-state written to the DOM
-	reveal    bool                  // scroll to the new result after rendering
-	kinds     map[int]protocol.Kind // request id -> its kind
-	labels    map[int]string        // request id -> label of the image
+	published string // last data-state written to the DOM
+	reveal    bool   // scroll to the new result after rendering
 }
 
 // Sample is one picture of the gallery (samples/index.json).
@@ -90,7 +84,6 @@ func (c *Root) Init(ctx vugu.InitCtx) {
 	c.Opacity = 0.8
 	c.Sel = -1
 	c.Progress = map[string]*Progress{progressApp: {Done: true}, protocol.ProgressWorker: {}, protocol.ProgressWeights: {}}
-	c.sent, c.asked, c.kinds, c.labels = map[int]float64{}, map[[2]int]bool{}, map[int]protocol.Kind{}, map[int]string{}
 	if !js.Global().Truthy() {
 		return // rendering outside a browser
 	}
@@ -307,7 +300,7 @@ func (c *Root) PickModel(file string) {
 		c.Progress[protocol.ProgressWeights] = &Progress{Total: int64(m.Bytes)}
 		c.Status = "Downloading " + m.Name + "…"
 		id := c.request(m.Name, &protocol.LoadRequest{Header: protocol.Header{Type: protocol.KindLoad}, URL: m.File, Size: m.Bytes}, nil)
-		c.loadingModels[id] = modelSource{url: m.File, size: m.Bytes, name: m.Name} // a restart fetches it again
+		c.reqs.get(id).model = &modelSource{url: m.File, size: m.Bytes, name: m.Name} // a restart fetches it again
 	}
 }
 

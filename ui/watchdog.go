@@ -22,20 +22,21 @@ import (
 // requests still waiting are dropped before they are sent, and the answer
 // to the one in flight is not shown.
 
-// link is Root's side of the worker: the request in flight, those
-// waiting, the deadline and the model to restart a worker with.
+// link is Root's side of the worker: the requests sent, the one in
+// flight, those waiting, the deadline and the model to restart a worker
+// with.
 type link struct {
-	boot          js.Value
-	inflight      int                 // id of the request the worker is on; 0 none, -1 the boot load
-	queue         []outgoing          // waiting to be sent, oldest first
-	timer         *time.Timer         // the in-flight request's deadline
-	gen           int                 // tells a stale timer from the current one
-	deadline      time.Duration       // the current timer's length, for messages
-	model         modelSource         // the model in use
-	loadingModels map[int]modelSource // models being loaded, by request id
-	restarts      int                 // restarts since the last answer
-	failedWant    string              // what to report once a restart is ready
-	restartsAll   int                 // restarts of this page (window.bagnetRestarts)
+	boot        js.Value
+	reqs        requests      // every request not yet answered, by id (link.go)
+	inflight    int           // id of the request the worker is on; 0 none, -1 the boot load
+	queue       []outgoing    // waiting to be sent, oldest first
+	timer       *time.Timer   // the in-flight request's deadline
+	gen         int           // tells a stale timer from the current one
+	deadline    time.Duration // the current timer's length, for messages
+	model       modelSource   // the model in use
+	restarts    int           // restarts since the last answer
+	failedWant  string        // what to report once a restart is ready
+	restartsAll int           // restarts of this page (window.bagnetRestarts)
 }
 
 // outgoing is a request waiting for the worker.
@@ -59,7 +60,7 @@ type modelSource struct {
 // them, the page tries before it gives up and asks for a reload.
 const maxRestarts = 2
 
-// kindRestart marks, in Root.kinds, a load or model request that gives a
+// kindRestart marks, in link.reqs, a load or model request that gives a
 // restarted worker the model in use (it is not a message kind).
 const kindRestart protocol.Kind = "restart"
 
@@ -76,10 +77,9 @@ func loadsModel(k protocol.Kind) bool {
 // watchBoot starts the watchdog of the load app.js sent at start-up.
 func (c *Root) watchBoot(boot js.Value, site protocol.SiteInfo) {
 	c.boot = boot
-	c.loadingModels = map[int]modelSource{}
 	c.model = modelSource{url: site.Model, size: site.Sizes[site.Model]}
 	c.inflight = -1
-	c.kinds[-1] = protocol.KindLoad
+	c.reqs.put(-1, &request{kind: protocol.KindLoad})
 	c.arm(protocol.LoadQuiet)
 }
 
@@ -107,7 +107,8 @@ func (c *Root) send(o outgoing) {
 // post hands o to the worker and starts its deadline.
 func (c *Root) post(o outgoing) {
 	c.inflight = o.id
-	c.sent[o.id] = now()
+	q := c.reqs.get(o.id)
+	q.sent, q.posted = now(), true
 	if o.transfer.Truthy() {
 		c.worker.Call("postMessage", o.msg, o.transfer)
 	} else {
@@ -159,7 +160,7 @@ func (c *Root) disarm() {
 // protocol.LoadQuiet while it downloads (macs 0), or its load and warm-up
 // deadline once the worker says how big it is.
 func (c *Root) loadAlive(macs int64) {
-	if !loadsModel(c.kinds[c.inflight]) {
+	if !loadsModel(c.reqs.kind(c.inflight)) {
 		return
 	}
 	if macs > 0 {
@@ -188,17 +189,17 @@ func (c *Root) restart(why, short string) {
 	if c.Info != nil {
 		name = c.Info.Name
 	}
-	if failed > 0 && c.kinds[failed] != kindRestart {
-		label := c.labels[failed]
+	if failed > 0 && c.reqs.kind(failed) != kindRestart {
+		label := c.reqs.label(failed)
 		if label != "" {
 			label += ": "
 		}
-		switch c.kinds[failed] {
+		switch c.reqs.kind(failed) {
 		case protocol.KindModel, protocol.KindLoad:
 			c.failedWant = fmt.Sprintf("%sthe inference worker %s while loading it; it was restarted, still with %s.", label, short, name)
 			c.Switching = ""
 		default:
-			if failed == c.want {
+			if failed == c.reqs.want {
 				c.failedWant = fmt.Sprintf("%sthe inference worker %s; it was restarted with %s. Please try again.", label, short, name)
 			}
 		}
@@ -206,11 +207,9 @@ func (c *Root) restart(why, short string) {
 	}
 	js.Global().Get("console").Call("warn", "inference worker "+why+": restarting it")
 	c.worker = c.boot.Call("restart")
-	c.asked = map[[2]int]bool{} // evidence asked of the old worker never comes
-	c.nextID++
-	id := c.nextID
-	c.kinds[id], c.labels[id] = kindRestart, name
-	c.loadingModels[id] = c.model
+	c.reqs.asked = nil // evidence asked of the old worker never comes
+	id := c.reqs.add(kindRestart, name)
+	c.reqs.get(id).model = new(c.model)
 	var msg, tr js.Value
 	if c.model.bytes.Truthy() {
 		b := c.model.bytes.Call("slice", 0) // the kept copy stays for later restarts
@@ -259,7 +258,7 @@ func (c *Root) InputBusy() bool {
 		return true
 	}
 	for _, id := range append([]int{c.inflight}, queuedIDs(c.queue)...) {
-		if loadsModel(c.kinds[id]) {
+		if loadsModel(c.reqs.kind(id)) {
 			return true
 		}
 	}
