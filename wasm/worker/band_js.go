@@ -17,8 +17,8 @@ import (
 // worker, with its own Go instance, kernel module and copy of the model. It
 // computes blocks of the int8 feature map (engine.Helper).
 //
-// Deadlines: a helper does not keep its own timer per block. The server
-// fixes one deadline per request (server.startRequest; while a model
+// Deadlines: a helper does not keep its own timer per block. The inference
+// worker fixes one deadline per request (worker.startRequest; while a model
 // loads, one for loading every helper and the warm-up pass together), and
 // every wait a helper returns gives up at that deadline. So whether the
 // engine waits on its helpers one after another or all at once, k hung
@@ -26,7 +26,7 @@ import (
 // is terminated and its block recomputed by the engine (engine.Helper).
 type helper struct {
 	w       js.Value
-	due     *time.Time // the deadline of the request being served (server.due)
+	due     *time.Time // the deadline of the request being served (worker.due)
 	next    int
 	pending map[int]chan reply
 	ready   chan error
@@ -40,7 +40,7 @@ type reply struct {
 }
 
 // startHelpers starts n band workers with this worker's options (role
-// "band"). They boot while the model downloads. due points at the server's
+// "band"). They boot while the model downloads. due points at the worker's
 // deadline of the request being served (see helper).
 func startHelpers(n int, due *time.Time) []*helper {
 	opts := namedOptions()
@@ -143,7 +143,7 @@ func (h *helper) die(err error) {
 
 // load hands the helper the model file's bytes (a copy); wait for its
 // answer with the returned function, which gives up at the deadline the
-// server set for the load (*h.due when load is called).
+// worker set for the load (*h.due when load is called).
 func (h *helper) load(model []byte) func() error {
 	if h.dead != nil {
 		return func() error { return h.dead }

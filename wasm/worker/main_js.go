@@ -42,15 +42,15 @@ func main() {
 	// worker.js queues messages that arrive before this point and hands
 	// them over in order.
 	global.Call("bagnetWorkerReady", handler)
-	var s server
-	s.kernels, s.kernel = chooseKernels()
+	var w worker
+	w.kernels, w.kernel = chooseKernels()
 	o := options()
-	s.failAfter, s.hangAfter, s.testHooks = o.FailBands, o.HangBands, o.TestHooks
+	w.failAfter, w.hangAfter, w.testHooks = o.FailBands, o.HangBands, o.TestHooks
 	if o.Role != protocol.RoleBand && o.Workers > 1 {
-		s.helpers = startHelpers(o.Workers-1, &s.due)
+		w.helpers = startHelpers(o.Workers-1, &w.due)
 	}
 	for msg := range inbox {
-		s.handle(msg)
+		w.handle(msg)
 	}
 }
 
@@ -100,7 +100,7 @@ func ms() float64 { return float64(time.Since(timeOrigin).Microseconds()) / 1000
 
 // handle answers one message. A failure, a panic included, becomes an
 // error message carrying the request's id; the worker keeps serving.
-func (s *server) handle(msg js.Value) {
+func (w *worker) handle(msg js.Value) {
 	raw := jsonPart(msg)
 	var h protocol.Header
 	err := json.Unmarshal(raw, &h)
@@ -117,11 +117,11 @@ func (s *server) handle(msg js.Value) {
 	}
 	switch typ {
 	case protocol.KindClassify, protocol.KindScramble, protocol.KindOcclude, protocol.KindBench, protocol.KindEvidence:
-		s.startRequest()
+		w.startRequest()
 	}
 	switch typ {
 	case protocol.KindHang, protocol.KindCrash: // test hooks (?testhooks=1 only)
-		if !s.testHooks {
+		if !w.testHooks {
 			err = fmt.Errorf("unknown message type %q", typ)
 			break
 		}
@@ -141,24 +141,24 @@ func (s *server) handle(msg js.Value) {
 	case protocol.KindLoad: // the site's default model (no id), or one picked (id)
 		var req protocol.LoadRequest
 		if err = unmarshal(raw, &req); err == nil {
-			err = s.load(id, req.URL, req.Size)
+			err = w.load(id, req.URL, req.Size)
 		}
 	case protocol.KindClassify:
-		err = s.onClassify(id, raw, msg)
+		err = w.onClassify(id, raw, msg)
 	case protocol.KindScramble:
-		err = s.onScramble(id, raw)
+		err = w.onScramble(id, raw)
 	case protocol.KindEvidence:
-		err = s.onEvidence(id, raw)
+		err = w.onEvidence(id, raw)
 	case protocol.KindModel:
-		err = s.onModel(id, raw, msg)
+		err = w.onModel(id, raw, msg)
 	case protocol.KindOcclude:
-		err = s.onOcclude(id, raw)
+		err = w.onOcclude(id, raw)
 	case protocol.KindLoadBytes: // a band worker gets the model from its parent
-		err = s.onLoadBytes(msg)
+		err = w.onLoadBytes(msg)
 	case protocol.KindRows:
-		err = s.onRows(id, raw, msg)
+		err = w.onRows(id, raw, msg)
 	case protocol.KindBench:
-		err = s.onBench(id, raw)
+		err = w.onBench(id, raw)
 	default:
 		err = fmt.Errorf("unknown message type %q", typ)
 	}
@@ -249,12 +249,12 @@ func await(p js.Value) (js.Value, error) {
 // load fetches the model file at url, reporting progress, and loads it.
 // size, when positive, is the file's size (Content-Length may count
 // compressed bytes).
-func (s *server) load(id *int, url string, size int) error {
+func (w *worker) load(id *int, url string, size int) error {
 	buf, err := fetchModel(url, size)
 	if err != nil {
 		return err
 	}
-	return s.install(id, buf, url)
+	return w.install(id, buf, url)
 }
 
 // fetchModel downloads the model file at url, posting progress messages.
@@ -303,7 +303,7 @@ func fetchModel(url string, size int) ([]byte, error) {
 
 // onModel loads a model file the user gave the page (protocol.ModelRequest).
 // A file that does not load leaves the current model in use.
-func (s *server) onModel(id *int, raw []byte, msg js.Value) error {
+func (w *worker) onModel(id *int, raw []byte, msg js.Value) error {
 	var req protocol.ModelRequest
 	if err := unmarshal(raw, &req); err != nil {
 		return err
@@ -316,7 +316,7 @@ func (s *server) onModel(id *int, raw []byte, msg js.Value) error {
 	if req.Name != "" {
 		source = req.Name
 	}
-	return s.install(id, buf, source)
+	return w.install(id, buf, source)
 }
 
 // bufferBytes copies an ArrayBuffer into Go (nil when v is not an object).
@@ -333,43 +333,43 @@ func bufferBytes(v js.Value) []byte {
 // user's file name), hands it to the band workers, warms it up and
 // announces it with a protocol.Ready carrying id. On error the model in
 // use, if any, stays.
-func (s *server) install(id *int, buf []byte, source string) error {
+func (w *worker) install(id *int, buf []byte, source string) error {
 	eng, err := engine.Load(buf)
 	if err != nil {
 		return fmt.Errorf("%s is not a usable model file: %w", source, err)
 	}
-	eng.UseKernels(s.kernels)
+	eng.UseKernels(w.kernels)
 	macs := eng.Config.MACs(eng.InputSize, eng.InputSize)
 	// The page's watchdog now knows the work ahead.
 	postMsg(&protocol.Loading{Header: protocol.Header{Type: protocol.KindLoading, ID: id}, MACs: macs})
 	// One deadline for loading the helpers and the warm-up pass together.
-	s.due = time.Now().Add(protocol.LoadDeadline(macs))
-	if eng.Int8 != nil && len(eng.Bands(len(s.helpers)+1)) > 1 {
+	w.due = time.Now().Add(protocol.LoadDeadline(macs))
+	if eng.Int8 != nil && len(eng.Bands(len(w.helpers)+1)) > 1 {
 		// Every helper gets its copy of the file at once, then all load in
 		// parallel, by one shared deadline.
-		waits := make([]func() error, len(s.helpers))
-		for i, h := range s.helpers {
+		waits := make([]func() error, len(w.helpers))
+		for i, h := range w.helpers {
 			waits[i] = h.load(buf)
 		}
-		for i, w := range waits {
-			if err := w(); err != nil {
+		for i, wait := range waits {
+			if err := wait(); err != nil {
 				fmt.Printf("worker: band worker %d dropped: %v\n", i+1, err)
 				continue
 			}
-			eng.Helpers = append(eng.Helpers, s.helpers[i])
+			eng.Helpers = append(eng.Helpers, w.helpers[i])
 		}
 		eng.OnHelperError = func(h engine.Helper, err error) {
 			fmt.Printf("worker: a band worker failed, continuing with fewer: %v\n", err)
 			h.(*helper).die(err) // terminate it
-			s.postEngine()
+			w.postEngine()
 		}
 	}
-	s.eng, s.mem = eng, store{} // analyses of the old model cannot be explained by the new one
+	w.eng, w.mem = eng, store{} // analyses of the old model cannot be explained by the new one
 	inf := newInfo(eng, len(buf))
 	inf.Source = source
-	inf.WarmupMs = s.warmUp()
-	s.warmupMs = inf.WarmupMs
-	inf.Kernel = s.engineText()
+	inf.WarmupMs = w.warmUp()
+	w.warmupMs = inf.WarmupMs
+	inf.Kernel = w.engineText()
 	msg, err := message(&protocol.Ready{Header: protocol.Header{Type: protocol.KindReady, ID: id}, Info: &inf})
 	if err != nil {
 		return err
@@ -379,34 +379,34 @@ func (s *server) install(id *int, buf []byte, source string) error {
 }
 
 // engineText says what runs the network, for the model card.
-func (s *server) engineText() string {
-	if s.eng != nil && s.eng.Int8 == nil {
+func (w *worker) engineText() string {
+	if w.eng != nil && w.eng.Int8 == nil {
 		return "WebAssembly (pure Go: float32 model), 1 worker"
 	}
 	n := 1
-	if s.eng != nil {
-		n = len(s.eng.Bands(len(s.eng.Helpers) + 1))
+	if w.eng != nil {
+		n = len(w.eng.Bands(len(w.eng.Helpers) + 1))
 	}
 	if n == 1 {
-		return s.kernel + ", 1 worker"
+		return w.kernel + ", 1 worker"
 	}
-	return fmt.Sprintf("%s, %d workers", s.kernel, n)
+	return fmt.Sprintf("%s, %d workers", w.kernel, n)
 }
 
 // postEngine tells the page that the engine changed (a band worker failed).
-func (s *server) postEngine() {
-	postMsg(&protocol.EngineChange{Header: protocol.Header{Type: protocol.KindEngine}, Kernel: s.engineText()})
+func (w *worker) postEngine() {
+	postMsg(&protocol.EngineChange{Header: protocol.Header{Type: protocol.KindEngine}, Kernel: w.engineText()})
 }
 
 // onLoadBytes loads the model a band worker's parent sends.
-func (s *server) onLoadBytes(msg js.Value) error {
+func (w *worker) onLoadBytes(msg js.Value) error {
 	buf := bytesOf(msg.Get(protocol.FieldBytes))
 	eng, err := engine.Load(buf)
 	if err != nil {
 		return fmt.Errorf("loading the model: %w", err)
 	}
-	eng.UseKernels(s.kernels)
-	s.eng = eng
+	eng.UseKernels(w.kernels)
+	w.eng = eng
 	if eng.Int8 != nil { // compile and tier up behind the loading screen
 		n := eng.InputSize
 		eng.Int8.FeatureRows(model.RandomRGB(n, n, 1), n, n, 0, eng.MinBandRows())
@@ -417,21 +417,21 @@ func (s *server) onLoadBytes(msg js.Value) error {
 
 // onRows computes a block of feature-map rows for the parent worker (band
 // workers).
-func (s *server) onRows(id *int, raw []byte, msg js.Value) error {
+func (w *worker) onRows(id *int, raw []byte, msg js.Value) error {
 	if id == nil {
 		return fmt.Errorf("rows: missing numeric id")
 	}
-	if s.rowsServed++; s.failAfter > 0 && s.rowsServed > s.failAfter {
-		return fmt.Errorf("band worker: failing on purpose after %d requests (?failbands)", s.failAfter)
+	if w.rowsServed++; w.failAfter > 0 && w.rowsServed > w.failAfter {
+		return fmt.Errorf("band worker: failing on purpose after %d requests (?failbands)", w.failAfter)
 	}
-	if s.hangAfter > 0 && s.rowsServed > s.hangAfter {
+	if w.hangAfter > 0 && w.rowsServed > w.hangAfter {
 		hang() // ?testhooks=1&hangbands=N
 	}
 	req := protocol.RowsRequest{R0: -1, R1: -1, C0: -1, C1: -1}
 	if err := unmarshal(raw, &req); err != nil {
 		return err
 	}
-	data, err := s.block(bytesOf(msg.Get(protocol.FieldRGB)), req.R0, req.R1, req.C0, req.C1)
+	data, err := w.block(bytesOf(msg.Get(protocol.FieldRGB)), req.R0, req.R1, req.C0, req.C1)
 	if err != nil {
 		return err
 	}
@@ -446,16 +446,16 @@ func (s *server) onRows(id *int, raw []byte, msg js.Value) error {
 }
 
 // onBench runs the benchmark (bench in worker.go) and answers with its JSON.
-func (s *server) onBench(id *int, raw []byte) error {
+func (w *worker) onBench(id *int, raw []byte) error {
 	req := protocol.BenchRequest{Runs: 3}
 	if err := unmarshal(raw, &req); err != nil {
 		return err
 	}
-	b, err := s.bench(req.Runs, ms)
+	b, err := w.bench(req.Runs, ms)
 	if err != nil {
 		return err
 	}
-	b.Engine = s.engineText()
+	b.Engine = w.engineText()
 	out, err := message(&protocol.BenchReply{Header: protocol.Header{Type: protocol.KindBench, ID: id}, Bench: b})
 	if err != nil {
 		return err
@@ -481,7 +481,7 @@ func bytesOf(v js.Value) []byte {
 	return b
 }
 
-func (s *server) onClassify(id *int, raw []byte, msg js.Value) error {
+func (w *worker) onClassify(id *int, raw []byte, msg js.Value) error {
 	if id == nil {
 		return fmt.Errorf("classify: missing numeric id")
 	}
@@ -493,7 +493,7 @@ func (s *server) onClassify(id *int, raw []byte, msg js.Value) error {
 	if img == nil {
 		return fmt.Errorf("classify: no image bytes")
 	}
-	a, m, err := s.classify(*id, img, req.TopK, ms)
+	a, m, err := w.classify(*id, img, req.TopK, ms)
 	if err != nil {
 		return err
 	}
@@ -501,7 +501,7 @@ func (s *server) onClassify(id *int, raw []byte, msg js.Value) error {
 	return nil
 }
 
-func (s *server) onScramble(id *int, raw []byte) error {
+func (w *worker) onScramble(id *int, raw []byte) error {
 	if id == nil {
 		return fmt.Errorf("scramble: missing numeric id")
 	}
@@ -509,7 +509,7 @@ func (s *server) onScramble(id *int, raw []byte) error {
 	if err := unmarshal(raw, &req); err != nil {
 		return err
 	}
-	a, m, err := s.scramble(*id, req.Of, req.Seed, req.TopK, ms)
+	a, m, err := w.scramble(*id, req.Of, req.Seed, req.TopK, ms)
 	if err != nil {
 		return err
 	}
@@ -517,7 +517,7 @@ func (s *server) onScramble(id *int, raw []byte) error {
 	return nil
 }
 
-func (s *server) onOcclude(id *int, raw []byte) error {
+func (w *worker) onOcclude(id *int, raw []byte) error {
 	if id == nil {
 		return fmt.Errorf("occlude: missing numeric id")
 	}
@@ -528,7 +528,7 @@ func (s *server) onOcclude(id *int, raw []byte) error {
 	if len(req.Rect) != 4 {
 		return fmt.Errorf("occlude: rect must be [x0, y0, x1, y1]")
 	}
-	a, m, err := s.occlude(*id, req.Of, [4]int(req.Rect), req.TopK, ms)
+	a, m, err := w.occlude(*id, req.Of, [4]int(req.Rect), req.TopK, ms)
 	if err != nil {
 		return err
 	}
@@ -536,7 +536,7 @@ func (s *server) onOcclude(id *int, raw []byte) error {
 	return nil
 }
 
-func (s *server) onEvidence(id *int, raw []byte) error {
+func (w *worker) onEvidence(id *int, raw []byte) error {
 	if id == nil {
 		return fmt.Errorf("evidence: missing numeric id")
 	}
@@ -544,7 +544,7 @@ func (s *server) onEvidence(id *int, raw []byte) error {
 	if err := unmarshal(raw, &req); err != nil {
 		return err
 	}
-	ev, bias, err := s.evidence(*id, req.Class)
+	ev, bias, err := w.evidence(*id, req.Class)
 	if err != nil {
 		return err
 	}
