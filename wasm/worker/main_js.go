@@ -12,7 +12,6 @@ import (
 	"unsafe"
 
 	"github.com/bagnetweb/bagnet/engine"
-	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/model/kernel"
 	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/wasm/simd"
@@ -367,7 +366,14 @@ func (w *worker) install(id *int, buf []byte, source string) error {
 	w.eng, w.mem = eng, store{} // analyses of the old model cannot be explained by the new one
 	inf := newInfo(eng, len(buf))
 	inf.Source = source
-	inf.WarmupMs = w.warmUp()
+	warm, err := w.warmUp()
+	if err != nil {
+		// The model is in place (its band workers have it too) but a pass
+		// failed: say so; the deadlines fall back to the model's MACs
+		// (protocol.Pass) and a request that fails the same way says why.
+		fmt.Printf("worker: %s: %v\n", source, err)
+	}
+	inf.WarmupMs = warm
 	w.warmupMs = inf.WarmupMs
 	inf.Kernel = w.engineText()
 	msg, err := message(&protocol.Ready{Header: protocol.Header{Type: protocol.KindReady, ID: id}, Info: &inf})
@@ -407,9 +413,8 @@ func (w *worker) onLoadBytes(msg js.Value) error {
 	}
 	eng.UseKernels(w.kernels)
 	w.eng = eng
-	if eng.Int8 != nil { // compile and tier up behind the loading screen
-		n := eng.InputSize
-		eng.Int8.FeatureRows(model.RandomRGB(n, n, 1), n, n, 0, eng.MinBandRows())
+	if err := bandWarmUp(eng); err != nil { // compile and tier up behind the loading screen
+		fmt.Printf("worker: %v\n", err) // its blocks will fail the same way, and the parent recomputes them
 	}
 	postMsg(&protocol.Ready{Header: protocol.Header{Type: protocol.KindReady}})
 	return nil

@@ -306,15 +306,32 @@ func (w *worker) block(rgb []uint8, r0, r1, c0, c1 int) ([]uint8, error) {
 
 // warmUp runs the network once on a random input, so that the first image
 // of the user does not wait for the engine to compile and tier up, and
-// returns how long it took (ms).
-func (w *worker) warmUp() float64 {
+// returns how long it took (ms), or why it failed.
+func (w *worker) warmUp() (float64, error) {
 	if w.eng == nil {
-		return 0
+		return 0, errNoModel
 	}
 	t0 := time.Now()
 	n := w.eng.InputSize
-	w.eng.ClassifyRGB(model.RandomRGB(n, n, 1), preprocess.NewTransform(preprocess.Squash, n, n, n), 1)
-	return float64(time.Since(t0).Microseconds()) / 1000
+	if _, err := w.eng.ClassifyRGB(model.RandomRGB(n, n, 1), preprocess.NewTransform(preprocess.Squash, n, n, n), 1); err != nil {
+		return 0, fmt.Errorf("the warm-up pass: %w", err)
+	}
+	return float64(time.Since(t0).Microseconds()) / 1000, nil
+}
+
+// bandWarmUp runs a band worker's engine once on the fewest rows a band
+// has (the whole width; the whole map when it is smaller), so that its
+// first block does not wait for the engine to compile and tier up.
+func bandWarmUp(eng *engine.Engine) error {
+	if eng.Int8 == nil {
+		return nil
+	}
+	n := eng.InputSize
+	mh, mw := eng.Config.MapSize(n, n)
+	if _, err := eng.Int8.FeatureRect(model.RandomRGB(n, n, 1), n, n, 0, min(eng.MinBandRows(), mh), 0, mw); err != nil {
+		return fmt.Errorf("the band worker's warm-up pass: %w", err)
+	}
+	return nil
 }
 
 // recorder times every U8I8 and Requant call of the kernels it wraps.

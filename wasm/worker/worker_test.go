@@ -361,3 +361,20 @@ func TestDeadlinesScaleWithTheModel(t *testing.T) {
 		t.Errorf("the page's deadline %v leaves no room after a hung helper's %v and a band recomputed", page, protocol.HelperDeadline(macs, 1000))
 	}
 }
+
+// The warm-up passes run the model (the whole network; a band worker's
+// smallest band) and say when they cannot.
+func TestWarmUp(t *testing.T) {
+	var empty worker
+	if _, err := empty.warmUp(); !errors.Is(err, errNoModel) {
+		t.Errorf("no model: err = %v, want errNoModel", err)
+	}
+	e, _ := testEngine(t)
+	s := worker{eng: e}
+	if ms, err := s.warmUp(); err != nil || ms <= 0 {
+		t.Errorf("warmUp = %v ms, %v", ms, err)
+	}
+	if err := bandWarmUp(e); err != nil {
+		t.Errorf("bandWarmUp: %v", err)
+	}
+}
