@@ -265,7 +265,8 @@ func (c *Root) onResult(id int, raw []byte, m js.Value) {
 	meta := r.Meta
 	req := c.reqs.get(id)
 	a := &Analysis{ID: id, Label: req.label, Result: meta.Result, Bias: meta.Bias,
-		Maps: map[int][]float32{}, Transform: meta.Transform, Timings: meta.Timings, Scramble: meta.Scramble, Occlusion: meta.Occlusion}
+		Maps: map[int][]float32{}, Transform: meta.Transform, Timings: meta.Timings, Scramble: meta.Scramble, Occlusion: meta.Occlusion,
+		pics: &c.pics}
 	if req.posted {
 		a.RoundTrip = now() - req.sent
 	}

@@ -55,8 +55,9 @@ type Root struct {
 	Hover   Cell        // the patch under the pointer or keyboard cursor
 
 	lastSeed  int64
-	published string // last data-state written to the DOM
-	reveal    bool   // scroll to the new result after rendering
+	pics      pictures // the pictures drawn recently, for every analysis (draw.go)
+	published string   // last data-state written to the DOM
+	reveal    bool     // scroll to the new result after rendering
 }
 
 // Sample is one picture of the gallery (samples/index.json).

@@ -33,6 +33,7 @@ type Analysis struct {
 
 	probs []float64 // softmax of the logits, computed once
 	rank  []int     // classes by decreasing logit, computed once
+	pics  *pictures // the page's picture cache (Root.pics), nil: none
 }
 
 // Cell is a position in the evidence map.
