@@ -250,7 +250,7 @@ func (w *worker) occlude(id, of int, rect [4]int, topK int, ms func() float64) (
 	if err != nil {
 		return nil, nil, err
 	}
-	a, occ, err := w.eng.Occlude(orig, geom.Rect[int]{X0: rect[0], Y0: rect[1], X1: rect[2], Y1: rect[3]}, engine.Grey, topK)
+	a, occ, err := w.eng.Occlude(orig, geom.Rect[int]{X0: rect[0], Y0: rect[1], X1: rect[2], Y1: rect[3]}, engine.Grey(), topK)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -390,7 +390,7 @@ func (w *worker) bench(runs int, ms func() float64) (*protocol.Bench, error) {
 		sq := geom.Rect[int]{X0: (n - q) / 2, Y0: (n - q) / 2, X1: (n + q) / 2, Y1: (n + q) / 2}
 		for i := 0; i < runs; i++ {
 			t0 := ms()
-			_, occ, err := w.eng.Occlude(a, sq, engine.Grey, 5)
+			_, occ, err := w.eng.Occlude(a, sq, engine.Grey(), 5)
 			if err != nil {
 				return nil, err
 			}
