@@ -486,70 +486,59 @@ func bytesOf(v js.Value) []byte {
 	return b
 }
 
-func (w *worker) onClassify(id *int, raw []byte, msg js.Value) error {
+// readRequest reads the JSON part of a request that must carry an id
+// into req (set to its defaults beforehand) and returns the id.
+func readRequest(kind protocol.Kind, id *int, raw []byte, req protocol.Message) (int, error) {
 	if id == nil {
-		return fmt.Errorf("classify: missing numeric id")
+		return 0, fmt.Errorf("%s: missing numeric id", kind)
 	}
+	return *id, unmarshal(raw, req)
+}
+
+func (w *worker) onClassify(id *int, raw []byte, msg js.Value) error {
 	req := protocol.ClassifyRequest{TopK: 5}
-	if err := unmarshal(raw, &req); err != nil {
+	n, err := readRequest(protocol.KindClassify, id, raw, &req)
+	if err != nil {
 		return err
 	}
 	img := bufferBytes(msg.Get(protocol.FieldBytes))
 	if img == nil {
 		return fmt.Errorf("classify: no image bytes")
 	}
-	a, m, err := w.classify(*id, img, req.TopK, ms)
-	if err != nil {
-		return err
-	}
-	postResult(id, a, m)
-	return nil
+	a, m, err := w.classify(n, img, req.TopK, ms)
+	return postResult(id, a, m, err)
 }
 
 func (w *worker) onScramble(id *int, raw []byte) error {
-	if id == nil {
-		return fmt.Errorf("scramble: missing numeric id")
-	}
 	req := protocol.ScrambleRequest{Of: -1, TopK: 5}
-	if err := unmarshal(raw, &req); err != nil {
-		return err
-	}
-	a, m, err := w.scramble(*id, req.Of, req.Seed, req.TopK, ms)
+	n, err := readRequest(protocol.KindScramble, id, raw, &req)
 	if err != nil {
 		return err
 	}
-	postResult(id, a, m)
-	return nil
+	a, m, err := w.scramble(n, req.Of, req.Seed, req.TopK, ms)
+	return postResult(id, a, m, err)
 }
 
 func (w *worker) onOcclude(id *int, raw []byte) error {
-	if id == nil {
-		return fmt.Errorf("occlude: missing numeric id")
-	}
 	req := protocol.OccludeRequest{Of: -1, TopK: 5}
-	if err := unmarshal(raw, &req); err != nil {
+	n, err := readRequest(protocol.KindOcclude, id, raw, &req)
+	if err != nil {
 		return err
 	}
 	if len(req.Rect) != 4 {
 		return fmt.Errorf("occlude: rect must be [x0, y0, x1, y1]")
 	}
-	a, m, err := w.occlude(*id, req.Of, [4]int(req.Rect), req.TopK, ms)
-	if err != nil {
-		return err
-	}
-	postResult(id, a, m)
-	return nil
+	a, m, err := w.occlude(n, req.Of, [4]int(req.Rect), req.TopK, ms)
+	return postResult(id, a, m, err)
 }
 
 func (w *worker) onEvidence(id *int, raw []byte) error {
-	if id == nil {
-		return fmt.Errorf("evidence: missing numeric id")
-	}
 	req := protocol.EvidenceRequest{Class: -1}
-	if err := unmarshal(raw, &req); err != nil {
+	n, err := readRequest(protocol.KindEvidence, id, raw, &req)
+	if err != nil {
 		return err
 	}
-	ev, bias, err := w.evidence(*id, req.Class)
+	ev, bias, err := w.evidence(n, req.Class)
 	if err != nil {
 		return err
 	}
@@ -563,13 +552,18 @@ func (w *worker) onEvidence(id *int, raw []byte) error {
 	return nil
 }
 
-// postResult sends a result message: the JSON metadata plus the evidence
-// maps and the model input as transferred typed arrays.
-func postResult(id *int, a *engine.Analysis, m *resultMsg) {
+// postResult answers request id with analysis a (m: what goes with it),
+// or returns err when the request failed. The result message is the JSON
+// metadata plus the evidence maps and the model input as transferred
+// typed arrays.
+func postResult(id *int, a *engine.Analysis, m *resultMsg, err error) error {
+	if err != nil {
+		return err
+	}
 	out, err := message(&protocol.ResultReply{Header: protocol.Header{Type: protocol.KindResult, ID: id}, Meta: m.Meta})
 	if err != nil {
 		postMsg(errorReply(id, protocol.KindResult, err))
-		return
+		return nil
 	}
 	var transfer []any
 	maps := object()
@@ -585,6 +579,7 @@ func postResult(id *int, a *engine.Analysis, m *resultMsg) {
 	out.Set(protocol.FieldInput, input)
 	transfer = append(transfer, input.Get("buffer"))
 	post(out, transfer)
+	return nil
 }
 
 // float32Array copies v into a new Float32Array (wasm is little-endian,
