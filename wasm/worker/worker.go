@@ -57,8 +57,8 @@ func evidenceClasses(classes int, top []protocol.Prediction) []int {
 	return cs
 }
 
-// resultMsg is a "result" message: its JSON part and the evidence maps that
-// travel beside it as typed arrays.
+// resultMsg is a result message (protocol.ResultReply): its JSON part and
+// the evidence maps that travel beside it as typed arrays.
 type resultMsg struct {
 	protocol.Meta
 	Classes []int // classes whose maps are sent
@@ -115,7 +115,7 @@ type worker struct {
 
 	failAfter, rowsServed int  // a band worker's test failure (?failbands)
 	hangAfter             int  // a band worker's test hang (?hangbands)
-	testHooks             bool // obey "hang" and "crash" (?testhooks=1)
+	testHooks             bool // obey protocol.KindHang and KindCrash (?testhooks=1)
 }
 
 // startRequest fixes the deadline by which the band workers must have
