@@ -136,11 +136,13 @@ func jsonPart(m js.Value) []byte {
 
 // message is the JavaScript object of m's JSON part; the caller adds the
 // typed arrays that travel beside it (protocol.Field*). The page's
-// requests hold no floats, so encoding them cannot fail.
+// requests hold no floats, so encoding them does not fail; if it did, the
+// console would say so and the worker would refuse the empty message.
 func message(m protocol.Message) js.Value {
 	b, err := json.Marshal(m)
 	if err != nil {
-		panic(fmt.Sprintf("ui: encoding a %s message: %v", m.Head().Type, err))
+		js.Global().Get("console").Call("error", fmt.Sprintf("ui: encoding a %s message: %v", m.Head().Type, err))
+		return js.Global().Get("Object").New()
 	}
 	return js.Global().Get("JSON").Call("parse", string(b))
 }
@@ -175,9 +177,6 @@ func (c *Root) onMessage(m js.Value) {
 		return
 	}
 	typ, id := h.Type, h.IDOr(-1)
-	if typ != protocol.KindError {
-		h.What = ""
-	}
 	if typ == protocol.KindError && h.What == protocol.WhatWorker && h.Dead && c.Info != nil {
 		c.restart(fmt.Sprintf("crashed (%s)", h.Message), "crashed")
 		return
