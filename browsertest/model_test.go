@@ -272,9 +272,10 @@ func TestThousandClasses(t *testing.T) {
 		t.Errorf("the full-size occlusion was recomputed on %d workers, want 2", o.Workers)
 	}
 	edited := slices.Clone(a.Input)
+	grey := engine.Grey()
 	for y := o.Rect[1]; y < o.Rect[3]; y++ {
 		for x := o.Rect[0]; x < o.Rect[2]; x++ {
-			copy(edited[(y*224+x)*3:], engine.Grey[:])
+			copy(edited[(y*224+x)*3:], grey[:])
 		}
 	}
 	full, err := eng.ClassifyRGB(edited, a.Transform, 5)
@@ -495,10 +496,10 @@ func testOcclusion(t *testing.T, workers int) {
 			t.Errorf("edit %d painted %v, want %v (the pointer's path)", k+1, o.Rect, want)
 		}
 		got := tb.result()
-		r := o.Rect
+		r, grey := o.Rect, engine.Grey()
 		for y := r[1]; y < r[3]; y++ {
 			for x := r[0]; x < r[2]; x++ {
-				copy(rgb[(y*n+x)*3:], engine.Grey[:])
+				copy(rgb[(y*n+x)*3:], grey[:])
 			}
 		}
 		full, err := suite.eng.ClassifyRGB(rgb, a.Transform, len(got.Top))

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"github.com/bagnetweb/bagnet/geom"
 	"image"
-	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -381,24 +380,9 @@ func (e *Engine) Top(logits []float32, k int) []protocol.Prediction {
 	return top
 }
 
-// Softmax of logits, computed in float64.
-func Softmax(logits []float32) []float32 {
-	m := math.Inf(-1)
-	for _, v := range logits {
-		m = math.Max(m, float64(v))
-	}
-	var sum float64
-	e := make([]float64, len(logits))
-	for i, v := range logits {
-		e[i] = math.Exp(float64(v) - m)
-		sum += e[i]
-	}
-	p := make([]float32, len(logits))
-	for i := range e {
-		p[i] = float32(e[i] / sum)
-	}
-	return p
-}
+// Softmax of logits, computed in float64: protocol.Softmax (the CLI calls
+// it here).
+func Softmax(logits []float32) []float32 { return protocol.Softmax(logits) }
 
 // Evidence is class c's patch-evidence map (Map.H x Map.W, row-major): the
 // contribution of each patch to logit c. Its mean plus the class bias is the

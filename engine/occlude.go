@@ -12,7 +12,7 @@ import (
 
 // Grey is the occluder's colour: the middle of the byte range on all
 // channels (close to the ImageNet mean).
-var Grey = [3]uint8{128, 128, 128}
+func Grey() [3]uint8 { return [3]uint8{128, 128, 128} }
 
 // Occlusion says what an edit changed.
 type Occlusion struct {

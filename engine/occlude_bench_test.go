@@ -26,7 +26,7 @@ func BenchmarkOcclude(b *testing.B) {
 	})
 	b.Run("occlude33", func(b *testing.B) {
 		for b.Loop() {
-			e.Occlude(a, geom.Rect[int]{X0: 48, Y0: 48, X1: 81, Y1: 81}, engine.Grey, 5)
+			e.Occlude(a, geom.Rect[int]{X0: 48, Y0: 48, X1: 81, Y1: 81}, engine.Grey(), 5)
 		}
 	})
 }

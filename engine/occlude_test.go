@@ -42,7 +42,7 @@ func TestOccludeSmallBlockStaysHere(t *testing.T) {
 		t.Fatalf("the test model has %d MACs: not small", macs)
 	}
 	before := hs[0].calls + hs[1].calls
-	_, occ, err := e.Occlude(a, geom.Rect[int]{X0: 20, Y0: 20, X1: 76, Y1: 76}, engine.Grey, 3)
+	_, occ, err := e.Occlude(a, geom.Rect[int]{X0: 20, Y0: 20, X1: 76, Y1: 76}, engine.Grey(), 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func testOcclude(t *testing.T, opt testmodel.Options, seed uint64, helpers int) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := e.Occlude(a, geom.Rect[int]{X0: -5, Y0: -5, X1: -1, Y1: -1}, engine.Grey, 1); err == nil {
+	if _, _, err := e.Occlude(a, geom.Rect[int]{X0: -5, Y0: -5, X1: -1, Y1: -1}, engine.Grey(), 1); err == nil {
 		t.Error("an occlusion outside the input gave no error")
 	}
 	r := rand.New(rand.NewPCG(seed, 1))
@@ -81,7 +81,7 @@ func testOcclude(t *testing.T, opt testmodel.Options, seed uint64, helpers int) 
 			return c
 		}
 		before := calls()
-		next, occ, err := e.Occlude(cur, rect, engine.Grey, 3)
+		next, occ, err := e.Occlude(cur, rect, engine.Grey(), 3)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,7 +28,7 @@ func TestBandsJoinToFullMap(t *testing.T) {
 					var parts []*QMap
 					bands := Bands(full.H, n, 1)
 					for _, b := range bands {
-						p, err := q.FeatureRows(rgb, h, w, b[0], b[1])
+						p, err := q.FeatureRect(rgb, h, w, b[0], b[1], 0, full.W)
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -68,15 +68,16 @@ func TestBands(t *testing.T) {
 	}
 }
 
-func TestFeatureRowsErrors(t *testing.T) {
+func TestFeatureRectRowErrors(t *testing.T) {
 	cfg := Config{Arch: "bagnet9", Width: 0.125, Classes: 3}
 	q, err := RandomQNet(cfg, 1, 32, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rgb := RandomRGB(40, 40, 1)
+	_, mw := q.MapSize(40, 40)
 	for _, r := range [][2]int{{-1, 2}, {2, 2}, {0, 99}} {
-		if _, err := q.FeatureRows(rgb, 40, 40, r[0], r[1]); err == nil {
+		if _, err := q.FeatureRect(rgb, 40, 40, r[0], r[1], 0, mw); err == nil {
 			t.Errorf("rows %v: no error", r)
 		}
 	}

@@ -461,20 +461,6 @@ func Bands(h, n, minRows int) [][2]int {
 	return bands
 }
 
-// FeatureRows is rows [r0, r1) of Features(rgb, h, w), computed from the
-// input rows they depend on (BandInput) only: a band another worker can run.
-func (q *QNet) FeatureRows(rgb []uint8, h, w, r0, r1 int) (*QMap, error) {
-	mh, _ := q.MapSize(h, w)
-	if r0 < 0 || r1 > mh || r0 >= r1 {
-		return nil, fmt.Errorf("model: feature rows [%d, %d) outside the %d-row map", r0, r1, mh)
-	}
-	if len(rgb) != h*w*3 {
-		return nil, fmt.Errorf("model: %d bytes is not a %dx%d RGB image", len(rgb), w, h)
-	}
-	y0, y1 := q.BandInput(r0, r1)
-	return q.Features(rgb[y0*w*3:y1*w*3], y1-y0, w)
-}
-
 // FeatureRect is the block [r0, r1) x [c0, c1) of the final feature map of
 // an h x w input, computed from the input pixels those cells see alone
 // (BandInput on both axes): equal to that block of Features' map byte for

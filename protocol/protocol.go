@@ -1,9 +1,3 @@
-// Package protocol defines the values that travel between the inference
-// worker (wasm/worker) and the page (ui), and the JSON that `bagnet
-// classify -json` prints: one definition that both ends import, so they
-// cannot drift apart. It depends on the standard library and package
-// scramble only, so the page links no engine code. The messages themselves
-// are described in wasm/worker/protocol.md.
 package protocol
 
 import (

@@ -63,24 +63,30 @@ type picture struct {
 // content; it is emptied when it grows past maxPictures. Keys name an
 // analysis by its id, which is never reused (request ids only grow), not by
 // its address, which the garbage collector may give to a later analysis.
-
-var pictures = map[string]picture{}
+// Root owns the page's one cache and gives every analysis it makes a
+// pointer to it (Analysis.pics); a nil cache caches nothing.
+type pictures struct {
+	m map[string]picture
+}
 
 const maxPictures = 96
 
 // cached returns the picture for key, making it with mk when missing.
-func cached(key string, mk func() (picture, error)) (picture, error) {
-	if p, ok := pictures[key]; ok {
+func (pc *pictures) cached(key string, mk func() (picture, error)) (picture, error) {
+	if pc == nil {
+		return mk()
+	}
+	if p, ok := pc.m[key]; ok {
 		return p, nil
 	}
 	p, err := mk()
 	if err != nil {
 		return p, err
 	}
-	if len(pictures) >= maxPictures {
-		clear(pictures)
+	if pc.m == nil || len(pc.m) >= maxPictures {
+		pc.m = map[string]picture{}
 	}
-	pictures[key] = p
+	pc.m[key] = p
 	return p, nil
 }
 
@@ -96,7 +102,7 @@ func DrawOverlay(host js.Value, a *Analysis, k int, lim float32, opacity float64
 	}
 	ev := a.Maps[k] // nil until it arrives: the image alone
 	key := overlayKey(a, k, lim, opacity)
-	p, err := cached(key, func() (picture, error) {
+	p, err := a.pics.cached(key, func() (picture, error) {
 		scale := viz.OverlayScale(a.Geo.Size, overlayMinSide)
 		rgba, err := viz.Overlay(a.RGB, a.Geo, ev, lim, opacity, scale)
 		return picture{a.Geo.Size * scale, a.Geo.Size * scale, rgba}, err
@@ -115,7 +121,7 @@ func DrawMap(host js.Value, a *Analysis, k int, lim float32) {
 		return
 	}
 	key := mapKey(a, k, lim)
-	p, _ := cached(key, func() (picture, error) {
+	p, _ := a.pics.cached(key, func() (picture, error) {
 		return picture{a.Geo.W, a.Geo.H, viz.MapImage(a.Maps[k], lim)}, nil
 	})
 	putRGBA(canvasIn(host), key, p.w, p.h, p.rgba)
@@ -127,7 +133,7 @@ func DrawPatch(host js.Value, a *Analysis, b geom.Rect[int]) {
 		return
 	}
 	key := patchKey(a, b)
-	p, _ := cached(key, func() (picture, error) {
+	p, _ := a.pics.cached(key, func() (picture, error) {
 		rgba, w, h := viz.Crop(a.RGB, a.Geo.Size, b)
 		return picture{w, h, rgba}, nil
 	})

@@ -27,15 +27,14 @@ func (c *Root) ExportResult() ([]byte, error) {
 	return json.Marshal(r)
 }
 
-// publishResult sets window.bagnetResult, for scripts and tests, to the
-// worker's result res with "image" set to where the image came from: the
-// object `bagnet classify -json` prints for the same file.
-func publishResult(a *Analysis, res js.Value) {
+// publishResult sets window.bagnetResult, for scripts and tests, to a's
+// result with Image set to where the image came from: the object `bagnet
+// classify -json` prints for the same file. It returns that object.
+func publishResult(a *Analysis) js.Value {
 	a.Result.Image = a.Label
-	if a.Label != "" {
-		res.Set("image", a.Label)
-	}
+	res := toJS(a.Result)
 	setJS(js.Global(), "bagnetResult", res)
+	return res
 }
 
 // ExportPicture is the overlay of the shown class's evidence with a legend

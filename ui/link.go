@@ -12,10 +12,71 @@ import (
 	"github.com/bagnetweb/bagnet/ui/viz"
 )
 
-// The page talks to the inference worker with the messages described in
-// wasm/worker/protocol.md. Worker messages arrive in JavaScript callbacks;
+// The page talks to the inference worker with the messages of package
+// protocol. Worker messages arrive in JavaScript callbacks;
 // they are queued and applied in order by one goroutine that holds the
 // render lock while it changes the page's state.
+
+// requests is the page's record of the requests it sent the worker, by
+// id, until they are answered (Root.forget): ids only grow, so an id names
+// one request, and the analysis it makes, for good. Its zero value is
+// ready to use.
+type requests struct {
+	last  int              // the last id given
+	want  int              // the request whose answer is awaited (a newer one supersedes it)
+	byID  map[int]*request // the requests not yet answered
+	asked map[[2]int]bool  // (analysis id, class): the evidence maps asked for
+}
+
+// request is what the page keeps of one request.
+type request struct {
+	kind   protocol.Kind
+	label  string       // the image's or the model's name, for messages
+	sent   float64      // performance.now() when it was posted
+	posted bool         // false while it waits in the queue
+	model  *modelSource // the model a load, model or restart request loads
+}
+
+// add records a new request and returns its id.
+func (r *requests) add(kind protocol.Kind, label string) int {
+	r.last++
+	r.put(r.last, &request{kind: kind, label: label})
+	return r.last
+}
+
+func (r *requests) put(id int, q *request) {
+	if r.byID == nil {
+		r.byID = map[int]*request{}
+	}
+	r.byID[id] = q
+}
+
+// get is request id (a zero request when there is none).
+func (r *requests) get(id int) *request {
+	if q, ok := r.byID[id]; ok {
+		return q
+	}
+	return &request{}
+}
+
+func (r *requests) kind(id int) protocol.Kind { return r.get(id).kind }
+func (r *requests) label(id int) string       { return r.get(id).label }
+
+// forget drops request id.
+func (r *requests) forget(id int) { delete(r.byID, id) }
+
+// ask records that class k's map of analysis a was asked for; it reports
+// false when it already was.
+func (r *requests) ask(a, k int) bool {
+	if r.asked[[2]int{a, k}] {
+		return false
+	}
+	if r.asked == nil {
+		r.asked = map[[2]int]bool{}
+	}
+	r.asked[[2]int{a, k}] = true
+	return true
+}
 
 // setJS sets obj[key] = val for vugu's js.Value, which Value.Set does not
 // unwrap.
@@ -27,8 +88,8 @@ func setJS(obj js.Value, key string, val js.Value) {
 func now() float64 { return js.Global().Get("performance").Call("now").Float() }
 
 // listen attaches to app.js's queue of worker messages.
-func (c *Root) listen(boot js.Value) {
-	c.watchBoot(boot)
+func (c *Root) listen(boot js.Value, site protocol.SiteInfo) {
+	c.watchBoot(boot, site)
 	inbox := make(chan js.Value, 1024)
 	f := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		if len(args) == 0 {
@@ -37,7 +98,7 @@ func (c *Root) listen(boot js.Value) {
 		select {
 		case inbox <- args[0]:
 		default:
-			if args[0].Get("type").String() != "progress" { // progress may be dropped
+			if args[0].Get(protocol.FieldType).String() != string(protocol.KindProgress) { // progress may be dropped
 				go func(m js.Value) { inbox <- m }(args[0])
 			}
 		}
@@ -60,17 +121,39 @@ func decode(val js.Value, v any) error {
 	return json.Unmarshal([]byte(s), v)
 }
 
-// decodeMeta reads the JSON part of a "result" message: the message
-// without its typed arrays (the evidence maps and the model input), which
+// jsonPart is the JSON of message m without its typed arrays
+// (protocol.BinaryFields: a result's evidence maps and model input), which
 // JSON.stringify would spell out one number at a time (200,704 of them for
 // a 224-pixel input: over 100 ms).
-func decodeMeta(m js.Value, meta *protocol.Meta) error {
+func jsonPart(m js.Value) []byte {
 	obj := js.Global().Get("Object")
 	o := obj.Call("assign", obj.New(), m)
-	for _, k := range []string{"evidence", "input"} {
+	for _, k := range protocol.BinaryFields() {
 		js.Global().Get("Reflect").Call("deleteProperty", o, k)
 	}
-	return decode(o, meta)
+	return []byte(js.Global().Get("JSON").Call("stringify", o).String())
+}
+
+// message is the JavaScript object of m's JSON part; the caller adds the
+// typed arrays that travel beside it (protocol.Field*). The page's
+// requests hold no floats, so encoding them does not fail; if it did, the
+// console would say so and the worker would refuse the empty message.
+func message(m protocol.Message) js.Value {
+	b, err := json.Marshal(m)
+	if err != nil {
+		js.Global().Get("console").Call("error", fmt.Sprintf("ui: encoding a %s message: %v", m.Head().Type, err))
+		return js.Global().Get("Object").New()
+	}
+	return js.Global().Get("JSON").Call("parse", string(b))
+}
+
+// toJS is v as a JavaScript value, through JSON.
+func toJS(v any) js.Value {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return js.Null()
+	}
+	return js.Global().Get("JSON").Call("parse", string(b))
 }
 
 // float32s copies a Float32Array into Go.
@@ -87,39 +170,49 @@ func float32s(arr js.Value) []float32 {
 
 // onMessage applies one worker message; the caller holds the lock.
 func (c *Root) onMessage(m js.Value) {
-	typ := m.Get("type").String()
-	id := -1
-	if v := m.Get("id"); v.Type() == js.TypeNumber {
-		id = v.Int()
-	}
-	what := m.Get("what").String()
-	if typ == "error" && what == "worker" && m.Get("dead").Truthy() && c.Info != nil {
-		c.restart(fmt.Sprintf("crashed (%s)", m.Get("message").String()), "crashed")
+	raw := jsonPart(m)
+	var h protocol.ErrorReply // the header, and the fields of an error
+	if err := json.Unmarshal(raw, &h); err != nil {
+		js.Global().Get("console").Call("warn", "ui: unreadable worker message: "+err.Error())
 		return
 	}
-	if id == c.inflight && (typ == "result" || typ == "ready" || (typ == "error" && what != "evidence")) {
+	typ, id := h.Type, h.IDOr(-1)
+	if typ == protocol.KindError && h.What == protocol.WhatWorker && h.Dead && c.Info != nil {
+		c.restart(fmt.Sprintf("crashed (%s)", h.Message), "crashed")
+		return
+	}
+	if id == c.inflight && (typ == protocol.KindResult || typ == protocol.KindReady || (typ == protocol.KindError && h.What != protocol.KindEvidence)) {
 		defer c.answered()
 	}
 	switch typ {
-	case "progress":
-		p := c.Progress[m.Get("what").String()]
-		if p != nil {
-			p.Loaded, p.Total = int64(m.Get("loaded").Float()), int64(m.Get("total").Float())
+	case protocol.KindProgress:
+		var pm protocol.Progress
+		if json.Unmarshal(raw, &pm) == nil {
+			if p := c.Progress[pm.What]; p != nil {
+				p.Loaded, p.Total = pm.Loaded, pm.Total
+			}
 		}
 		c.loadAlive(0) // a download that moves is alive
-	case "loading": // a model file parsed: its load and warm-up pass follow
-		c.loadAlive(int64(m.Get("macs").Float()))
-	case "ready": // the site's model, or one the user gave (id set)
+	case protocol.KindLoading: // a model file parsed: its load and warm-up pass follow
+		var l protocol.Loading
+		_ = json.Unmarshal(raw, &l) // unreadable: 0 MACs, the download's deadline stays
+		c.loadAlive(l.MACs)
+	case protocol.KindReady: // the site's model, or one the user gave (id set)
 		defer c.forget(id)
-		var info protocol.Info
-		if err := decode(m.Get("info"), &info); err != nil {
+		var r protocol.Ready
+		err := json.Unmarshal(raw, &r)
+		if err == nil && r.Info == nil {
+			err = fmt.Errorf("no model description")
+		}
+		if err != nil {
 			c.fail("Could not read the model description: " + err.Error())
 			return
 		}
-		if src, ok := c.loadingModels[id]; ok {
-			c.model = src // the model to restart a worker with
+		info := *r.Info
+		if src := c.reqs.get(id).model; src != nil {
+			c.model = *src // the model to restart a worker with
 		}
-		if c.kinds[id] == "restart" && c.Info != nil {
+		if c.reqs.kind(id) == kindRestart && c.Info != nil {
 			c.restarted(&info)
 			return
 		}
@@ -138,46 +231,45 @@ func (c *Root) onMessage(m js.Value) {
 		}
 		// A new model: what the old one explained is gone.
 		c.Cur, c.Scr, c.Edits, c.Sel, c.Hover = nil, nil, nil, -1, Cell{}
-		c.asked = map[[2]int]bool{}
+		c.reqs.asked = nil
 		js.Global().Set("bagnetResult", nil)
 		c.Status = fmt.Sprintf("Now using %s from %s. Choose, drop or paste an image.", info.Name, info.Source)
-	case "engine": // the worker's engine changed (a band worker was dropped)
-		if c.Info != nil {
-			c.Info.Kernel = m.Get("kernel").String()
+	case protocol.KindEngine: // the worker's engine changed (a band worker was dropped)
+		var e protocol.EngineChange
+		if json.Unmarshal(raw, &e) == nil && c.Info != nil {
+			c.Info.Kernel = e.Kernel
 		}
-	case "result":
-		c.onResult(id, m)
-	case "evidence":
-		c.onEvidence(id, m)
-	case "error":
-		c.onError(id, m.Get("what").String(), m.Get("message").String())
+	case protocol.KindResult:
+		c.onResult(id, raw, m)
+	case protocol.KindEvidence:
+		c.onEvidence(id, raw, m)
+	case protocol.KindError:
+		c.onError(id, h.What, h.Message)
 	}
 }
 
 // forget drops the bookkeeping of an answered request.
-func (c *Root) forget(id int) {
-	delete(c.sent, id)
-	delete(c.kinds, id)
-	delete(c.labels, id)
-	delete(c.loadingModels, id)
-}
+func (c *Root) forget(id int) { c.reqs.forget(id) }
 
-func (c *Root) onResult(id int, m js.Value) {
+func (c *Root) onResult(id int, raw []byte, m js.Value) {
 	defer c.forget(id)
-	if id != c.want {
+	if id != c.reqs.want {
 		return // an answer nobody waits for any more
 	}
-	var meta protocol.Meta
-	if err := decodeMeta(m, &meta); err != nil {
-		c.onError(id, "result", "unreadable result: "+err.Error())
+	var r protocol.ResultReply
+	if err := json.Unmarshal(raw, &r); err != nil {
+		c.onError(id, protocol.KindResult, "unreadable result: "+err.Error())
 		return
 	}
-	a := &Analysis{ID: id, Label: c.labels[id], Result: meta.Result, Bias: meta.Bias,
-		Maps: map[int][]float32{}, Transform: meta.Transform, Timings: meta.Timings, Scramble: meta.Scramble, Occlusion: meta.Occlusion}
-	if t, ok := c.sent[id]; ok {
-		a.RoundTrip = now() - t
+	meta := r.Meta
+	req := c.reqs.get(id)
+	a := &Analysis{ID: id, Label: req.label, Result: meta.Result, Bias: meta.Bias,
+		Maps: map[int][]float32{}, Transform: meta.Transform, Timings: meta.Timings, Scramble: meta.Scramble, Occlusion: meta.Occlusion,
+		pics: &c.pics}
+	if req.posted {
+		a.RoundTrip = now() - req.sent
 	}
-	ev := m.Get("evidence")
+	ev := m.Get(protocol.FieldEvidence)
 	keys := js.Global().Get("Object").Call("keys", ev)
 	for k := 0; k < keys.Length(); k++ {
 		key := keys.Index(k).String()
@@ -187,7 +279,7 @@ func (c *Root) onResult(id int, m js.Value) {
 		}
 		a.Maps[cls] = float32s(ev.Get(key))
 	}
-	input := m.Get("input")
+	input := m.Get(protocol.FieldInput)
 	rgba := make([]byte, input.Get("length").Int())
 	js.CopyBytesToGo(rgba, input)
 	a.RGB = make([]byte, 0, len(rgba)/4*3)
@@ -199,7 +291,7 @@ func (c *Root) onResult(id int, m js.Value) {
 			H: a.Result.Map.H, W: a.Result.Map.W}
 	}
 	if err := a.Geo.Validate(); err != nil || len(a.RGB) != a.Geo.Size*a.Geo.Size*3 {
-		c.onError(id, "result", fmt.Sprintf("inconsistent result geometry (%v)", err))
+		c.onError(id, protocol.KindResult, fmt.Sprintf("inconsistent result geometry (%v)", err))
 		return
 	}
 	switch {
@@ -227,49 +319,53 @@ func (c *Root) onResult(id int, m js.Value) {
 		c.Status = "The model says " + top + "."
 	}
 	// Published for scripts and tests; data-state follows in Rendered.
-	publishResult(a, m.Get("result"))
+	res := publishResult(a)
 	if a.Scramble != nil {
-		setJS(js.Global(), "bagnetScrambled", m.Get("result"))
-		setJS(js.Global(), "bagnetScramble", m.Get("scramble"))
+		setJS(js.Global(), "bagnetScrambled", res)
+		setJS(js.Global(), "bagnetScramble", toJS(meta.Scramble))
 	} else if a.Occlusion == nil {
 		js.Global().Set("bagnetScrambled", nil)
 	}
 	if a.Occlusion != nil {
-		setJS(js.Global(), "bagnetOcclusion", m.Get("occlusion"))
+		setJS(js.Global(), "bagnetOcclusion", toJS(meta.Occlusion))
 	} else {
 		js.Global().Set("bagnetOcclusion", nil)
 	}
 }
 
-func (c *Root) onEvidence(id int, m js.Value) {
-	cls := m.Get("class").Int()
+func (c *Root) onEvidence(id int, raw []byte, m js.Value) {
+	var r protocol.EvidenceReply
+	if err := json.Unmarshal(raw, &r); err != nil {
+		c.Status = "Could not read that evidence map: " + err.Error()
+		return
+	}
 	for _, a := range append([]*Analysis{c.Cur, c.Scr}, c.Edits...) {
 		if a != nil && a.ID == id {
-			a.Maps[cls] = float32s(m.Get("evidence"))
-			a.Bias[cls] = float32(m.Get("bias").Float())
+			a.Maps[r.Class] = float32s(m.Get(protocol.FieldEvidence))
+			a.Bias[r.Class] = r.Bias
 		}
 	}
 }
 
-func (c *Root) onError(id int, what, msg string) {
+func (c *Root) onError(id int, what protocol.Kind, msg string) {
 	defer c.forget(id)
 	switch {
-	case (what == "model" || what == "load") && c.Info != nil:
+	case (what == protocol.KindModel || what == protocol.KindLoad) && c.Info != nil:
 		c.Switching = ""
 		// The user's model file did not load; the model in use stays.
 		c.State, c.Err = StateError, modelFailText(msg, c.Info.Name)
 		c.Status = "Still using " + c.Info.Name + "."
-	case what == "load" || what == "worker" || c.Info == nil:
+	case what == protocol.KindLoad || what == protocol.WhatWorker || c.Info == nil:
 		c.fail("The classifier could not start: " + msg)
-	case what == "evidence":
+	case what == protocol.KindEvidence:
 		c.Status = "Could not compute that evidence map: " + msg
-	case id != c.want:
+	case id != c.reqs.want:
 		// an error for a request nobody waits for any more
 	default:
-		if c.kinds[id] == "classify" {
+		if c.reqs.kind(id) == protocol.KindClassify {
 			c.Cur, c.Scr, c.Edits = nil, nil, nil
 		}
-		label := c.labels[id]
+		label := c.reqs.label(id)
 		if label != "" {
 			label += ": "
 		}
@@ -278,40 +374,36 @@ func (c *Root) onError(id int, what, msg string) {
 	}
 }
 
-// request makes a message with a fresh id the one awaited and sends it
-// when the worker is free (see link.send).
-func (c *Root) request(kind, label string, msg map[string]any, transfer ...any) {
-	c.nextID++
-	id := c.nextID
-	c.want = id
-	c.kinds[id], c.labels[id] = kind, label
-	msg["id"] = id
-	obj := js.Global().Get("Object").New()
-	for k, v := range msg {
-		if jv, ok := v.(js.Value); ok {
-			setJS(obj, k, jv)
-		} else {
-			obj.Set(k, v)
-		}
-	}
-	if kind == "load" { // a model of the site: restarts fetch it again
-		url, _ := msg["url"].(string)
-		size, _ := msg["size"].(int)
-		c.loadingModels[id] = modelSource{url: url, size: size, name: label}
+// request makes msg, with a fresh id, the request awaited and sends it
+// when the worker is free (see send); it returns the id. arrays are the
+// typed arrays that travel beside msg's JSON part, by field name
+// (protocol.Field*), transferred.
+func (c *Root) request(label string, msg protocol.Message, arrays map[string]js.Value) int {
+	h := msg.Head()
+	id := c.reqs.add(h.Type, label)
+	c.reqs.want = id
+	h.ID = &id
+	obj := message(msg)
+	var transfer []any
+	for k, v := range arrays {
+		setJS(obj, k, v)
+		transfer = append(transfer, v)
 	}
 	c.State, c.Err = StateWorking, ""
 	var tr js.Value
 	if transfer != nil {
 		tr = js.Global().Get("Array").Call("of", transfer...)
 	}
-	c.send(outgoing{id: id, kind: kind, msg: obj, transfer: tr})
+	c.send(outgoing{id: id, kind: h.Type, msg: obj, transfer: tr})
+	return id
 }
 
 // classifyBuffer sends encoded image bytes (an ArrayBuffer, transferred) to
 // the worker.
 func (c *Root) classifyBuffer(label string, buf js.Value) {
 	c.Status = "Classifying " + label + "…"
-	c.request("classify", label, map[string]any{"type": "classify", "bytes": buf, "topK": TopK}, buf)
+	c.request(label, &protocol.ClassifyRequest{Header: protocol.Header{Type: protocol.KindClassify}, TopK: TopK},
+		map[string]js.Value{protocol.FieldBytes: buf})
 }
 
 // loadModelBuffer sends a model file's bytes (an ArrayBuffer, transferred)
@@ -319,9 +411,10 @@ func (c *Root) classifyBuffer(label string, buf js.Value) {
 // worker restarted later loads it again.
 func (c *Root) loadModelBuffer(label string, buf js.Value) {
 	c.Status = "Loading the model " + label + "…"
-	keep := modelSource{bytes: buf.Call("slice", 0), name: label}
-	c.request("model", label, map[string]any{"type": "model", "bytes": buf, "name": label}, buf)
-	c.loadingModels[c.nextID] = keep
+	keep := &modelSource{bytes: buf.Call("slice", 0), name: label}
+	id := c.request(label, &protocol.ModelRequest{Header: protocol.Header{Type: protocol.KindModel}, Name: label},
+		map[string]js.Value{protocol.FieldBytes: buf})
+	c.reqs.get(id).model = keep
 }
 
 // Occlude paints rect (model-input pixels) of the latest edit of the
@@ -332,8 +425,8 @@ func (c *Root) Occlude(rect [4]int) {
 		return
 	}
 	c.Status = "Recomputing the patches that see the grey rectangle…"
-	c.request("occlude", c.Cur.Label, map[string]any{"type": "occlude", "of": base.ID,
-		"rect": []any{rect[0], rect[1], rect[2], rect[3]}, "topK": TopK})
+	c.request(c.Cur.Label, &protocol.OccludeRequest{Header: protocol.Header{Type: protocol.KindOcclude},
+		Of: base.ID, Rect: rect[:], TopK: TopK}, nil)
 }
 
 // Scramble shuffles the current image's tiles and classifies the result.
@@ -344,18 +437,15 @@ func (c *Root) Scramble() {
 	c.lastSeed++
 	seed := int64(c.Cur.ID)*1000 + c.lastSeed
 	c.Status = "Shuffling the tiles and classifying again…"
-	c.request("scramble", c.Cur.Label, map[string]any{"type": "scramble", "of": c.Cur.ID, "seed": seed, "topK": TopK})
+	c.request(c.Cur.Label, &protocol.ScrambleRequest{Header: protocol.Header{Type: protocol.KindScramble},
+		Of: c.Cur.ID, Seed: seed, TopK: TopK}, nil)
 }
 
 // ensureMap asks the worker for class k's map of a if it is missing.
 func (c *Root) ensureMap(a *Analysis, k int) {
-	if a == nil || k < 0 || a.Maps[k] != nil || c.asked[[2]int{a.ID, k}] || !c.worker.Truthy() {
+	if a == nil || k < 0 || a.Maps[k] != nil || !c.worker.Truthy() || !c.reqs.ask(a.ID, k) {
 		return
 	}
-	c.asked[[2]int{a.ID, k}] = true
-	obj := js.Global().Get("Object").New()
-	obj.Set("type", "evidence")
-	obj.Set("id", a.ID)
-	obj.Set("class", k)
-	c.worker.Call("postMessage", obj) // small: not queued, not watched
+	msg := message(&protocol.EvidenceRequest{Header: protocol.Header{Type: protocol.KindEvidence, ID: new(a.ID)}, Class: k})
+	c.worker.Call("postMessage", msg) // small: not queued, not watched
 }

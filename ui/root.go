@@ -22,6 +22,10 @@ const (
 	StateError   = "error"   // the last request (or loading) failed
 )
 
+// progressApp is the download of the page's own code (app.wasm), beside
+// the worker's (protocol.Progress).
+const progressApp = "app"
+
 // TopK is how many classes a result lists.
 const TopK = 5
 
@@ -36,7 +40,7 @@ type Root struct {
 	Status string // one line for screen readers and sighted users
 	Err    string
 
-	Progress  map[string]*Progress // "app", "worker", "weights"
+	Progress  map[string]*Progress // by download: progressApp, protocol.ProgressWorker, protocol.ProgressWeights
 	Info      *protocol.Info
 	Models    []protocol.SiteModel // the site's models, for the picker
 	Loaded    int                  // models loaded so far (the storage panel looks again)
@@ -51,14 +55,9 @@ type Root struct {
 	Hover   Cell        // the patch under the pointer or keyboard cursor
 
 	lastSeed  int64
-	nextID    int
-	want      int             // id of the request whose answer is awaited
-	sent      map[int]float64 // request id -> performance.now() when sent
-	asked     map[[2]int]bool // (analysis id, class) evidence requested
-	published string          // last data-state written to the DOM
-	reveal    bool            // scroll to the new result after rendering
-	kinds     map[int]string  // request id -> "classify" or "scramble"
-	labels    map[int]string  // request id -> label of the image
+	pics      pictures // the pictures drawn recently, for every analysis (draw.go)
+	published string   // last data-state written to the DOM
+	reveal    bool     // scroll to the new result after rendering
 }
 
 // Sample is one picture of the gallery (samples/index.json).
@@ -85,8 +84,7 @@ func (c *Root) Init(ctx vugu.InitCtx) {
 	c.Status = "Loading the model…"
 	c.Opacity = 0.8
 	c.Sel = -1
-	c.Progress = map[string]*Progress{"app": {Done: true}, "worker": {}, "weights": {}}
-	c.sent, c.asked, c.kinds, c.labels = map[int]float64{}, map[[2]int]bool{}, map[int]string{}, map[int]string{}
+	c.Progress = map[string]*Progress{progressApp: {Done: true}, protocol.ProgressWorker: {}, protocol.ProgressWeights: {}}
 	if !js.Global().Truthy() {
 		return // rendering outside a browser
 	}
@@ -100,10 +98,12 @@ func (c *Root) Init(ctx vugu.InitCtx) {
 	if err := decode(boot.Get("site"), &site); err == nil {
 		c.Models = site.Models
 	}
-	c.listen(boot)
+	c.listen(boot, site)
 	c.hookPaste()
 	c.hookWindowDrop()
-	go c.loadSamples(boot.Get("site").Get("samples").String())
+	if site.Samples != "" {
+		go c.loadSamples(site.Samples)
+	}
 }
 
 // AfterRender publishes the page state once the DOM shows it: tests and
@@ -167,7 +167,7 @@ func (c *Root) Loading() bool { return c.Info == nil && c.Err == "" }
 
 // ProgressList is the downloads in display order.
 func (c *Root) ProgressList() []ProgressRow {
-	names := [][2]string{{"app", "App"}, {"worker", "Inference engine"}, {"weights", "Model weights"}}
+	names := [][2]string{{progressApp, "App"}, {protocol.ProgressWorker, "Inference engine"}, {protocol.ProgressWeights, "Model weights"}}
 	rows := make([]ProgressRow, 0, len(names))
 	for _, n := range names {
 		p := c.Progress[n[0]]
@@ -298,15 +298,16 @@ func (c *Root) PickModel(file string) {
 			continue
 		}
 		c.Switching = m.Name
-		c.Progress["weights"] = &Progress{Total: int64(m.Bytes)}
+		c.Progress[protocol.ProgressWeights] = &Progress{Total: int64(m.Bytes)}
 		c.Status = "Downloading " + m.Name + "…"
-		c.request("load", m.Name, map[string]any{"type": "load", "url": m.File, "size": m.Bytes})
+		id := c.request(m.Name, &protocol.LoadRequest{Header: protocol.Header{Type: protocol.KindLoad}, URL: m.File, Size: m.Bytes}, nil)
+		c.reqs.get(id).model = &modelSource{url: m.File, size: m.Bytes, name: m.Name} // a restart fetches it again
 	}
 }
 
 // SwitchProgress is the picked model's download, for its bar.
 func (c *Root) SwitchProgress() Progress {
-	if p := c.Progress["weights"]; p != nil {
+	if p := c.Progress[protocol.ProgressWeights]; p != nil {
 		return *p
 	}
 	return Progress{}

@@ -10,7 +10,6 @@ package ui
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/bagnetweb/bagnet/protocol"
@@ -34,6 +33,7 @@ type Analysis struct {
 
 	probs []float64 // softmax of the logits, computed once
 	rank  []int     // classes by decreasing logit, computed once
+	pics  *pictures // the page's picture cache (Root.pics), nil: none
 }
 
 // Cell is a position in the evidence map.
@@ -116,19 +116,7 @@ func (a *Analysis) Prob(c int) float64 {
 		return 0
 	}
 	if a.probs == nil {
-		m := math.Inf(-1)
-		for _, v := range a.Result.Logits {
-			m = math.Max(m, float64(v))
-		}
-		var sum float64
-		a.probs = make([]float64, len(a.Result.Logits))
-		for i, v := range a.Result.Logits {
-			a.probs[i] = math.Exp(float64(v) - m)
-			sum += a.probs[i]
-		}
-		for i := range a.probs {
-			a.probs[i] /= sum
-		}
+		a.probs = protocol.Probs(a.Result.Logits)
 	}
 	return a.probs[c]
 }

@@ -134,7 +134,7 @@ func TestRootViews(t *testing.T) {
 	c := &Root{Info: &protocol.Info{Classes: names, InputSize: 48, Patch: 33, Stride: 8, MapH: 2, MapW: 2,
 		Arch: "bagnet33", Width: 0.25, Params: 1_000_000, MACs: 300_000_000, WeightsBytes: 1_110_368, DType: "Int8",
 		Resize: "squash", Meta: map[string]string{"val_top1": "0.8125", "dataset": "Imagenette"}},
-		Cur: analysis(), Sel: -1, asked: map[[2]int]bool{}}
+		Cur: analysis(), Sel: -1}
 	if c.Selected() != 1 {
 		t.Errorf("Selected = %d, want the top class 1", c.Selected())
 	}

@@ -22,26 +22,27 @@ import (
 // requests still waiting are dropped before they are sent, and the answer
 // to the one in flight is not shown.
 
-// link is Root's side of the worker: the request in flight, those
-// waiting, the deadline and the model to restart a worker with.
+// link is Root's side of the worker: the requests sent, the one in
+// flight, those waiting, the deadline and the model to restart a worker
+// with.
 type link struct {
-	boot          js.Value
-	inflight      int                 // id of the request the worker is on; 0 none, -1 the boot load
-	queue         []outgoing          // waiting to be sent, oldest first
-	timer         *time.Timer         // the in-flight request's deadline
-	gen           int                 // tells a stale timer from the current one
-	deadline      time.Duration       // the current timer's length, for messages
-	model         modelSource         // the model in use
-	loadingModels map[int]modelSource // models being loaded, by request id
-	restarts      int                 // restarts since the last answer
-	failedWant    string              // what to report once a restart is ready
-	restartsAll   int                 // restarts of this page (window.bagnetRestarts)
+	boot        js.Value
+	reqs        requests      // every request not yet answered, by id (link.go)
+	inflight    int           // id of the request the worker is on; 0 none, -1 the boot load
+	queue       []outgoing    // waiting to be sent, oldest first
+	timer       *time.Timer   // the in-flight request's deadline
+	gen         int           // tells a stale timer from the current one
+	deadline    time.Duration // the current timer's length, for messages
+	model       modelSource   // the model in use
+	restarts    int           // restarts since the last answer
+	failedWant  string        // what to report once a restart is ready
+	restartsAll int           // restarts of this page (window.bagnetRestarts)
 }
 
 // outgoing is a request waiting for the worker.
 type outgoing struct {
 	id       int
-	kind     string
+	kind     protocol.Kind
 	msg      js.Value
 	transfer js.Value // undefined: nothing to transfer
 }
@@ -59,32 +60,36 @@ type modelSource struct {
 // them, the page tries before it gives up and asks for a reload.
 const maxRestarts = 2
 
-// superseded are the request kinds a newer image makes stale.
-var superseded = map[string]bool{"classify": true, "scramble": true, "occlude": true}
+// kindRestart marks, in link.reqs, a load or model request that gives a
+// restarted worker the model in use (it is not a message kind).
+const kindRestart protocol.Kind = "restart"
+
+// superseded reports whether a newer image makes requests of kind k stale.
+func superseded(k protocol.Kind) bool {
+	return k == protocol.KindClassify || k == protocol.KindScramble || k == protocol.KindOcclude
+}
+
+// loadsModel reports whether requests of kind k load a model.
+func loadsModel(k protocol.Kind) bool {
+	return k == protocol.KindLoad || k == protocol.KindModel || k == kindRestart
+}
 
 // watchBoot starts the watchdog of the load app.js sent at start-up.
-func (c *Root) watchBoot(boot js.Value) {
+func (c *Root) watchBoot(boot js.Value, site protocol.SiteInfo) {
 	c.boot = boot
-	c.loadingModels = map[int]modelSource{}
-	site := boot.Get("site")
-	c.model = modelSource{url: site.Get("model").String()}
-	if sz := site.Get("sizes"); sz.Truthy() {
-		if v := sz.Get(c.model.url); v.Type() == js.TypeNumber {
-			c.model.size = v.Int()
-		}
-	}
+	c.model = modelSource{url: site.Model, size: site.Sizes[site.Model]}
 	c.inflight = -1
-	c.kinds[-1] = "load"
+	c.reqs.put(-1, &request{kind: protocol.KindLoad})
 	c.arm(protocol.LoadQuiet)
 }
 
 // send posts o now when the worker is free, else queues it. A request for
 // a new image drops the queued requests it supersedes: they are never sent.
 func (c *Root) send(o outgoing) {
-	if superseded[o.kind] {
+	if superseded(o.kind) {
 		kept := c.queue[:0]
 		for _, q := range c.queue {
-			if superseded[q.kind] {
+			if superseded(q.kind) {
 				c.forget(q.id)
 				continue
 			}
@@ -102,16 +107,16 @@ func (c *Root) send(o outgoing) {
 // post hands o to the worker and starts its deadline.
 func (c *Root) post(o outgoing) {
 	c.inflight = o.id
-	c.sent[o.id] = now()
+	q := c.reqs.get(o.id)
+	q.sent, q.posted = now(), true
 	if o.transfer.Truthy() {
 		c.worker.Call("postMessage", o.msg, o.transfer)
 	} else {
 		c.worker.Call("postMessage", o.msg)
 	}
-	switch o.kind {
-	case "load", "model", "restart":
+	if loadsModel(o.kind) {
 		c.arm(protocol.LoadQuiet)
-	default:
+	} else {
 		c.arm(protocol.RequestDeadline(c.Info))
 	}
 }
@@ -155,9 +160,7 @@ func (c *Root) disarm() {
 // protocol.LoadQuiet while it downloads (macs 0), or its load and warm-up
 // deadline once the worker says how big it is.
 func (c *Root) loadAlive(macs int64) {
-	switch c.kinds[c.inflight] {
-	case "load", "model", "restart":
-	default:
+	if !loadsModel(c.reqs.kind(c.inflight)) {
 		return
 	}
 	if macs > 0 {
@@ -186,17 +189,17 @@ func (c *Root) restart(why, short string) {
 	if c.Info != nil {
 		name = c.Info.Name
 	}
-	if failed > 0 && c.kinds[failed] != "restart" {
-		label := c.labels[failed]
+	if failed > 0 && c.reqs.kind(failed) != kindRestart {
+		label := c.reqs.label(failed)
 		if label != "" {
 			label += ": "
 		}
-		switch c.kinds[failed] {
-		case "model", "load":
+		switch c.reqs.kind(failed) {
+		case protocol.KindModel, protocol.KindLoad:
 			c.failedWant = fmt.Sprintf("%sthe inference worker %s while loading it; it was restarted, still with %s.", label, short, name)
 			c.Switching = ""
 		default:
-			if failed == c.want {
+			if failed == c.reqs.want {
 				c.failedWant = fmt.Sprintf("%sthe inference worker %s; it was restarted with %s. Please try again.", label, short, name)
 			}
 		}
@@ -204,24 +207,17 @@ func (c *Root) restart(why, short string) {
 	}
 	js.Global().Get("console").Call("warn", "inference worker "+why+": restarting it")
 	c.worker = c.boot.Call("restart")
-	c.asked = map[[2]int]bool{} // evidence asked of the old worker never comes
-	c.nextID++
-	id := c.nextID
-	c.kinds[id], c.labels[id] = "restart", name
-	c.loadingModels[id] = c.model
-	msg := js.Global().Get("Object").New()
-	msg.Set("id", id)
-	var tr js.Value
+	c.reqs.asked = nil // evidence asked of the old worker never comes
+	id := c.reqs.add(kindRestart, name)
+	c.reqs.get(id).model = new(c.model)
+	var msg, tr js.Value
 	if c.model.bytes.Truthy() {
 		b := c.model.bytes.Call("slice", 0) // the kept copy stays for later restarts
-		msg.Set("type", "model")
-		setJS(msg, "bytes", b)
-		msg.Set("name", c.model.name)
+		msg = message(&protocol.ModelRequest{Header: protocol.Header{Type: protocol.KindModel, ID: &id}, Name: c.model.name})
+		setJS(msg, protocol.FieldBytes, b)
 		tr = js.Global().Get("Array").Call("of", b)
 	} else {
-		msg.Set("type", "load")
-		msg.Set("url", c.model.url)
-		msg.Set("size", c.model.size)
+		msg = message(&protocol.LoadRequest{Header: protocol.Header{Type: protocol.KindLoad, ID: &id}, URL: c.model.url, Size: c.model.size})
 	}
 	c.State = StateWorking
 	c.Err = ""
@@ -229,7 +225,7 @@ func (c *Root) restart(why, short string) {
 		c.Err = c.failedWant
 	}
 	c.Status = fmt.Sprintf("The inference worker %s: restarting it with %s…", why, name)
-	c.post(outgoing{id: id, kind: "restart", msg: msg, transfer: tr})
+	c.post(outgoing{id: id, kind: kindRestart, msg: msg, transfer: tr})
 }
 
 // restarted: the new worker has the model in use again. Analyses of the
@@ -262,8 +258,7 @@ func (c *Root) InputBusy() bool {
 		return true
 	}
 	for _, id := range append([]int{c.inflight}, queuedIDs(c.queue)...) {
-		switch c.kinds[id] {
-		case "load", "model", "restart":
+		if loadsModel(c.reqs.kind(id)) {
 			return true
 		}
 	}

@@ -1,6 +1,13 @@
 // The page's boot glue: start the inference worker and the model download
 // right away, show download progress until the Go UI (app.wasm) runs, then
 // hand the worker and its messages over to Go. Everything else is Go.
+// The worker's messages are defined in Go, in package protocol
+// (protocol/message.go); this glue cannot import it and spells only these of
+// its names: the worker's options (protocol.Options: wasm, bytes, simd,
+// failBands, testHooks, hangBands, workers), the first protocol.LoadRequest
+// {type: 'load', url, size}, a protocol.Progress's type, what, loaded and
+// total, and a protocol.ErrorReply's type, message (and, for a worker that
+// cannot start or dies, id: null, what: 'worker', dead).
 'use strict';
 (() => {
   const $ = (id) => document.getElementById(id);

@@ -1,6 +1,11 @@
 // The inference worker's glue: load worker.wasm (Go) and hand it the page's
 // messages. Messages that arrive before Go is running are queued in order.
-// The protocol is described in wasm/worker/protocol.md.
+// The messages are defined in Go, in package protocol (protocol/message.go);
+// this glue cannot import it and spells only these of its names: the
+// options in its name (protocol.Options: wasm, bytes, simd, simdWasm) and
+// the two messages it posts itself, a protocol.Progress {type: 'progress',
+// what: 'worker', loaded, total} and a protocol.ErrorReply {type: 'error',
+// id: null, what: 'worker', dead: true, message} when Go is gone.
 'use strict';
 importScripts('wasm_exec.js', 'load-wasm.js');
 

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -16,8 +17,8 @@ import (
 // worker, with its own Go instance, kernel module and copy of the model. It
 // computes blocks of the int8 feature map (engine.Helper).
 //
-// Deadlines: a helper does not keep its own timer per block. The server
-// fixes one deadline per request (server.startRequest; while a model
+// Deadlines: a helper does not keep its own timer per block. The inference
+// worker fixes one deadline per request (worker.startRequest; while a model
 // loads, one for loading every helper and the warm-up pass together), and
 // every wait a helper returns gives up at that deadline. So whether the
 // engine waits on its helpers one after another or all at once, k hung
@@ -25,7 +26,7 @@ import (
 // is terminated and its block recomputed by the engine (engine.Helper).
 type helper struct {
 	w       js.Value
-	due     *time.Time // the deadline of the request being served (server.due)
+	due     *time.Time // the deadline of the request being served (worker.due)
 	next    int
 	pending map[int]chan reply
 	ready   chan error
@@ -39,18 +40,17 @@ type reply struct {
 }
 
 // startHelpers starts n band workers with this worker's options (role
-// "band"). They boot while the model downloads. due points at the server's
+// "band"). They boot while the model downloads. due points at the worker's
 // deadline of the request being served (see helper).
 func startHelpers(n int, due *time.Time) []*helper {
-	opts := object()
-	if name := global.Get("name"); name.Type() == js.TypeString && name.String() != "" {
-		if v, err := parseJSON(name.String()); err == nil && v.Type() == js.TypeObject {
-			opts = v
-		}
+	opts := namedOptions()
+	opts.Role, opts.Workers = protocol.RoleBand, 1
+	b, err := json.Marshal(opts)
+	if err != nil {
+		fmt.Printf("worker: cannot start band workers: %v\n", err)
+		return nil
 	}
-	opts.Set("role", "band")
-	opts.Set("workers", 1)
-	name := jsJSON.Call("stringify", opts).String()
+	name := string(b)
 	var hs []*helper
 	for i := 0; i < n; i++ {
 		h := &helper{due: due, pending: map[int]chan reply{}, ready: make(chan error, 1)}
@@ -77,15 +77,6 @@ func startHelpers(n int, due *time.Time) []*helper {
 	return hs
 }
 
-func parseJSON(s string) (v js.Value, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	return jsJSON.Call("parse", s), nil
-}
-
 func newWorker(name string) (w js.Value, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -98,20 +89,22 @@ func newWorker(name string) (w js.Value, err error) {
 }
 
 func (h *helper) onMessage(m js.Value) {
-	id := -1
-	if v := m.Get("id"); v.Type() == js.TypeNumber {
-		id = v.Int()
+	var e protocol.ErrorReply // the fields of every message a band worker sends
+	if err := json.Unmarshal(jsonPart(m), &e); err != nil {
+		h.die(fmt.Errorf("band worker: unreadable message: %v", err))
+		return
 	}
-	switch m.Get("type").String() {
-	case "ready":
+	id := e.IDOr(-1)
+	switch e.Type {
+	case protocol.KindReady:
 		select {
 		case h.ready <- nil:
 		default:
 		}
-	case "rows":
-		h.answer(id, reply{data: bytesOf(m.Get("data"))})
-	case "error":
-		err := errors.New(m.Get("message").String())
+	case protocol.KindRows:
+		h.answer(id, reply{data: bytesOf(m.Get(protocol.FieldData))})
+	case protocol.KindError:
+		err := errors.New(e.Message)
 		if id < 0 {
 			h.die(err)
 			return
@@ -150,15 +143,17 @@ func (h *helper) die(err error) {
 
 // load hands the helper the model file's bytes (a copy); wait for its
 // answer with the returned function, which gives up at the deadline the
-// server set for the load (*h.due when load is called).
+// worker set for the load (*h.due when load is called).
 func (h *helper) load(model []byte) func() error {
 	if h.dead != nil {
 		return func() error { return h.dead }
 	}
+	msg, err := message(&protocol.Header{Type: protocol.KindLoadBytes})
+	if err != nil {
+		return func() error { return err }
+	}
 	b := uint8Array(model)
-	msg := object()
-	msg.Set("type", "loadBytes")
-	msg.Set("bytes", b)
+	msg.Set(protocol.FieldBytes, b)
 	h.w.Call("postMessage", msg, jsArray.New(b.Get("buffer")))
 	due := *h.due
 	return func() error {
@@ -180,18 +175,16 @@ func (h *helper) Start(rgb []uint8, rows, cols [2]int) func() ([]uint8, error) {
 		return func() ([]uint8, error) { return nil, h.dead }
 	}
 	id := h.next
+	msg, err := message(&protocol.RowsRequest{Header: protocol.Header{Type: protocol.KindRows, ID: &id},
+		R0: rows[0], R1: rows[1], C0: cols[0], C1: cols[1]})
+	if err != nil {
+		return func() ([]uint8, error) { return nil, err }
+	}
 	h.next++
 	ch := make(chan reply, 1)
 	h.pending[id] = ch
 	b := uint8Array(rgb)
-	msg := object()
-	msg.Set("type", "rows")
-	msg.Set("id", id)
-	msg.Set("rgb", b)
-	msg.Set("r0", rows[0])
-	msg.Set("r1", rows[1])
-	msg.Set("c0", cols[0])
-	msg.Set("c1", cols[1])
+	msg.Set(protocol.FieldRGB, b)
 	h.w.Call("postMessage", msg, jsArray.New(b.Get("buffer")))
 	due := *h.due
 	if due.IsZero() { // no request started (cannot happen: handle starts one)

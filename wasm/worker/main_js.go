@@ -12,7 +12,6 @@ import (
 	"unsafe"
 
 	"github.com/bagnetweb/bagnet/engine"
-	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/model/kernel"
 	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/wasm/simd"
@@ -27,6 +26,7 @@ var (
 	jsClamped  = global.Get("Uint8ClampedArray")
 	jsArray    = global.Get("Array")
 	jsPromise  = global.Get("Promise")
+	jsReflect  = global.Get("Reflect")
 	timeOrigin = time.Now()
 )
 
@@ -41,46 +41,37 @@ func main() {
 	// worker.js queues messages that arrive before this point and hands
 	// them over in order.
 	global.Call("bagnetWorkerReady", handler)
-	var s server
-	s.kernels, s.kernel = chooseKernels()
+	var w worker
+	w.kernels, w.kernel = chooseKernels()
 	o := options()
-	s.failAfter, s.hangAfter, s.testHooks = o.FailBands, o.HangBands, o.TestHooks
-	if o.Role != "band" && o.Workers > 1 {
-		s.helpers = startHelpers(o.Workers-1, &s.due)
+	w.failAfter, w.hangAfter, w.testHooks = o.FailBands, o.HangBands, o.TestHooks
+	if o.Role != protocol.RoleBand && o.Workers > 1 {
+		w.helpers = startHelpers(o.Workers-1, &w.due)
 	}
 	for msg := range inbox {
-		s.handle(msg)
+		w.handle(msg)
 	}
 }
 
-// workerOptions are the JSON options in the worker's name (web/worker.js).
-type workerOptions struct {
-	Role    string `json:"role"`    // "band" for a band worker started by another worker
-	Workers int    `json:"workers"` // how many workers to use, this one included
-	// FailBands (the page's ?failbands=N, for tests) makes a band worker
-	// fail every request after its first N, as a worker that died would.
-	FailBands int `json:"failBands"`
-	// TestHooks (the page's ?testhooks=1, for tests only) lets the worker
-	// obey the "hang" and "crash" messages; HangBands (?hangbands=N, with
-	// testhooks) makes a band worker hang on every request after its
-	// first N. Without TestHooks these do nothing.
-	TestHooks bool `json:"testHooks"`
-	HangBands int  `json:"hangBands"`
-}
-
-// options reads the worker's options; a missing or unreadable name means
-// one worker and no test hooks.
-func options() workerOptions {
-	var o workerOptions
-	name := global.Get("name")
-	if name.Type() == js.TypeString && name.String() != "" {
-		if err := json.Unmarshal([]byte(name.String()), &o); err != nil {
-			o = workerOptions{}
-		}
-	}
+// options reads the worker's options (protocol.Options, JSON in its
+// name); a missing or unreadable name means one worker and no test hooks.
+func options() protocol.Options {
+	o := namedOptions()
 	o.Workers = max(1, min(o.Workers, maxWorkers))
 	if !o.TestHooks {
 		o.HangBands = 0
+	}
+	return o
+}
+
+// namedOptions are the options as the worker's name spells them.
+func namedOptions() protocol.Options {
+	var o protocol.Options
+	name := global.Get("name")
+	if name.Type() == js.TypeString && name.String() != "" {
+		if err := json.Unmarshal([]byte(name.String()), &o); err != nil {
+			o = protocol.Options{}
+		}
 	}
 	return o
 }
@@ -107,81 +98,119 @@ func chooseKernels() (kernel.Kernels, string) {
 func ms() float64 { return float64(time.Since(timeOrigin).Microseconds()) / 1000 }
 
 // handle answers one message. A failure, a panic included, becomes an
-// "error" message carrying the request's id; the worker keeps serving.
-func (s *server) handle(msg js.Value) {
-	typ := msg.Get("type").String()
-	id := js.Null()
-	if v := msg.Get("id"); v.Type() == js.TypeNumber {
-		id = v
-	}
+// error message carrying the request's id; the worker keeps serving.
+func (w *worker) handle(msg js.Value) {
+	raw := jsonPart(msg)
+	var h protocol.Header
+	err := json.Unmarshal(raw, &h)
+	typ, id := h.Type, h.ID
 	defer func() {
 		if r := recover(); r != nil {
-			post(errorMsg(id, typ, fmt.Errorf("internal error: %v", r)), nil)
+			postMsg(errorReply(id, typ, fmt.Errorf("internal error: %v", r)))
 			fmt.Printf("worker: panic handling %q: %v\n%s", typ, r, debug.Stack())
 		}
 	}()
-	switch typ {
-	case "classify", "scramble", "occlude", "bench", "evidence":
-		s.startRequest()
+	if err != nil {
+		postMsg(errorReply(nil, typ, fmt.Errorf("unreadable message: %v", err)))
+		return
 	}
-	var err error
 	switch typ {
-	case "hang", "crash": // test hooks (?testhooks=1 only)
-		if !s.testHooks {
+	case protocol.KindClassify, protocol.KindScramble, protocol.KindOcclude, protocol.KindBench, protocol.KindEvidence:
+		w.startRequest()
+	}
+	switch typ {
+	case protocol.KindHang, protocol.KindCrash: // test hooks (?testhooks=1 only)
+		if !w.testHooks {
 			err = fmt.Errorf("unknown message type %q", typ)
 			break
 		}
-		if typ == "crash" {
+		if typ == protocol.KindCrash {
 			go func() { panic("test hook: the inference worker crashes on purpose") }()
 			return
 		}
-		if ms := intOr(msg.Get("ms"), 0); ms > 0 {
-			busy(time.Duration(ms) * time.Millisecond)
+		var req protocol.HangRequest
+		if err = unmarshal(raw, &req); err != nil {
+			break
+		}
+		if req.Ms > 0 {
+			busy(time.Duration(req.Ms) * time.Millisecond)
 			return
 		}
 		hang()
-	case "load": // the site's default model (no id), or one picked (id)
-		err = s.load(id, msg.Get("url").String(), intOr(msg.Get("size"), 0))
-	case "classify":
-		err = s.onClassify(id, msg)
-	case "scramble":
-		err = s.onScramble(id, msg)
-	case "evidence":
-		err = s.onEvidence(id, msg)
-	case "model":
-		err = s.onModel(id, msg)
-	case "occlude":
-		err = s.onOcclude(id, msg)
-	case "loadBytes": // a band worker gets the model from its parent
-		err = s.onLoadBytes(msg)
-	case "rows":
-		err = s.onRows(id, msg)
-	case "bench":
-		err = s.onBench(id, msg)
+	case protocol.KindLoad: // the site's default model (no id), or one picked (id)
+		var req protocol.LoadRequest
+		if err = unmarshal(raw, &req); err == nil {
+			err = w.load(id, req.URL, req.Size)
+		}
+	case protocol.KindClassify:
+		err = w.onClassify(id, raw, msg)
+	case protocol.KindScramble:
+		err = w.onScramble(id, raw)
+	case protocol.KindEvidence:
+		err = w.onEvidence(id, raw)
+	case protocol.KindModel:
+		err = w.onModel(id, raw, msg)
+	case protocol.KindOcclude:
+		err = w.onOcclude(id, raw)
+	case protocol.KindLoadBytes: // a band worker gets the model from its parent
+		err = w.onLoadBytes(msg)
+	case protocol.KindRows:
+		err = w.onRows(id, raw, msg)
+	case protocol.KindBench:
+		err = w.onBench(id, raw)
 	default:
 		err = fmt.Errorf("unknown message type %q", typ)
 	}
 	if err != nil {
-		post(errorMsg(id, typ, err), nil)
+		postMsg(errorReply(id, typ, err))
 	}
 }
 
-func errorMsg(id js.Value, what string, err error) js.Value {
-	m := object()
-	m.Set("type", "error")
-	m.Set("id", id)
-	m.Set("what", what)
-	m.Set("message", err.Error())
-	return m
+// errorReply says that the request id of kind what failed with err.
+func errorReply(id *int, what protocol.Kind, err error) *protocol.ErrorReply {
+	return &protocol.ErrorReply{Header: protocol.Header{Type: protocol.KindError, ID: id}, What: what, Message: err.Error()}
 }
 
 func object() js.Value { return jsObject.New() }
 
-func intOr(v js.Value, def int) int {
-	if v.Type() == js.TypeNumber {
-		return v.Int()
+// jsonPart is the JSON of msg without its typed arrays
+// (protocol.BinaryFields), which JSON.stringify would spell out one number
+// at a time.
+func jsonPart(msg js.Value) []byte {
+	o := jsObject.Call("assign", object(), msg)
+	for _, f := range protocol.BinaryFields() {
+		jsReflect.Call("deleteProperty", o, f)
 	}
-	return def
+	return []byte(jsJSON.Call("stringify", o).String())
+}
+
+// unmarshal reads a message's JSON part (jsonPart) into m.
+func unmarshal(raw []byte, m protocol.Message) error {
+	if err := json.Unmarshal(raw, m); err != nil {
+		return fmt.Errorf("unreadable %s message: %v", m.Head().Type, err)
+	}
+	return nil
+}
+
+// message is the JavaScript object of m's JSON part; the caller adds the
+// typed arrays that travel beside it (protocol.Field*).
+func message(m protocol.Message) (js.Value, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return js.Value{}, err
+	}
+	return jsJSON.Call("parse", string(b)), nil
+}
+
+// postMsg posts m, a message without typed arrays. One that cannot be
+// encoded (a NaN in it) becomes an error with its id.
+func postMsg(m protocol.Message) {
+	v, err := message(m)
+	if err != nil {
+		h := m.Head()
+		v, _ = message(errorReply(h.ID, h.Type, err))
+	}
+	post(v, nil)
 }
 
 // post sends msg to the page, transferring the given buffers.
@@ -219,12 +248,12 @@ func await(p js.Value) (js.Value, error) {
 // load fetches the model file at url, reporting progress, and loads it.
 // size, when positive, is the file's size (Content-Length may count
 // compressed bytes).
-func (s *server) load(id js.Value, url string, size int) error {
+func (w *worker) load(id *int, url string, size int) error {
 	buf, err := fetchModel(url, size)
 	if err != nil {
 		return err
 	}
-	return s.install(id, buf, url)
+	return w.install(id, buf, url)
 }
 
 // fetchModel downloads the model file at url, posting progress messages.
@@ -244,12 +273,8 @@ func fetchModel(url string, size int) ([]byte, error) {
 	}
 	buf := make([]byte, 0, max(total, 1<<20))
 	progress := func() {
-		msg := object()
-		msg.Set("type", "progress")
-		msg.Set("what", "weights")
-		msg.Set("loaded", len(buf))
-		msg.Set("total", total)
-		post(msg, nil)
+		postMsg(&protocol.Progress{Header: protocol.Header{Type: protocol.KindProgress},
+			What: protocol.ProgressWeights, Loaded: int64(len(buf)), Total: int64(total)})
 	}
 	progress()
 	reader := resp.Get("body").Call("getReader")
@@ -275,162 +300,171 @@ func fetchModel(url string, size int) ([]byte, error) {
 	return buf, nil
 }
 
-// onModel loads a model file the user gave the page ({type:"model", id,
-// bytes, name}). A file that does not load leaves the current model in use.
-func (s *server) onModel(id js.Value, msg js.Value) error {
-	b := msg.Get("bytes")
-	if b.Type() != js.TypeObject {
+// onModel loads a model file the user gave the page (protocol.ModelRequest).
+// A file that does not load leaves the current model in use.
+func (w *worker) onModel(id *int, raw []byte, msg js.Value) error {
+	var req protocol.ModelRequest
+	if err := unmarshal(raw, &req); err != nil {
+		return err
+	}
+	buf := bufferBytes(msg.Get(protocol.FieldBytes))
+	if buf == nil {
 		return fmt.Errorf("model: no file bytes")
 	}
-	buf := make([]byte, b.Get("byteLength").Int())
-	js.CopyBytesToGo(buf, jsUint8.New(b))
-	name := msg.Get("name")
 	source := "your file"
-	if name.Type() == js.TypeString && name.String() != "" {
-		source = name.String()
+	if req.Name != "" {
+		source = req.Name
 	}
-	return s.install(id, buf, source)
+	return w.install(id, buf, source)
+}
+
+// bufferBytes copies an ArrayBuffer into Go (nil when v is not an object).
+func bufferBytes(v js.Value) []byte {
+	if v.Type() != js.TypeObject {
+		return nil
+	}
+	b := make([]byte, v.Get("byteLength").Int())
+	js.CopyBytesToGo(b, jsUint8.New(v))
+	return b
 }
 
 // install loads the model file buf (from source: a URL of the site or the
 // user's file name), hands it to the band workers, warms it up and
-// announces it with a "ready" message carrying id. On error the model in
+// announces it with a protocol.Ready carrying id. On error the model in
 // use, if any, stays.
-func (s *server) install(id js.Value, buf []byte, source string) error {
+func (w *worker) install(id *int, buf []byte, source string) error {
 	eng, err := engine.Load(buf)
 	if err != nil {
 		return fmt.Errorf("%s is not a usable model file: %w", source, err)
 	}
-	eng.UseKernels(s.kernels)
+	eng.UseKernels(w.kernels)
 	macs := eng.Config.MACs(eng.InputSize, eng.InputSize)
-	loading := object()
-	loading.Set("type", "loading")
-	loading.Set("id", id)
-	loading.Set("macs", macs)
-	post(loading, nil) // the page's watchdog now knows the work ahead
+	// The page's watchdog now knows the work ahead.
+	postMsg(&protocol.Loading{Header: protocol.Header{Type: protocol.KindLoading, ID: id}, MACs: macs})
 	// One deadline for loading the helpers and the warm-up pass together.
-	s.due = time.Now().Add(protocol.LoadDeadline(macs))
-	if eng.Int8 != nil && len(eng.Bands(len(s.helpers)+1)) > 1 {
+	w.due = time.Now().Add(protocol.LoadDeadline(macs))
+	if eng.Int8 != nil && len(eng.Bands(len(w.helpers)+1)) > 1 {
 		// Every helper gets its copy of the file at once, then all load in
 		// parallel, by one shared deadline.
-		waits := make([]func() error, len(s.helpers))
-		for i, h := range s.helpers {
+		waits := make([]func() error, len(w.helpers))
+		for i, h := range w.helpers {
 			waits[i] = h.load(buf)
 		}
-		for i, w := range waits {
-			if err := w(); err != nil {
+		for i, wait := range waits {
+			if err := wait(); err != nil {
 				fmt.Printf("worker: band worker %d dropped: %v\n", i+1, err)
 				continue
 			}
-			eng.Helpers = append(eng.Helpers, s.helpers[i])
+			eng.Helpers = append(eng.Helpers, w.helpers[i])
 		}
 		eng.OnHelperError = func(h engine.Helper, err error) {
 			fmt.Printf("worker: a band worker failed, continuing with fewer: %v\n", err)
 			h.(*helper).die(err) // terminate it
-			s.postEngine()
+			w.postEngine()
 		}
 	}
-	s.eng, s.mem = eng, store{} // analyses of the old model cannot be explained by the new one
+	w.eng, w.mem = eng, store{} // analyses of the old model cannot be explained by the new one
 	inf := newInfo(eng, len(buf))
 	inf.Source = source
-	inf.WarmupMs = s.warmUp()
-	s.warmupMs = inf.WarmupMs
-	inf.Kernel = s.engineText()
-	info, err := json.Marshal(inf)
+	warm, err := w.warmUp()
+	if err != nil {
+		// The model is in place (its band workers have it too) but a pass
+		// failed: say so; the deadlines fall back to the model's MACs
+		// (protocol.Pass) and a request that fails the same way says why.
+		fmt.Printf("worker: %s: %v\n", source, err)
+	}
+	inf.WarmupMs = warm
+	w.warmupMs = inf.WarmupMs
+	inf.Kernel = w.engineText()
+	msg, err := message(&protocol.Ready{Header: protocol.Header{Type: protocol.KindReady, ID: id}, Info: &inf})
 	if err != nil {
 		return err
 	}
-	msg := object()
-	msg.Set("type", "ready")
-	msg.Set("id", id)
-	msg.Set("info", jsJSON.Call("parse", string(info)))
 	post(msg, nil)
 	return nil
 }
 
 // engineText says what runs the network, for the model card.
-func (s *server) engineText() string {
-	if s.eng != nil && s.eng.Int8 == nil {
+func (w *worker) engineText() string {
+	if w.eng != nil && w.eng.Int8 == nil {
 		return "WebAssembly (pure Go: float32 model), 1 worker"
 	}
 	n := 1
-	if s.eng != nil {
-		n = len(s.eng.Bands(len(s.eng.Helpers) + 1))
+	if w.eng != nil {
+		n = len(w.eng.Bands(len(w.eng.Helpers) + 1))
 	}
 	if n == 1 {
-		return s.kernel + ", 1 worker"
+		return w.kernel + ", 1 worker"
 	}
-	return fmt.Sprintf("%s, %d workers", s.kernel, n)
+	return fmt.Sprintf("%s, %d workers", w.kernel, n)
 }
 
 // postEngine tells the page that the engine changed (a band worker failed).
-func (s *server) postEngine() {
-	m := object()
-	m.Set("type", "engine")
-	m.Set("kernel", s.engineText())
-	post(m, nil)
+func (w *worker) postEngine() {
+	postMsg(&protocol.EngineChange{Header: protocol.Header{Type: protocol.KindEngine}, Kernel: w.engineText()})
 }
 
 // onLoadBytes loads the model a band worker's parent sends.
-func (s *server) onLoadBytes(msg js.Value) error {
-	buf := bytesOf(msg.Get("bytes"))
+func (w *worker) onLoadBytes(msg js.Value) error {
+	buf := bytesOf(msg.Get(protocol.FieldBytes))
 	eng, err := engine.Load(buf)
 	if err != nil {
 		return fmt.Errorf("loading the model: %w", err)
 	}
-	eng.UseKernels(s.kernels)
-	s.eng = eng
-	if eng.Int8 != nil { // compile and tier up behind the loading screen
-		n := eng.InputSize
-		eng.Int8.FeatureRows(model.RandomRGB(n, n, 1), n, n, 0, eng.MinBandRows())
+	eng.UseKernels(w.kernels)
+	w.eng = eng
+	if err := bandWarmUp(eng); err != nil { // compile and tier up behind the loading screen
+		fmt.Printf("worker: %v\n", err) // its blocks will fail the same way, and the parent recomputes them
 	}
-	m := object()
-	m.Set("type", "ready")
-	post(m, nil)
+	postMsg(&protocol.Ready{Header: protocol.Header{Type: protocol.KindReady}})
 	return nil
 }
 
 // onRows computes a block of feature-map rows for the parent worker (band
 // workers).
-func (s *server) onRows(id js.Value, msg js.Value) error {
-	if id.IsNull() {
+func (w *worker) onRows(id *int, raw []byte, msg js.Value) error {
+	if id == nil {
 		return fmt.Errorf("rows: missing numeric id")
 	}
-	if s.rowsServed++; s.failAfter > 0 && s.rowsServed > s.failAfter {
-		return fmt.Errorf("band worker: failing on purpose after %d requests (?failbands)", s.failAfter)
+	if w.rowsServed++; w.failAfter > 0 && w.rowsServed > w.failAfter {
+		return fmt.Errorf("band worker: failing on purpose after %d requests (?failbands)", w.failAfter)
 	}
-	if s.hangAfter > 0 && s.rowsServed > s.hangAfter {
+	if w.hangAfter > 0 && w.rowsServed > w.hangAfter {
 		hang() // ?testhooks=1&hangbands=N
 	}
-	data, err := s.block(bytesOf(msg.Get("rgb")), intOr(msg.Get("r0"), -1), intOr(msg.Get("r1"), -1),
-		intOr(msg.Get("c0"), -1), intOr(msg.Get("c1"), -1))
+	req := protocol.RowsRequest{R0: -1, R1: -1, C0: -1, C1: -1}
+	if err := unmarshal(raw, &req); err != nil {
+		return err
+	}
+	data, err := w.block(bytesOf(msg.Get(protocol.FieldRGB)), req.R0, req.R1, req.C0, req.C1)
+	if err != nil {
+		return err
+	}
+	out, err := message(&protocol.RowsReply{Header: protocol.Header{Type: protocol.KindRows, ID: id}})
 	if err != nil {
 		return err
 	}
 	arr := uint8Array(data)
-	out := object()
-	out.Set("type", "rows")
-	out.Set("id", id)
-	out.Set("data", arr)
+	out.Set(protocol.FieldData, arr)
 	post(out, []any{arr.Get("buffer")})
 	return nil
 }
 
 // onBench runs the benchmark (bench in worker.go) and answers with its JSON.
-func (s *server) onBench(id js.Value, msg js.Value) error {
-	b, err := s.bench(intOr(msg.Get("runs"), 3), ms)
+func (w *worker) onBench(id *int, raw []byte) error {
+	req := protocol.BenchRequest{Runs: 3}
+	if err := unmarshal(raw, &req); err != nil {
+		return err
+	}
+	b, err := w.bench(req.Runs, ms)
 	if err != nil {
 		return err
 	}
-	b.Engine = s.engineText()
-	raw, err := json.Marshal(b)
+	b.Engine = w.engineText()
+	out, err := message(&protocol.BenchReply{Header: protocol.Header{Type: protocol.KindBench, ID: id}, Bench: b})
 	if err != nil {
 		return err
 	}
-	out := object()
-	out.Set("type", "bench")
-	out.Set("id", id)
-	out.Set("bench", jsJSON.Call("parse", string(raw)))
 	post(out, nil)
 	return nil
 }
@@ -452,88 +486,85 @@ func bytesOf(v js.Value) []byte {
 	return b
 }
 
-func (s *server) onClassify(id js.Value, msg js.Value) error {
-	if id.IsNull() {
-		return fmt.Errorf("classify: missing numeric id")
+// readRequest reads the JSON part of a request that must carry an id
+// into req (set to its defaults beforehand) and returns the id.
+func readRequest(kind protocol.Kind, id *int, raw []byte, req protocol.Message) (int, error) {
+	if id == nil {
+		return 0, fmt.Errorf("%s: missing numeric id", kind)
 	}
-	b := msg.Get("bytes")
-	if b.Type() != js.TypeObject {
+	return *id, unmarshal(raw, req)
+}
+
+func (w *worker) onClassify(id *int, raw []byte, msg js.Value) error {
+	req := protocol.ClassifyRequest{TopK: 5}
+	n, err := readRequest(protocol.KindClassify, id, raw, &req)
+	if err != nil {
+		return err
+	}
+	img := bufferBytes(msg.Get(protocol.FieldBytes))
+	if img == nil {
 		return fmt.Errorf("classify: no image bytes")
 	}
-	img := make([]byte, b.Get("byteLength").Int())
-	js.CopyBytesToGo(img, jsUint8.New(b))
-	a, m, err := s.classify(id.Int(), img, intOr(msg.Get("topK"), 5), ms)
+	a, m, err := w.classify(n, img, req.TopK, ms)
+	return postResult(id, a, m, err)
+}
+
+func (w *worker) onScramble(id *int, raw []byte) error {
+	req := protocol.ScrambleRequest{Of: -1, TopK: 5}
+	n, err := readRequest(protocol.KindScramble, id, raw, &req)
 	if err != nil {
 		return err
 	}
-	postResult(id, a, m)
-	return nil
+	a, m, err := w.scramble(n, req.Of, req.Seed, req.TopK, ms)
+	return postResult(id, a, m, err)
 }
 
-func (s *server) onScramble(id js.Value, msg js.Value) error {
-	if id.IsNull() {
-		return fmt.Errorf("scramble: missing numeric id")
-	}
-	seed := int64(msg.Get("seed").Float())
-	a, m, err := s.scramble(id.Int(), intOr(msg.Get("of"), -1), seed, intOr(msg.Get("topK"), 5), ms)
+func (w *worker) onOcclude(id *int, raw []byte) error {
+	req := protocol.OccludeRequest{Of: -1, TopK: 5}
+	n, err := readRequest(protocol.KindOcclude, id, raw, &req)
 	if err != nil {
 		return err
 	}
-	postResult(id, a, m)
-	return nil
-}
-
-func (s *server) onOcclude(id js.Value, msg js.Value) error {
-	if id.IsNull() {
-		return fmt.Errorf("occlude: missing numeric id")
-	}
-	rv := msg.Get("rect")
-	if rv.Type() != js.TypeObject || rv.Length() != 4 {
+	if len(req.Rect) != 4 {
 		return fmt.Errorf("occlude: rect must be [x0, y0, x1, y1]")
 	}
-	var rect [4]int
-	for i := range rect {
-		rect[i] = intOr(rv.Index(i), 0)
-	}
-	a, m, err := s.occlude(id.Int(), intOr(msg.Get("of"), -1), rect, intOr(msg.Get("topK"), 5), ms)
+	a, m, err := w.occlude(n, req.Of, [4]int(req.Rect), req.TopK, ms)
+	return postResult(id, a, m, err)
+}
+
+func (w *worker) onEvidence(id *int, raw []byte) error {
+	req := protocol.EvidenceRequest{Class: -1}
+	n, err := readRequest(protocol.KindEvidence, id, raw, &req)
 	if err != nil {
 		return err
 	}
-	postResult(id, a, m)
-	return nil
-}
-
-func (s *server) onEvidence(id js.Value, msg js.Value) error {
-	if id.IsNull() {
-		return fmt.Errorf("evidence: missing numeric id")
+	ev, bias, err := w.evidence(n, req.Class)
+	if err != nil {
+		return err
 	}
-	c := intOr(msg.Get("class"), -1)
-	ev, bias, err := s.evidence(id.Int(), c)
+	out, err := message(&protocol.EvidenceReply{Header: protocol.Header{Type: protocol.KindEvidence, ID: id}, Class: req.Class, Bias: bias})
 	if err != nil {
 		return err
 	}
 	arr := float32Array(ev)
-	out := object()
-	out.Set("type", "evidence")
-	out.Set("id", id)
-	out.Set("class", c)
-	out.Set("evidence", arr)
-	out.Set("bias", bias)
+	out.Set(protocol.FieldEvidence, arr)
 	post(out, []any{arr.Get("buffer")})
 	return nil
 }
 
-// postResult sends a "result" message: the JSON metadata plus the evidence
-// maps and the model input as transferred typed arrays.
-func postResult(id js.Value, a *engine.Analysis, m *resultMsg) {
-	meta, err := json.Marshal(m.Meta)
+// postResult answers request id with analysis a (m: what goes with it),
+// or returns err when the request failed. The result message is the JSON
+// metadata plus the evidence maps and the model input as transferred
+// typed arrays.
+func postResult(id *int, a *engine.Analysis, m *resultMsg, err error) error {
 	if err != nil {
-		post(errorMsg(id, "result", err), nil)
-		return
+		return err
 	}
-	out := jsJSON.Call("parse", string(meta))
-	out.Set("type", "result")
-	out.Set("id", id)
+	out, err := message(&protocol.ResultReply{Header: protocol.Header{Type: protocol.KindResult, ID: id}, Meta: m.Meta})
+	if err != nil {
+		postMsg(errorReply(id, protocol.KindResult, err))
+		return nil
+	}
 	var transfer []any
 	maps := object()
 	for _, c := range m.Classes {
@@ -541,13 +572,14 @@ func postResult(id js.Value, a *engine.Analysis, m *resultMsg) {
 		maps.Set(fmt.Sprint(c), arr)
 		transfer = append(transfer, arr.Get("buffer"))
 	}
-	out.Set("evidence", maps)
+	out.Set(protocol.FieldEvidence, maps)
 	rgba := protocol.RGBA(a.Input)
 	input := jsClamped.New(len(rgba))
 	js.CopyBytesToJS(input, rgba)
-	out.Set("input", input)
+	out.Set(protocol.FieldInput, input)
 	transfer = append(transfer, input.Get("buffer"))
 	post(out, transfer)
+	return nil
 }
 
 // float32Array copies v into a new Float32Array (wasm is little-endian,

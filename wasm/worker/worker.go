@@ -2,8 +2,7 @@
 // it loads the model once and classifies images sent by the UI thread,
 // answering with the prediction and the patch evidence behind it. Only the
 // engine packages are linked in (no UI framework). The JavaScript glue is
-// web/worker.js; the message protocol is described in protocol.md next to
-// this file.
+// web/worker.js; the messages are package protocol's.
 //
 // This file holds the parts that do not touch JavaScript, so they are tested
 // natively.
@@ -58,8 +57,8 @@ func evidenceClasses(classes int, top []protocol.Prediction) []int {
 	return cs
 }
 
-// resultMsg is a "result" message: its JSON part and the evidence maps that
-// travel beside it as typed arrays.
+// resultMsg is a result message (protocol.ResultReply): its JSON part and
+// the evidence maps that travel beside it as typed arrays.
 type resultMsg struct {
 	protocol.Meta
 	Classes []int // classes whose maps are sent
@@ -101,8 +100,9 @@ func (s *store) get(id int) (*engine.Analysis, error) {
 // errNoModel is returned for requests that arrive before a model is loaded.
 var errNoModel = errors.New("the model is not loaded yet")
 
-// server answers requests with one loaded model.
-type server struct {
+// worker is the inference worker (or a band worker): it answers requests
+// with one loaded model.
+type worker struct {
 	eng     *engine.Engine
 	mem     store
 	kernels kernel.Kernels // what the model runs on
@@ -115,18 +115,18 @@ type server struct {
 
 	failAfter, rowsServed int  // a band worker's test failure (?failbands)
 	hangAfter             int  // a band worker's test hang (?hangbands)
-	testHooks             bool // obey "hang" and "crash" (?testhooks=1)
+	testHooks             bool // obey protocol.KindHang and KindCrash (?testhooks=1)
 }
 
 // startRequest fixes the deadline by which the band workers must have
 // answered for the request that starts now: one deadline for the whole
 // request, whatever number of band workers and blocks it uses.
-func (s *server) startRequest() {
+func (w *worker) startRequest() {
 	var macs int64
-	if s.eng != nil {
-		macs = s.eng.Config.MACs(s.eng.InputSize, s.eng.InputSize)
+	if w.eng != nil {
+		macs = w.eng.Config.MACs(w.eng.InputSize, w.eng.InputSize)
 	}
-	s.due = time.Now().Add(protocol.HelperDeadline(macs, s.warmupMs))
+	w.due = time.Now().Add(protocol.HelperDeadline(macs, w.warmupMs))
 }
 
 // awaitBy waits for ch until due: ok is false when due passed first. An
@@ -174,7 +174,7 @@ func hang() {
 }
 
 // describe computes the evidence maps and metadata sent with analysis a.
-func (s *server) describe(a *engine.Analysis, sc *protocol.Scramble, ms func() float64) (*resultMsg, error) {
+func (w *worker) describe(a *engine.Analysis, sc *protocol.Scramble, ms func() float64) (*resultMsg, error) {
 	m := &resultMsg{Meta: protocol.Meta{Result: a.Result, Bias: map[int]float32{},
 		Transform: a.Transform.Wire(), Scramble: sc}, Maps: map[int][]float32{}}
 	t0 := ms()
@@ -185,7 +185,7 @@ func (s *server) describe(a *engine.Analysis, sc *protocol.Scramble, ms func() f
 			return nil, err
 		}
 		m.Maps[c] = ev
-		m.Bias[c] = s.eng.Bias(c)
+		m.Bias[c] = w.eng.Bias(c)
 	}
 	m.Timings = a.Timings
 	m.Timings.EvidenceMs = ms() - t0
@@ -193,33 +193,33 @@ func (s *server) describe(a *engine.Analysis, sc *protocol.Scramble, ms func() f
 }
 
 // classify runs the model on encoded image bytes.
-func (s *server) classify(id int, img []byte, topK int, ms func() float64) (*engine.Analysis, *resultMsg, error) {
-	if s.eng == nil {
+func (w *worker) classify(id int, img []byte, topK int, ms func() float64) (*engine.Analysis, *resultMsg, error) {
+	if w.eng == nil {
 		return nil, nil, errNoModel
 	}
-	a, err := s.eng.Classify(img, topK)
+	a, err := w.eng.Classify(img, topK)
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := s.describe(a, nil, ms)
+	m, err := w.describe(a, nil, ms)
 	if err != nil {
 		return nil, nil, err
 	}
-	s.mem.put(id, a)
+	w.mem.put(id, a)
 	return a, m, nil
 }
 
 // scramble shuffles the tiles of analysis of's model input with the given
 // seed and classifies the result.
-func (s *server) scramble(id, of int, seed int64, topK int, ms func() float64) (*engine.Analysis, *resultMsg, error) {
-	if s.eng == nil {
+func (w *worker) scramble(id, of int, seed int64, topK int, ms func() float64) (*engine.Analysis, *resultMsg, error) {
+	if w.eng == nil {
 		return nil, nil, errNoModel
 	}
-	orig, err := s.mem.get(of)
+	orig, err := w.mem.get(of)
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := scramble.NewTiling(s.eng.InputSize, s.eng.Config.Patch())
+	t, err := scramble.NewTiling(w.eng.InputSize, w.eng.Config.Patch())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -228,38 +228,38 @@ func (s *server) scramble(id, of int, seed int64, topK int, ms func() float64) (
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := s.eng.ClassifyRGB(rgb, orig.Transform, topK)
+	a, err := w.eng.ClassifyRGB(rgb, orig.Transform, topK)
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := s.describe(a, &protocol.Scramble{Of: of, Seed: seed, Tiling: t, Perm: perm}, ms)
+	m, err := w.describe(a, &protocol.Scramble{Of: of, Seed: seed, Tiling: t, Perm: perm}, ms)
 	if err != nil {
 		return nil, nil, err
 	}
-	s.mem.put(id, a)
+	w.mem.put(id, a)
 	return a, m, nil
 }
 
 // occlude paints rect (model-input pixels) of analysis of's input grey and
 // classifies the result, recomputing only the cells that see the edit.
-func (s *server) occlude(id, of int, rect [4]int, topK int, ms func() float64) (*engine.Analysis, *resultMsg, error) {
-	if s.eng == nil {
+func (w *worker) occlude(id, of int, rect [4]int, topK int, ms func() float64) (*engine.Analysis, *resultMsg, error) {
+	if w.eng == nil {
 		return nil, nil, errNoModel
 	}
-	orig, err := s.mem.get(of)
+	orig, err := w.mem.get(of)
 	if err != nil {
 		return nil, nil, err
 	}
-	a, occ, err := s.eng.Occlude(orig, geom.Rect[int]{X0: rect[0], Y0: rect[1], X1: rect[2], Y1: rect[3]}, engine.Grey, topK)
+	a, occ, err := w.eng.Occlude(orig, geom.Rect[int]{X0: rect[0], Y0: rect[1], X1: rect[2], Y1: rect[3]}, engine.Grey(), topK)
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := s.describe(a, nil, ms)
+	m, err := w.describe(a, nil, ms)
 	if err != nil {
 		return nil, nil, err
 	}
 	m.Occlusion = wireOcclusion(of, occ, a)
-	s.mem.put(id, a)
+	w.mem.put(id, a)
 	return a, m, nil
 }
 
@@ -272,11 +272,11 @@ func wireOcclusion(of int, occ engine.Occlusion, a *engine.Analysis) *protocol.O
 }
 
 // evidence is class c's map for an earlier analysis.
-func (s *server) evidence(id, c int) ([]float32, float32, error) {
-	if s.eng == nil {
+func (w *worker) evidence(id, c int) ([]float32, float32, error) {
+	if w.eng == nil {
 		return nil, 0, errNoModel
 	}
-	a, err := s.mem.get(id)
+	a, err := w.mem.get(id)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -284,20 +284,20 @@ func (s *server) evidence(id, c int) ([]float32, float32, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	return ev, s.eng.Bias(c), nil
+	return ev, w.eng.Bias(c), nil
 }
 
 // block is the block of final-map rows [r0, r1) and columns [c0, c1) of
 // the int8 features for a model input (a band worker's job).
-func (s *server) block(rgb []uint8, r0, r1, c0, c1 int) ([]uint8, error) {
-	if s.eng == nil {
+func (w *worker) block(rgb []uint8, r0, r1, c0, c1 int) ([]uint8, error) {
+	if w.eng == nil {
 		return nil, errNoModel
 	}
-	if s.eng.Int8 == nil {
+	if w.eng.Int8 == nil {
 		return nil, errors.New("rows: the model is not int8")
 	}
-	n := s.eng.InputSize
-	f, err := s.eng.Int8.FeatureRect(rgb, n, n, r0, r1, c0, c1)
+	n := w.eng.InputSize
+	f, err := w.eng.Int8.FeatureRect(rgb, n, n, r0, r1, c0, c1)
 	if err != nil {
 		return nil, err
 	}
@@ -306,15 +306,32 @@ func (s *server) block(rgb []uint8, r0, r1, c0, c1 int) ([]uint8, error) {
 
 // warmUp runs the network once on a random input, so that the first image
 // of the user does not wait for the engine to compile and tier up, and
-// returns how long it took (ms).
-func (s *server) warmUp() float64 {
-	if s.eng == nil {
-		return 0
+// returns how long it took (ms), or why it failed.
+func (w *worker) warmUp() (float64, error) {
+	if w.eng == nil {
+		return 0, errNoModel
 	}
 	t0 := time.Now()
-	n := s.eng.InputSize
-	s.eng.ClassifyRGB(model.RandomRGB(n, n, 1), preprocess.NewTransform(preprocess.Squash, n, n, n), 1)
-	return float64(time.Since(t0).Microseconds()) / 1000
+	n := w.eng.InputSize
+	if _, err := w.eng.ClassifyRGB(model.RandomRGB(n, n, 1), preprocess.NewTransform(preprocess.Squash, n, n, n), 1); err != nil {
+		return 0, fmt.Errorf("the warm-up pass: %w", err)
+	}
+	return float64(time.Since(t0).Microseconds()) / 1000, nil
+}
+
+// bandWarmUp runs a band worker's engine once on the fewest rows a band
+// has (the whole width; the whole map when it is smaller), so that its
+// first block does not wait for the engine to compile and tier up.
+func bandWarmUp(eng *engine.Engine) error {
+	if eng.Int8 == nil {
+		return nil
+	}
+	n := eng.InputSize
+	mh, mw := eng.Config.MapSize(n, n)
+	if _, err := eng.Int8.FeatureRect(model.RandomRGB(n, n, 1), n, n, 0, min(eng.MinBandRows(), mh), 0, mw); err != nil {
+		return fmt.Errorf("the band worker's warm-up pass: %w", err)
+	}
+	return nil
 }
 
 // recorder times every U8I8 and Requant call of the kernels it wraps.
@@ -340,40 +357,40 @@ func (r *recorder) U8I8(m int, a []uint8, b *kernel.PackedI8, c []int32) {
 // when there are any), then once more with every GEMM of this worker timed;
 // then it occludes a patch-sized square at the centre of that input runs
 // times (int8 models: recomputing the block, shared out like a pass).
-func (s *server) bench(runs int, ms func() float64) (*protocol.Bench, error) {
-	if s.eng == nil {
+func (w *worker) bench(runs int, ms func() float64) (*protocol.Bench, error) {
+	if w.eng == nil {
 		return nil, errNoModel
 	}
-	n := s.eng.InputSize
+	n := w.eng.InputSize
 	rgb := model.RandomRGB(n, n, 7)
 	tr := preprocess.NewTransform(preprocess.Squash, n, n, n)
-	b := &protocol.Bench{Size: n, MACs: s.eng.Config.MACs(n, n)}
+	b := &protocol.Bench{Size: n, MACs: w.eng.Config.MACs(n, n)}
 	runs = max(1, min(runs, 100))
 	var a *engine.Analysis
 	for i := 0; i < runs; i++ {
 		t0 := ms()
 		var err error
-		if a, err = s.eng.ClassifyRGB(rgb, tr, 5); err != nil {
+		if a, err = w.eng.ClassifyRGB(rgb, tr, 5); err != nil {
 			return nil, err
 		}
 		b.RunsMs = append(b.RunsMs, ms()-t0)
 	}
-	if s.eng.Int8 != nil {
-		rec := &recorder{Kernels: s.kernels}
-		s.eng.Int8.UseKernels(rec)
+	if w.eng.Int8 != nil {
+		rec := &recorder{Kernels: w.kernels}
+		w.eng.Int8.UseKernels(rec)
 		t0 := ms()
-		_, err := s.eng.ClassifyRGB(rgb, tr, 5)
+		_, err := w.eng.ClassifyRGB(rgb, tr, 5)
 		b.TimedMs = ms() - t0
-		s.eng.Int8.UseKernels(s.kernels)
+		w.eng.Int8.UseKernels(w.kernels)
 		if err != nil {
 			return nil, err
 		}
 		b.GEMMs, b.RequantMs = rec.calls, rec.requantMs
-		q := s.eng.Config.Patch()
+		q := w.eng.Config.Patch()
 		sq := geom.Rect[int]{X0: (n - q) / 2, Y0: (n - q) / 2, X1: (n + q) / 2, Y1: (n + q) / 2}
 		for i := 0; i < runs; i++ {
 			t0 := ms()
-			_, occ, err := s.eng.Occlude(a, sq, engine.Grey, 5)
+			_, occ, err := w.eng.Occlude(a, sq, engine.Grey(), 5)
 			if err != nil {
 				return nil, err
 			}

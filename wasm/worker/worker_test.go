@@ -92,7 +92,7 @@ func TestInfo(t *testing.T) {
 
 func TestClassifySendsConsistentEvidence(t *testing.T) {
 	e, _ := testEngine(t)
-	s := server{eng: e}
+	s := worker{eng: e}
 	a, m, err := s.classify(1, pngBytes(t, 90, 70, 3), 5, clock())
 	if err != nil {
 		t.Fatal(err)
@@ -152,12 +152,12 @@ func TestClassifySendsConsistentEvidence(t *testing.T) {
 }
 
 func TestClassifyErrors(t *testing.T) {
-	var empty server
+	var empty worker
 	if _, _, err := empty.classify(1, pngBytes(t, 8, 8, 0), 5, clock()); !errors.Is(err, errNoModel) {
 		t.Errorf("no model: err = %v, want errNoModel", err)
 	}
 	e, _ := testEngine(t)
-	s := server{eng: e}
+	s := worker{eng: e}
 	for _, b := range [][]byte{nil, []byte("hello, not an image"), pngBytes(t, 40, 40, 1)[:60]} {
 		if _, _, err := s.classify(1, b, 5, clock()); err == nil {
 			t.Errorf("classify(%q...): no error", b[:min(len(b), 10)])
@@ -167,7 +167,7 @@ func TestClassifyErrors(t *testing.T) {
 
 func TestScramble(t *testing.T) {
 	e, _ := testEngine(t)
-	s := server{eng: e}
+	s := worker{eng: e}
 	// A 64-pixel input cannot hold 2x2 tiles of 33 pixels: scrambling is refused.
 	if _, _, err := s.classify(1, pngBytes(t, 64, 64, 5), 3, clock()); err != nil {
 		t.Fatal(err)
@@ -181,7 +181,7 @@ func TestScramble(t *testing.T) {
 		t.Fatal(err)
 	}
 	e96, _ := engine.Load(b)
-	s = server{eng: e96}
+	s = worker{eng: e96}
 	orig, _, err := s.classify(1, pngBytes(t, 120, 100, 9), 3, clock())
 	if err != nil {
 		t.Fatal(err)
@@ -239,7 +239,7 @@ func TestStoreKeepsLatest(t *testing.T) {
 
 func TestOcclude(t *testing.T) {
 	e, _ := testEngine(t)
-	s := server{eng: e}
+	s := worker{eng: e}
 	orig, _, err := s.classify(1, pngBytes(t, 90, 70, 3), 3, clock())
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +273,7 @@ func TestOcclude(t *testing.T) {
 // at the centre, which recomputes the cells that see it.
 func TestBench(t *testing.T) {
 	e, _ := testEngine(t)
-	s := server{eng: e, kernels: e.Int8.Kernels}
+	s := worker{eng: e, kernels: e.Int8.Kernels}
 	b, err := s.bench(3, clock())
 	if err != nil {
 		t.Fatal(err)
@@ -359,5 +359,22 @@ func TestDeadlinesScaleWithTheModel(t *testing.T) {
 	page := protocol.RequestDeadline(&protocol.Info{MACs: macs, WarmupMs: 1000})
 	if page <= protocol.HelperDeadline(macs, 1000)+2*time.Second {
 		t.Errorf("the page's deadline %v leaves no room after a hung helper's %v and a band recomputed", page, protocol.HelperDeadline(macs, 1000))
+	}
+}
+
+// The warm-up passes run the model (the whole network; a band worker's
+// smallest band) and say when they cannot.
+func TestWarmUp(t *testing.T) {
+	var empty worker
+	if _, err := empty.warmUp(); !errors.Is(err, errNoModel) {
+		t.Errorf("no model: err = %v, want errNoModel", err)
+	}
+	e, _ := testEngine(t)
+	s := worker{eng: e}
+	if ms, err := s.warmUp(); err != nil || ms <= 0 {
+		t.Errorf("warmUp = %v ms, %v", ms, err)
+	}
+	if err := bandWarmUp(e); err != nil {
+		t.Errorf("bandWarmUp: %v", err)
 	}
 }

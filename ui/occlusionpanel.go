@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/bagnetweb/bagnet/ui/viz"
 )
@@ -65,7 +66,7 @@ func (c *OcclusionPanel) Rows() []OcclusionRow {
 	for _, p := range a.Result.Top {
 		ks = append(ks, p.Index)
 	}
-	if !contains(ks, c.Class) && c.Class >= 0 {
+	if !slices.Contains(ks, c.Class) && c.Class >= 0 {
 		ks = append(ks, c.Class)
 	}
 	var out []OcclusionRow
@@ -89,15 +90,6 @@ func (c *OcclusionPanel) Rows() []OcclusionRow {
 		})
 	}
 	return out
-}
-
-func contains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // Unchanged counts, for the last edit, the patches outside the recomputed

@@ -1,0 +1,280 @@
+package protocol
+
+// The messages between the page and the inference worker, and between the
+// inference worker and its band workers (see the package doc). A message is
+// a plain JavaScript object: its JSON part is one of the types below (each
+// embeds Header) and its big arrays travel beside it as transferred typed
+// arrays, under the Field* names. Both ends build the JSON part with
+// encoding/json and JSON.parse, and read it back with JSON.stringify (of
+// the message without its typed arrays) and encoding/json.
+
+// Kind is a message's type: its "type" field.
+type Kind string
+
+// The page's requests to the inference worker. Each carries a fresh id
+// (the first load, sent by web/app.js, carries none) and is answered by a
+// message with the same id: its answer or an ErrorReply.
+const (
+	KindLoad     Kind = "load"     // LoadRequest; answered by Ready
+	KindModel    Kind = "model"    // ModelRequest; answered by Ready
+	KindClassify Kind = "classify" // ClassifyRequest; answered by ResultReply
+	KindScramble Kind = "scramble" // ScrambleRequest; answered by ResultReply
+	KindOcclude  Kind = "occlude"  // OccludeRequest; answered by ResultReply
+	KindEvidence Kind = "evidence" // EvidenceRequest; answered by EvidenceReply, of this kind too
+	KindBench    Kind = "bench"    // BenchRequest; answered by BenchReply, of this kind too
+	KindHang     Kind = "hang"     // HangRequest: a test hook (Options.TestHooks only)
+	KindCrash    Kind = "crash"    // a Header alone: a test hook (Options.TestHooks only)
+)
+
+// The inference worker's messages to the page.
+const (
+	KindProgress Kind = "progress" // Progress
+	KindLoading  Kind = "loading"  // Loading
+	KindReady    Kind = "ready"    // Ready
+	KindResult   Kind = "result"   // ResultReply
+	KindEngine   Kind = "engine"   // EngineChange
+	KindError    Kind = "error"    // ErrorReply
+)
+
+// Between the inference worker and its band workers.
+const (
+	KindLoadBytes Kind = "loadBytes" // a Header and FieldBytes; answered by a Ready without info
+	KindRows      Kind = "rows"      // RowsRequest; answered by RowsReply, of this kind too
+)
+
+// WhatWorker is an ErrorReply's What when the worker itself failed, not a
+// request: it could not start, or it died (Dead).
+const WhatWorker Kind = "worker"
+
+// FieldType is the name of every message's kind field (Header.Type), to
+// read a message's kind without decoding it.
+const FieldType = "type"
+
+// The typed arrays that travel beside a message's JSON part (transferred),
+// by field name.
+const (
+	// FieldBytes is a file's bytes: an ArrayBuffer in ClassifyRequest (an
+	// encoded image) and ModelRequest (a model file), a Uint8Array in a
+	// KindLoadBytes message (the model file, for a band worker).
+	FieldBytes = "bytes"
+	// FieldRGB is RowsRequest's model input: a Uint8Array, packed RGB.
+	FieldRGB = "rgb"
+	// FieldData is RowsReply's block of the int8 feature map: a
+	// Uint8Array, HWC.
+	FieldData = "data"
+	// FieldEvidence is a ResultReply's evidence maps, an object of
+	// Float32Array(h*w) by class index (every class when there are at most
+	// 32, else the top-K), or an EvidenceReply's one Float32Array.
+	FieldEvidence = "evidence"
+	// FieldInput is a ResultReply's model input: a Uint8ClampedArray of
+	// RGBA pixels (RGBA), an ImageData's layout.
+	FieldInput = "input"
+)
+
+// BinaryFields are the Field* names of the typed arrays: a message without
+// them is its JSON part.
+func BinaryFields() []string {
+	return []string{FieldBytes, FieldRGB, FieldData, FieldEvidence, FieldInput}
+}
+
+// Header is what every message carries: its kind and the id of the
+// request it is or answers (JSON null: none).
+type Header struct {
+	Type Kind `json:"type"`
+	ID   *int `json:"id"`
+}
+
+// Head returns the header itself; every message type has it through
+// Header, so a *Message can be stamped with its id by code that does not
+// know its type.
+func (h *Header) Head() *Header { return h }
+
+// IDOr is h's id, or def when it has none.
+func (h *Header) IDOr(def int) int {
+	if h.ID == nil {
+		return def
+	}
+	return *h.ID
+}
+
+// Message is any message of the protocol (a pointer to one of the types
+// below).
+type Message interface{ Head() *Header }
+
+// LoadRequest asks the worker to fetch a model file of the site and load
+// it (KindLoad). web/app.js sends the first, for the site's model, without
+// an id; the page sends one with an id when the user picks another model,
+// and when a restarted worker needs the model in use again.
+type LoadRequest struct {
+	Header
+	URL  string `json:"url"`
+	Size int    `json:"size"` // the file's byte size, for progress when the server compresses it; 0 unknown
+}
+
+// ModelRequest hands the worker the user's model file (KindModel), its
+// bytes an ArrayBuffer in FieldBytes (transferred). A file that does not
+// load is answered by an ErrorReply (What KindModel) naming what is wrong,
+// and the model in use stays.
+type ModelRequest struct {
+	Header
+	Name string `json:"name"` // the file's name
+}
+
+// ClassifyRequest classifies an encoded image (KindClassify), its bytes an
+// ArrayBuffer in FieldBytes (transferred).
+type ClassifyRequest struct {
+	Header
+	TopK int `json:"topK"`
+}
+
+// ScrambleRequest shuffles the tiles of analysis Of's model input (seeded)
+// and classifies that (KindScramble).
+type ScrambleRequest struct {
+	Header
+	Of   int   `json:"of"`
+	Seed int64 `json:"seed"`
+	TopK int   `json:"topK"`
+}
+
+// OccludeRequest paints model-input pixels Rect of analysis Of grey and
+// classifies that (KindOcclude), recomputing only the block of cells whose
+// receptive fields touch it (bit for bit a full pass); its answer carries
+// an Occlusion.
+type OccludeRequest struct {
+	Header
+	Of   int   `json:"of"`
+	Rect []int `json:"rect"` // x0, y0, x1, y1: four numbers, checked by the worker
+	TopK int   `json:"topK"`
+}
+
+// EvidenceRequest asks for class Class's evidence map of the earlier
+// analysis whose id the header carries (KindEvidence).
+type EvidenceRequest struct {
+	Header
+	Class int `json:"class"`
+}
+
+// BenchRequest runs the browser benchmark (KindBench, see Bench): the
+// network Runs times on a random model input, then once more with every
+// GEMM timed, then a patch-sized occlusion at its centre Runs times.
+type BenchRequest struct {
+	Header
+	Runs int `json:"runs"`
+}
+
+// HangRequest makes the worker busy-loop for Ms milliseconds, or for ever
+// when Ms is 0 (KindHang, a test hook).
+type HangRequest struct {
+	Header
+	Ms int `json:"ms,omitempty"`
+}
+
+// RowsRequest asks a band worker for the block of rows [R0, R1) and
+// columns [C0, C1) of the int8 feature map of the model input in FieldRGB
+// (KindRows): a band of a whole pass, or of an occlusion's block.
+type RowsRequest struct {
+	Header
+	R0 int `json:"r0"`
+	R1 int `json:"r1"`
+	C0 int `json:"c0"`
+	C1 int `json:"c1"`
+}
+
+// RowsReply is a band worker's block (KindRows), in FieldData.
+type RowsReply struct {
+	Header
+}
+
+// Progress of a download (KindProgress), in bytes.
+type Progress struct {
+	Header
+	What   string `json:"what"` // ProgressWorker or ProgressWeights
+	Loaded int64  `json:"loaded"`
+	Total  int64  `json:"total"` // 0 when unknown
+}
+
+// What a Progress message is about.
+const (
+	ProgressWorker  = "worker"  // the inference worker's code
+	ProgressWeights = "weights" // the model file
+)
+
+// Loading says a model file was parsed (KindLoading; its id is the one its
+// Ready will carry): the band workers' load and the warm-up pass follow.
+// MACs (per pass) scales the page's deadline for them (LoadDeadline).
+type Loading struct {
+	Header
+	MACs int64 `json:"macs"`
+}
+
+// Ready says a model is loaded (KindReady): the id is null for the site's
+// first model, the request's for a load or model request; earlier analyses
+// are forgotten. A band worker's Ready has no Info.
+type Ready struct {
+	Header
+	Info *Info `json:"info,omitempty"`
+}
+
+// ResultReply answers a classify, scramble or occlude request
+// (KindResult): Meta is its JSON part; the evidence maps (FieldEvidence)
+// and the model input (FieldInput) travel beside it.
+type ResultReply struct {
+	Header
+	Meta
+}
+
+// EvidenceReply is class Class's evidence map (FieldEvidence) of the
+// analysis the id names, with its bias: mean(evidence) + bias = logit
+// (KindEvidence).
+type EvidenceReply struct {
+	Header
+	Class int     `json:"class"`
+	Bias  float32 `json:"bias"`
+}
+
+// EngineChange says what runs the network changed (KindEngine: a band
+// worker failed and was dropped); Kernel is the new Info.Kernel.
+type EngineChange struct {
+	Header
+	Kernel string `json:"kernel"`
+}
+
+// BenchReply answers a BenchRequest (KindBench).
+type BenchReply struct {
+	Header
+	Bench *Bench `json:"bench"`
+}
+
+// ErrorReply says a request failed (KindError), or, with a null id and
+// What WhatWorker, the worker itself. The worker keeps serving unless Dead:
+// Go exited or trapped, and the page restarts the worker.
+type ErrorReply struct {
+	Header
+	What    Kind   `json:"what"` // the failed request's kind, KindResult (its answer could not be made or read), or WhatWorker
+	Message string `json:"message"`
+	Dead    bool   `json:"dead,omitempty"`
+}
+
+// Options are the worker's options, JSON in its name (new Worker('worker.js',
+// {name})), set by web/app.js; a band worker gets its parent's with Role
+// RoleBand and Workers 1.
+type Options struct {
+	Wasm     string `json:"wasm,omitempty"`     // worker.wasm's URL (web/worker.js)
+	Bytes    int    `json:"bytes,omitempty"`    // its byte size, for progress (web/worker.js)
+	SIMD     *bool  `json:"simd,omitempty"`     // false: the pure-Go kernels (web/worker.js)
+	SIMDWasm string `json:"simdWasm,omitempty"` // the SIMD kernel module's URL (web/worker.js)
+	Role     string `json:"role,omitempty"`     // RoleBand for a band worker started by another worker
+	Workers  int    `json:"workers"`            // how many workers to use, this one included
+	// FailBands (the page's ?failbands=N, for tests) makes a band worker
+	// fail every request after its first N, as a worker that died would.
+	FailBands int `json:"failBands,omitempty"`
+	// TestHooks (the page's ?testhooks=1, for tests only) lets the worker
+	// obey KindHang and KindCrash; HangBands (?hangbands=N, with TestHooks)
+	// makes a band worker hang on every request after its first N.
+	// Without TestHooks these do nothing.
+	TestHooks bool `json:"testHooks,omitempty"`
+	HangBands int  `json:"hangBands,omitempty"`
+}
+
+// RoleBand is Options.Role of a band worker.
+const RoleBand = "band"
