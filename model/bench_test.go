@@ -133,18 +133,18 @@ func BenchmarkInt8(b *testing.B) {
 }
 
 // bandedFeatures is q.Features of a size x size image computed as `bands`
-// bands of the final map on as many goroutines (model.Bands, FeatureRows,
+// bands of the final map on as many goroutines (model.Bands, FeatureRect,
 // JoinRows): the same bytes as one pass.
 func bandedFeatures(q *model.QNet, img []uint8, size, bands int) (*model.QMap, error) {
 	if bands == 1 {
 		return q.Features(img, size, size)
 	}
-	mh, _ := q.MapSize(size, size)
+	mh, mw := q.MapSize(size, size)
 	bs := model.Bands(mh, bands, 1)
 	parts, errs := make([]*model.QMap, len(bs)), make([]error, len(bs))
 	var wg sync.WaitGroup
 	for i, r := range bs {
-		wg.Go(func() { parts[i], errs[i] = q.FeatureRows(img, size, size, r[0], r[1]) })
+		wg.Go(func() { parts[i], errs[i] = q.FeatureRect(img, size, size, r[0], r[1], 0, mw) })
 	}
 	wg.Wait()
 	for _, err := range errs {
