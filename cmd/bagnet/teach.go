@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -153,7 +154,9 @@ func (o *teachOpts) run(e *env, args []string) error {
 	}
 	var rep *teach.Report
 	t1 := time.Now()
-	if o.folds >= 2 {
+	if o.folds >= 2 && slices.Max(usable) < 2 {
+		fmt.Fprintf(e.stderr, "bagnet: warning: no held-out accuracy: every class has only 1 usable image (cross-validation needs 2 in some class)\n")
+	} else if o.folds >= 2 {
 		if rep, err = teach.CrossValidate(ex, len(classes), o.folds, o.opt); err != nil {
 			return fmt.Errorf("held-out accuracy: %v", strings.TrimPrefix(err.Error(), "teach: "))
 		}

@@ -136,6 +136,17 @@ func TestTeachErrors(t *testing.T) {
 	if _, err := os.Stat(o); err == nil {
 		t.Errorf("a failed teach wrote %s", o)
 	}
+	// One image per class: the model is taught, the held-out accuracy skipped.
+	single := t.TempDir()
+	writePNG(t, mkdir(t, single, "a"), "a.png", synthetic(140, 140, 1))
+	writePNG(t, mkdir(t, single, "b"), "b.png", synthetic(140, 140, 2))
+	stdout, stderr, code := runCmd(t, "teach", "-o", o, single)
+	if code != 0 || !strings.Contains(stderr, "no held-out accuracy") || strings.Contains(stdout, "held-out") {
+		t.Errorf("one image per class: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	if _, err := weights.LoadFile(o); err != nil {
+		t.Error(err)
+	}
 }
 
 // TestTeachImagenette teaches the shipped backbone's Imagenette classes
