@@ -130,6 +130,12 @@ func quantizeConv(f foldedConv, inScale []float32) QConv {
 	return q
 }
 
+// QuantizeRow quantises one row of a head or conv as Quantize does: it
+// writes round(w/scale) into dst (len(w) values, clamped to [-127, 127])
+// and returns the scale, max|w|/127 (1 for an all-zero row). It uses only
+// exactly rounded operations, so it gives the same bytes on every platform.
+func QuantizeRow(w []float64, dst []int8) float32 { return quantizeRow(w, dst) }
+
 // quantizeRow writes round(w/scale) with scale = max|w|/127 and returns the
 // scale (1 for an all-zero row, so scales are always positive).
 func quantizeRow(w []float64, dst []int8) float32 {

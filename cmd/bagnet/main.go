@@ -24,7 +24,7 @@ type command struct {
 var commands []*command
 
 func init() {
-	commands = []*command{convertCmd, classifyCmd, heatmapCmd, evalCmd, patchesCmd, mergeCmd, versionCmd}
+	commands = []*command{convertCmd, classifyCmd, heatmapCmd, evalCmd, patchesCmd, mergeCmd, teachCmd, versionCmd}
 }
 
 // env is what a command runs with.

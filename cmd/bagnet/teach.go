@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bagnetweb/bagnet/preprocess"
+	"github.com/bagnetweb/bagnet/teach"
+	"github.com/bagnetweb/bagnet/weights"
+)
+
+var teachCmd = &command{
+	name:    "teach",
+	summary: "teach the model new classes: train a new head on DIR, one folder of images per class (the folder name is the class id and name; DIR/classes.tsv may give names: id<TAB>name), report its k-fold held-out accuracy and write the new model file",
+	usage:   "[-weights BACKBONE] [-name NAME] [-o FILE] [-workers N] [-folds K] [-limit N] [-l2 X] [-steps N] DIR",
+	flags: func(fs *flag.FlagSet) func(*env, []string) error {
+		o := &teachOpts{}
+		o.weights = weightsFlag(fs)
+		fs.StringVar(&o.name, "name", "", "the new model's display name (default: \"BagNet taught: \" and DIR's base name)")
+		fs.StringVar(&o.out, "o", "taught.safetensors", "the model file to write")
+		fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "images whose features are computed in parallel (the result is the same for any number)")
+		fs.IntVar(&o.folds, "folds", teach.DefaultFolds, "folds of the held-out accuracy (k-fold cross-validation; 0: skip it)")
+		fs.IntVar(&o.limit, "limit", 0, "use only the first N images of each class, in sorted order (0: all)")
+		fs.Float64Var(&o.opt.L2, "l2", teach.DefaultL2, "L2 penalty on the head's weights (of standardised features; negative: none)")
+		fs.IntVar(&o.opt.Steps, "steps", teach.DefaultSteps, "full-batch gradient steps")
+		fs.BoolVar(&o.opt.NoMirror, "no-mirror", false, "do not add each image's mirror image to the training set")
+		return o.run
+	},
+}
+
+type teachOpts struct {
+	weights *string
+	name    string
+	out     string
+	workers int
+	folds   int
+	limit   int
+	opt     teach.Options
+}
+
+// teachClass is one class folder.
+type teachClass struct {
+	weights.Class
+	images []string
+}
+
+func (o *teachOpts) run(e *env, args []string) error {
+	if len(args) != 1 {
+		return usagef("want exactly one directory, got %d arguments", len(args))
+	}
+	if err := checkWorkers(o.workers); err != nil {
+		return err
+	}
+	switch {
+	case o.folds < 0 || o.folds == 1 || o.folds > 100:
+		return usagef("-folds %d: want 0 (no held-out accuracy) or 2 to 100", o.folds)
+	case o.limit < 0:
+		return usagef("-limit %d: want 0 (all) or more", o.limit)
+	case o.opt.Steps < 1 || o.opt.Steps > teach.MaxSteps:
+		return usagef("-steps %d out of range [1, %d]", o.opt.Steps, teach.MaxSteps)
+	case o.opt.L2 != o.opt.L2 || o.opt.L2 > 1e6:
+		return usagef("-l2 %v: want a number up to 1e6", o.opt.L2)
+	case o.out == "":
+		return usagef("-o: want a file name")
+	}
+	if o.opt.L2 == 0 {
+		o.opt.L2 = -1 // -l2 0 means no penalty; teach.Options' 0 means the default
+	}
+	dir := args[0]
+	if err := checkOut(o.out); err != nil {
+		return err
+	}
+	eng, wpath, err := loadEngineAt(*o.weights)
+	if err != nil {
+		return err
+	}
+	if eng.Int8 == nil {
+		return fileErrf(wpath, "a float32 model: teaching needs an int8 model (make one with 'bagnet convert')")
+	}
+	classes, err := teachClasses(dir, o.limit)
+	if err != nil {
+		return err
+	}
+	name := o.name
+	if name == "" {
+		name = "BagNet taught: " + filepath.Base(filepath.Clean(dir))
+	}
+	type job struct {
+		path  string
+		class int
+		ex    teach.Example
+		err   error
+	}
+	var jobs []*job
+	for c, cl := range classes {
+		for _, p := range cl.images {
+			jobs = append(jobs, &job{path: p, class: c})
+		}
+	}
+	mode, err := preprocess.ParseMode(eng.Resize)
+	if err != nil {
+		return fileErr(wpath, err)
+	}
+	t0 := time.Now()
+	forEach(e.stderr, "features", len(jobs), o.workers, func(i int) {
+		j := jobs[i]
+		defer func() {
+			if r := recover(); r != nil {
+				j.err = fmt.Errorf("internal error: %v", r)
+			}
+		}()
+		b, err := preprocess.ReadFile(j.path)
+		if err != nil {
+			j.err = err
+			return
+		}
+		rgb, _, err := preprocess.Image(b, mode, eng.InputSize)
+		if err != nil {
+			j.err = err
+			return
+		}
+		j.ex, j.err = teach.Extract(eng.Int8, rgb, eng.InputSize, j.class)
+	})
+	tFeat := time.Since(t0)
+	var ex []teach.Example
+	failed := 0
+	usable := make([]int, len(classes))
+	for _, j := range jobs {
+		if j.err != nil {
+			failed++
+			fmt.Fprintf(e.stderr, "bagnet: %s\n", oneLine(fileErr(j.path, j.err).Error()))
+			continue
+		}
+		ex = append(ex, j.ex)
+		usable[j.class]++
+	}
+	for c, n := range usable {
+		if n == 0 {
+			return fileErrf(filepath.Join(dir, classes[c].ID), "no usable image: all %d failed (see above); every class needs at least one", len(classes[c].images))
+		}
+	}
+	wc := make([]weights.Class, len(classes))
+	for i, c := range classes {
+		wc[i] = c.Class
+	}
+	var rep *teach.Report
+	t1 := time.Now()
+	if o.folds >= 2 && slices.Max(usable) < 2 {
+		fmt.Fprintf(e.stderr, "bagnet: warning: no held-out accuracy: every class has only 1 usable image (cross-validation needs 2 in some class)\n")
+	} else if o.folds >= 2 {
+		if rep, err = teach.CrossValidate(ex, len(classes), o.folds, o.opt); err != nil {
+			return fmt.Errorf("held-out accuracy: %v", strings.TrimPrefix(err.Error(), "teach: "))
+		}
+	}
+	tCV := time.Since(t1)
+	t2 := time.Now()
+	file, err := teach.Teach(eng.Model, ex, wc, name, o.opt)
+	if err != nil {
+		return fmt.Errorf("teaching: %v", strings.TrimPrefix(err.Error(), "teach: "))
+	}
+	tTrain := time.Since(t2)
+	if err := writeFile(o.out, file); err != nil {
+		return err
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "%s: %d classes taught from %d images on %s\n", o.out, len(classes), len(ex), eng.Label())
+	if rep != nil {
+		fmt.Fprintf(w, "%d-fold held-out accuracy: %.1f%% (%d of %d images)\n", rep.Folds, 100*rep.Accuracy(), rep.Correct, rep.Images)
+		fmt.Fprintf(w, "%-24s %-24s %7s %8s %9s\n", "class", "name", "images", "correct", "accuracy")
+		for c, s := range rep.PerClass {
+			acc := "-"
+			if s.Images > 0 {
+				acc = fmt.Sprintf("%.1f%%", 100*float64(s.Correct)/float64(s.Images))
+			}
+			fmt.Fprintf(w, "%-24s %-24s %7d %8d %9s\n", classes[c].ID, classes[c].Name, s.Images, s.Correct, acc)
+		}
+	}
+	fmt.Fprintf(e.stderr, "bagnet: teach: features of %d images (and their mirror images) %.2f s on %d workers, held-out accuracy %.2f s, training %.2f s\n",
+		len(ex), tFeat.Seconds(), o.workers, tCV.Seconds(), tTrain.Seconds())
+	if failed > 0 {
+		fmt.Fprintf(e.stderr, "bagnet: %d of %d images could not be used (listed above); the model was taught from the rest\n", failed, len(jobs))
+		return errReported
+	}
+	return nil
+}
+
+// teachClasses lists the class folders of dir (sorted by name, hidden ones
+// skipped) with their images (sorted; the first limit when limit > 0) and
+// their names from dir/classes.tsv when it has them.
+func teachClasses(dir string, limit int) ([]teachClass, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fileErr(dir, err)
+	}
+	if !st.IsDir() {
+		return nil, fileErrf(dir, "not a directory (want one folder of images per class)")
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fileErr(dir, err)
+	}
+	names, err := readClassNames(filepath.Join(dir, "classes.tsv"))
+	if err != nil {
+		return nil, err
+	}
+	var classes []teachClass
+	for _, ent := range entries {
+		id := ent.Name()
+		p := filepath.Join(dir, id)
+		if strings.HasPrefix(id, ".") {
+			continue
+		}
+		if st, err := os.Stat(p); err != nil || !st.IsDir() { // follows symbolic links
+			continue
+		}
+		imgs, err := findImages(p)
+		if err != nil {
+			return nil, err
+		}
+		if len(imgs) == 0 {
+			return nil, fileErrf(p, "no images (looked for %s files): every class folder needs at least one", extList())
+		}
+		if limit > 0 && len(imgs) > limit {
+			imgs = imgs[:limit]
+		}
+		name := id
+		if n, ok := names[id]; ok {
+			name = n
+		}
+		classes = append(classes, teachClass{Class: weights.Class{ID: id, Name: name}, images: imgs})
+	}
+	sort.Slice(classes, func(a, b int) bool { return classes[a].ID < classes[b].ID })
+	if len(classes) < 2 {
+		return nil, fileErrf(dir, "has %d class folders: teaching needs at least 2 (one folder of images per class, named by the class)", len(classes))
+	}
+	return classes, nil
+}
+
+// readClassNames reads an optional classes.tsv (id<TAB>name per line; empty
+// lines and lines starting with '#' are skipped). A missing file gives no
+// names; ids without a folder are ignored.
+func readClassNames(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fileErr(path, err)
+	}
+	names := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, name, ok := strings.Cut(line, "\t")
+		id, name = strings.TrimSpace(id), strings.TrimSpace(name)
+		if !ok || id == "" || name == "" {
+			return nil, fileErrf(path, "line %d: want a class id, a tab and a name, got %q", n, line)
+		}
+		names[id] = name
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fileErr(path, err)
+	}
+	return names, nil
+}
