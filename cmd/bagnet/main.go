@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 func main() {
@@ -45,7 +46,12 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "bagnet: missing command (convert, classify, heatmap, eval, patches, merge or version); run 'bagnet help'")
+		names := make([]string, len(commands))
+		for i, c := range commands {
+			names[i] = c.name
+		}
+		fmt.Fprintf(stderr, "bagnet: missing command (%s or %s); run 'bagnet help'\n",
+			strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 		return 2
 	}
 	name := args[0]

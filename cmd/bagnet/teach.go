@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -24,10 +23,9 @@ var teachCmd = &command{
 	usage:   "[-weights BACKBONE] [-name NAME] [-o FILE] [-workers N] [-folds K] [-limit N] [-l2 X] [-steps N] DIR",
 	flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &teachOpts{}
-		o.weights = weightsFlag(fs)
+		o.modelFlags(fs, "images whose features are computed in parallel (the result is the same for any number)")
 		fs.StringVar(&o.name, "name", "", "the new model's display name (default: \"BagNet taught: \" and DIR's base name)")
 		fs.StringVar(&o.out, "o", "taught.safetensors", "the model file to write")
-		fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "images whose features are computed in parallel (the result is the same for any number)")
 		fs.IntVar(&o.folds, "folds", teach.DefaultFolds, "folds of the held-out accuracy (k-fold cross-validation; 0: skip it)")
 		fs.IntVar(&o.limit, "limit", 0, "use only the first N images of each class, in sorted order (0: all)")
 		fs.Float64Var(&o.opt.L2, "l2", teach.DefaultL2, "L2 penalty on the head's weights (of standardised features; negative: none)")
@@ -38,13 +36,12 @@ var teachCmd = &command{
 }
 
 type teachOpts struct {
-	weights *string
-	name    string
-	out     string
-	workers int
-	folds   int
-	limit   int
-	opt     teach.Options
+	modelOpts
+	name  string
+	out   string
+	folds int
+	limit int
+	opt   teach.Options
 }
 
 // teachClass is one class folder.
@@ -79,7 +76,7 @@ func (o *teachOpts) run(e *env, args []string) error {
 	if err := checkOut(o.out); err != nil {
 		return err
 	}
-	eng, wpath, err := loadEngineAt(*o.weights)
+	eng, wpath, err := loadEngineAt(o.weights)
 	if err != nil {
 		return err
 	}
