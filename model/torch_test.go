@@ -39,16 +39,6 @@ func fixtureImages(t *testing.T) []fixtureImage {
 
 var imagenetMean, imagenetStd = [3]float32{0.485, 0.456, 0.406}, [3]float32{0.229, 0.224, 0.225}
 
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
-
 // TestAgainstPyTorch checks, for every architecture and fixture image:
 //   - float32 logits equal PyTorch's to 1e-4 of the logit scale (max |logit|);
 //   - every evidence map equals PyTorch's to 1e-4 of the evidence scale
@@ -149,8 +139,8 @@ func TestAgainstPyTorch(t *testing.T) {
 				}
 				ql := q.Logits(qf)
 				c := testfixture.Cosine(ql, logits)
-				if argmax(ql) != argmax(logits) {
-					t.Errorf("int8 top-1 %d, float %d (int8 %v float %v)", argmax(ql), argmax(logits), ql, logits)
+				if model.Argmax(ql) != model.Argmax(logits) {
+					t.Errorf("int8 top-1 %d, float %d (int8 %v float %v)", model.Argmax(ql), model.Argmax(logits), ql, logits)
 				}
 				if c < 0.93 {
 					t.Errorf("int8 vs float logit cosine %.5f < 0.93", c)

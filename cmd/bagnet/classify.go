@@ -9,23 +9,21 @@ import (
 	"github.com/bagnetweb/bagnet/preprocess"
 )
 
-var classifyCmd = &command{
-	name:    "classify",
+var classifyCmd = &command{name: "classify", opts: func() options { return new(classifyOpts) },
 	summary: "classify images and print the top classes (-json: one protocol.Result object per line)",
-	usage:   "[-weights FILE] [-top K] [-json] [-workers N] IMAGE...",
-	flags: func(fs *flag.FlagSet) func(*env, []string) error {
-		o := &classifyOpts{}
-		o.modelFlags(fs, bandWorkers)
-		fs.IntVar(&o.top, "top", 5, "number of classes to show")
-		fs.BoolVar(&o.json, "json", false, `print one JSON object per image per line: {"image","model","top":[{"index","id","name","logit","prob"}],"logits","map":{"h","w"}}`)
-		return o.run
-	},
-}
+	usage:   "[-weights FILE] [-top K] [-json] [-workers N] IMAGE..."}
 
 type classifyOpts struct {
 	modelOpts
 	top  int
 	json bool
+}
+
+// define adds the command's flags.
+func (o *classifyOpts) define(fs *flag.FlagSet) {
+	o.modelFlags(fs, bandWorkers)
+	fs.IntVar(&o.top, "top", 5, "number of classes to show")
+	fs.BoolVar(&o.json, "json", false, `print one JSON object per image per line: {"image","model","top":[{"index","id","name","logit","prob"}],"logits","map":{"h","w"}}`)
 }
 
 func (o *classifyOpts) run(e *env, args []string) error {

@@ -30,25 +30,9 @@ import (
 // float and the int8 network to report their agreement.
 const checkImages = 8
 
-var convertCmd = &command{
-	name:    "convert",
+var convertCmd = &command{name: "convert", opts: func() options { return new(convertOpts) },
 	summary: "convert a PyTorch BagNet checkpoint (.pth or .pth.tar) into a model file, int8 (calibrated on -calib images) or float32 (-float)",
-	usage:   "[-arch auto|bagnet9|bagnet17|bagnet33] [-classes FILE|imagenet] [-preprocess squash|crop] [-size N] [-calib DIR] [-calib-n N] [-workers N] [-float] [-name NAME] -o OUT.safetensors IN.pth",
-	flags: func(fs *flag.FlagSet) func(*env, []string) error {
-		o := &convertOpts{}
-		fs.StringVar(&o.arch, "arch", "auto", "expected architecture: auto, bagnet9, bagnet17 or bagnet33 (checked against the checkpoint)")
-		fs.StringVar(&o.classes, "classes", "", "class list: 'imagenet' (the 1000 ImageNet classes, built in) or a file of lines 'index<TAB>wnid<TAB>name', 'wnid<TAB>name' or 'wnid name' (default: imagenet for 1000 classes, else 'class 0', 'class 1', ...)")
-		fs.StringVar(&o.mode, "preprocess", "crop", "how images map onto the model input: squash (resize the whole image) or crop (resize the short side, take the centre)")
-		fs.IntVar(&o.size, "size", 224, "model input size in pixels (square)")
-		fs.StringVar(&o.calib, "calib", "", "directory of representative images for int8 calibration (searched recursively)")
-		fs.IntVar(&o.calibN, "calib-n", 256, "number of calibration images (an evenly spaced subset of -calib's sorted file list)")
-		workersFlag(fs, &o.workers, "calibration images run in parallel (the model file is the same for any number)")
-		fs.BoolVar(&o.float, "float", false, "write float32 weights instead of int8")
-		fs.StringVar(&o.name, "name", "", "display name stored in the file (default: from the architecture and the checkpoint's name)")
-		fs.StringVar(&o.out, "o", "", "output model file (.safetensors)")
-		return o.run
-	},
-}
+	usage:   "[-arch auto|bagnet9|bagnet17|bagnet33] [-classes FILE|imagenet] [-preprocess squash|crop] [-size N] [-calib DIR] [-calib-n N] [-workers N] [-float] [-name NAME] -o OUT.safetensors IN.pth"}
 
 type convertOpts struct {
 	arch, classes, mode, calib, name, out string
@@ -56,11 +40,25 @@ type convertOpts struct {
 	float                                 bool
 }
 
+// define adds the command's flags.
+func (o *convertOpts) define(fs *flag.FlagSet) {
+	fs.StringVar(&o.arch, "arch", "auto", "expected architecture: auto, bagnet9, bagnet17 or bagnet33 (checked against the checkpoint)")
+	fs.StringVar(&o.classes, "classes", "", "class list: 'imagenet' (the 1000 ImageNet classes, built in) or a file of lines 'index<TAB>wnid<TAB>name', 'wnid<TAB>name' or 'wnid name' (default: imagenet for 1000 classes, else 'class 0', 'class 1', ...)")
+	fs.StringVar(&o.mode, "preprocess", "crop", "how images map onto the model input: squash (resize the whole image) or crop (resize the short side, take the centre)")
+	fs.IntVar(&o.size, "size", 224, "model input size in pixels (square)")
+	fs.StringVar(&o.calib, "calib", "", "directory of representative images for int8 calibration (searched recursively)")
+	fs.IntVar(&o.calibN, "calib-n", 256, "number of calibration images (an evenly spaced subset of -calib's sorted file list)")
+	workersFlag(fs, &o.workers, "calibration images run in parallel (the model file is the same for any number)")
+	fs.BoolVar(&o.float, "float", false, "write float32 weights instead of int8")
+	fs.StringVar(&o.name, "name", "", "display name stored in the file (default: from the architecture and the checkpoint's name)")
+	fs.StringVar(&o.out, "o", "", "output model file (.safetensors)")
+}
+
 func (o *convertOpts) run(e *env, args []string) error {
-	if len(args) != 1 {
-		return usagef("want exactly one checkpoint file, got %d arguments", len(args))
+	in, err := oneArg(args, "checkpoint file")
+	if err != nil {
+		return err
 	}
-	in := args[0]
 	if o.out == "" {
 		return usagef("missing -o OUT.safetensors")
 	}
@@ -252,7 +250,7 @@ func (o *convertOpts) quantize(e *env, net *model.Net, meta weights.Meta) (*mode
 			return nil, "", 0, fileErr(o.calib, err)
 		}
 		ql := q.Logits(f)
-		if argmax(ql) == argmax(s.logits) {
+		if model.Argmax(ql) == model.Argmax(s.logits) {
 			agree++
 		}
 		for c := range ql {
@@ -295,16 +293,6 @@ func indices(n int) []int {
 		r[i] = i
 	}
 	return r
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // extList lists the image file extensions for messages.

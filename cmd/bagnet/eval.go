@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -14,25 +13,23 @@ import (
 	"github.com/bagnetweb/bagnet/preprocess"
 )
 
-var evalCmd = &command{
-	name:    "eval",
+var evalCmd = &command{name: "eval", opts: func() options { return new(evalOpts) },
 	summary: "measure top-1 and top-5 accuracy on DIR, which holds one folder of images per class named by WordNet id (n01440764/...)",
-	usage:   "[-weights FILE] [-json] [-workers N] [-limit N] [-shard I/N] DIR",
-	flags: func(fs *flag.FlagSet) func(*env, []string) error {
-		o := &evalOpts{}
-		o.modelFlags(fs, "images classified in parallel (the result is the same for any number)")
-		fs.BoolVar(&o.json, "json", false, `print one JSON object: {"model","images","errors","top1","top5","per_class":{WNID:{"name","images","top1","top5"}},"classes","columns","confusion"}`)
-		fs.IntVar(&o.limit, "limit", 0, "at most this many images per class, evenly spaced over the sorted file list (0: all)")
-		shardFlag(fs, &o.shard)
-		return o.run
-	},
-}
+	usage:   "[-weights FILE] [-json] [-workers N] [-limit N] [-shard I/N] DIR"}
 
 type evalOpts struct {
 	modelOpts
 	json  bool
 	limit int
 	shard string
+}
+
+// define adds the command's flags.
+func (o *evalOpts) define(fs *flag.FlagSet) {
+	o.modelFlags(fs, "images classified in parallel (the result is the same for any number)")
+	fs.BoolVar(&o.json, "json", false, `print one JSON object: {"model","images","errors","top1","top5","per_class":{WNID:{"name","images","top1","top5"}},"classes","columns","confusion"}`)
+	fs.IntVar(&o.limit, "limit", 0, "at most this many images per class, evenly spaced over the sorted file list (0: all)")
+	shardFlag(fs, &o.shard)
 }
 
 // evalClass is one class folder of the data set.
@@ -144,9 +141,9 @@ func (ev *evalRun) finish(e *env, asJSON bool) error {
 // and the folders it skipped because their names are not WordNet ids of
 // the model's classes (sorted). It fails when no folder is left.
 func evalClasses(dir string, eng *engine.Engine, wpath string, limit int) ([]evalClass, []string, error) {
-	entries, err := os.ReadDir(dir)
+	names, err := subDirs(dir)
 	if err != nil {
-		return nil, nil, fileErr(dir, err)
+		return nil, nil, err
 	}
 	byID := map[string]int{}
 	for i, c := range eng.Classes {
@@ -156,15 +153,8 @@ func evalClasses(dir string, eng *engine.Engine, wpath string, limit int) ([]eva
 	}
 	var classes []evalClass
 	var skipped []string
-	for _, ent := range entries {
-		name := ent.Name()
+	for _, name := range names {
 		p := filepath.Join(dir, name)
-		if strings.HasPrefix(name, ".") {
-			continue
-		}
-		if st, err := os.Stat(p); err != nil || !st.IsDir() { // follows symbolic links
-			continue
-		}
 		idx, ok := byID[name]
 		if !ok {
 			skipped = append(skipped, name)
@@ -214,21 +204,22 @@ func modelName(wpath string) string {
 
 // topClasses classifies one image file and returns its k best classes.
 func topClasses(eng *engine.Engine, path string, k int) (top []int, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			top, err = nil, fmt.Errorf("internal error: %v", r)
+	err = recovered(func() error {
+		b, err := preprocess.ReadFile(path)
+		if err != nil {
+			return err
 		}
-	}()
-	b, err := preprocess.ReadFile(path)
+		a, err := eng.Classify(b, k)
+		if err != nil {
+			return err
+		}
+		for _, p := range a.Top {
+			top = append(top, p.Index)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	a, err := eng.Classify(b, k)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range a.Top {
-		top = append(top, p.Index)
 	}
 	return top, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -108,4 +109,36 @@ func unwrapPath(err error) error {
 		return le.Err
 	}
 	return err
+}
+
+// subDirs lists the folders in dir (following symbolic links), sorted,
+// leaving out hidden ones: the class folders of eval, patches and teach.
+func subDirs(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fileErr(dir, err)
+	}
+	var names []string
+	for _, ent := range entries {
+		name := ent.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || !st.IsDir() {
+			continue
+		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+// recovered runs f and turns a panic in it into its error, so that one bad
+// image is reported with the others instead of stopping a run.
+func recovered(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	return f()
 }

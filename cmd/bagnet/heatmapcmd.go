@@ -18,20 +18,9 @@ import (
 	"github.com/bagnetweb/bagnet/protocol"
 )
 
-var heatmapCmd = &command{
-	name:    "heatmap",
+var heatmapCmd = &command{name: "heatmap", opts: func() options { return new(heatmapOpts) },
 	summary: "draw a class's patch evidence over the original image, with a legend, as a PNG",
-	usage:   "[-weights FILE] [-class NAME|INDEX|WNID] [-alpha A] [-max-side N] [-workers N] -o OUT.png IMAGE",
-	flags: func(fs *flag.FlagSet) func(*env, []string) error {
-		o := &heatmapOpts{}
-		o.modelFlags(fs, bandWorkers)
-		fs.StringVar(&o.class, "class", "", "class to explain: index, WordNet id or name (default: the top-1 class)")
-		fs.Float64Var(&o.alpha, "alpha", 0.6, "opacity of the evidence colours over the image, 0 to 1")
-		fs.IntVar(&o.maxSide, "max-side", 1024, "scale the image down so its longer side is at most this many pixels")
-		fs.StringVar(&o.out, "o", "", "output PNG file")
-		return o.run
-	},
-}
+	usage:   "[-weights FILE] [-class NAME|INDEX|WNID] [-alpha A] [-max-side N] [-workers N] -o OUT.png IMAGE"}
 
 type heatmapOpts struct {
 	modelOpts
@@ -41,11 +30,20 @@ type heatmapOpts struct {
 	out     string
 }
 
+// define adds the command's flags.
+func (o *heatmapOpts) define(fs *flag.FlagSet) {
+	o.modelFlags(fs, bandWorkers)
+	fs.StringVar(&o.class, "class", "", "class to explain: index, WordNet id or name (default: the top-1 class)")
+	fs.Float64Var(&o.alpha, "alpha", 0.6, "opacity of the evidence colours over the image, 0 to 1")
+	fs.IntVar(&o.maxSide, "max-side", 1024, "scale the image down so its longer side is at most this many pixels")
+	fs.StringVar(&o.out, "o", "", "output PNG file")
+}
+
 func (o *heatmapOpts) run(e *env, args []string) error {
-	if len(args) != 1 {
-		return usagef("want exactly one image, got %d arguments", len(args))
+	path, err := oneArg(args, "image")
+	if err != nil {
+		return err
 	}
-	path := args[0]
 	if o.out == "" {
 		return usagef("missing -o OUT.png")
 	}

@@ -18,8 +18,14 @@ func main() {
 type command struct {
 	name    string
 	summary string
-	usage   string // the argument synopsis after "bagnet NAME"
-	flags   func(*flag.FlagSet) func(*env, []string) error
+	usage   string         // the argument synopsis after "bagnet NAME"
+	opts    func() options // a command's options, fresh for each run
+}
+
+// options are a command's flags and what it does with them.
+type options interface {
+	define(fs *flag.FlagSet)         // adds the flags, bound to the options
+	run(e *env, args []string) error // runs with the positional arguments
 }
 
 var commands []*command
@@ -78,7 +84,8 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	}
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	body := c.flags(fs)
+	o := c.opts()
+	o.define(fs)
 	pos, err := parseFlags(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		c.help(stdout)
@@ -86,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	}
 	e := &env{stdout: stdout, stderr: stderr, cmd: c, fs: fs}
 	if err == nil {
-		err = body(e, pos)
+		err = o.run(e, pos)
 	}
 	return report(stderr, c, err)
 }
@@ -151,7 +158,7 @@ func help(w io.Writer) {
 
 func (c *command) help(w io.Writer) {
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	c.flags(fs)
+	c.opts().define(fs)
 	fmt.Fprintf(w, "usage: bagnet %s %s\n\n%s\n\nFlags:\n", c.name, c.usage, c.summary)
 	fs.SetOutput(w)
 	fs.PrintDefaults()

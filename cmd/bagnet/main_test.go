@@ -178,9 +178,7 @@ func TestUsageErrors(t *testing.T) {
 
 // A panic anywhere in a command is one line on stderr and exit status 1.
 func TestPanicIsOneLine(t *testing.T) {
-	boom := &command{name: "boom", flags: func(*flag.FlagSet) func(*env, []string) error {
-		return func(*env, []string) error { panic(errors.New("kaboom\nsecond line")) }
-	}}
+	boom := &command{name: "boom", opts: func() options { return boomOpts{} }}
 	commands = append(commands, boom)
 	defer func() { commands = commands[:len(commands)-1] }()
 	_, errOut, code := runCmd(t, "boom")
@@ -192,6 +190,12 @@ func TestPanicIsOneLine(t *testing.T) {
 		t.Errorf("stderr %q", errOut)
 	}
 }
+
+// boomOpts is a command that panics.
+type boomOpts struct{}
+
+func (boomOpts) define(*flag.FlagSet)     {}
+func (boomOpts) run(*env, []string) error { panic(errors.New("kaboom\nsecond line")) }
 
 func TestParseFlagsInterspersed(t *testing.T) {
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
@@ -207,7 +211,7 @@ func TestParseFlagsInterspersed(t *testing.T) {
 	}
 }
 
-func mustWrite(t *testing.T, path, s string) {
+func mustWrite(t testing.TB, path, s string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -374,4 +378,14 @@ func TestBinaryRunsAnywhere(t *testing.T) {
 			t.Errorf("%v:\n%s", args, s)
 		}
 	}
+}
+
+// mustRead reads a file the test needs.
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

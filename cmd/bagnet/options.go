@@ -36,3 +36,12 @@ func checkWorkers(n int) error {
 	}
 	return nil
 }
+
+// oneArg is the one positional argument of a command that takes one (what
+// names it in the usage error).
+func oneArg(args []string, what string) (string, error) {
+	if len(args) != 1 {
+		return "", usagef("want exactly one %s, got %d arguments", what, len(args))
+	}
+	return args[0], nil
+}

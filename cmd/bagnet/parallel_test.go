@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -54,11 +53,7 @@ func TestBandWorkersIdentical(t *testing.T) {
 	for _, n := range []int{1, 3} {
 		out := filepath.Join(dir, fmt.Sprintf("heat%d.png", n))
 		run1(n, "heatmap", "-class", "3", "-o", out, imgs[1])
-		b, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pngs = append(pngs, b)
+		pngs = append(pngs, mustRead(t, out))
 	}
 	if !bytes.Equal(pngs[0], pngs[1]) {
 		t.Error("heatmap -workers 3 draws a different PNG than -workers 1")
@@ -79,11 +74,7 @@ func TestConvertWorkersIdentical(t *testing.T) {
 		if _, errOut, code := runCmd(t, "convert", "-workers", n, "-calib", calib, "-preprocess", "squash", "-size", "64", "-o", out, filepath.Join(fixtures, "bagnet17.pth")); code != 0 {
 			t.Fatalf("-workers %s: exit %d: %s", n, code, errOut)
 		}
-		b, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, b)
+		files = append(files, mustRead(t, out))
 	}
 	if !bytes.Equal(files[0], files[1]) {
 		t.Error("convert -workers 3 wrote a different file than -workers 1")

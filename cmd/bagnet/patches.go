@@ -19,24 +19,9 @@ import (
 	"github.com/bagnetweb/bagnet/preprocess"
 )
 
-var patchesCmd = &command{
-	name:    "patches",
+var patchesCmd = &command{name: "patches", opts: func() options { return new(patchesOpts) },
 	summary: "find the patches with the most evidence for a class across a folder of images (the paper's figure): for it, distractors from other classes, and against it",
-	usage:   "[-weights FILE] -class NAME|INDEX|WNID [-n N] [-per-image K] [-tile PX] [-workers N] [-limit N] [-o OUT.png] [-json] [-shard I/N] DIR",
-	flags: func(fs *flag.FlagSet) func(*env, []string) error {
-		o := &patchesOpts{}
-		o.modelFlags(fs, "images processed in parallel")
-		fs.StringVar(&o.class, "class", "", "the class: index, WordNet id or name (required)")
-		fs.IntVar(&o.n, "n", 16, "patches in each list")
-		fs.IntVar(&o.perImage, "per-image", 1, "at most this many patches of one image in each list (neighbouring patches overlap and look alike)")
-		fs.IntVar(&o.tile, "tile", 96, "size in pixels of each patch in the PNG")
-		fs.IntVar(&o.limit, "limit", 0, "at most this many images per class folder, evenly spaced over the sorted file list (0: all)")
-		fs.StringVar(&o.out, "o", "", "output PNG (default patches.png; with -json, only when given)")
-		fs.BoolVar(&o.json, "json", false, `print one JSON object: {"model","class":{"index","id","name"},"images","for":[{"image","label","cell":[i,j],"box":[x0,y0,x1,y1],"evidence"}],"distractors":[..],"against":[..]}`)
-		shardFlag(fs, &o.shard)
-		return o.run
-	},
-}
+	usage:   "[-weights FILE] -class NAME|INDEX|WNID [-n N] [-per-image K] [-tile PX] [-workers N] [-limit N] [-o OUT.png] [-json] [-shard I/N] DIR"}
 
 type patchesOpts struct {
 	modelOpts
@@ -48,6 +33,19 @@ type patchesOpts struct {
 	out      string
 	json     bool
 	shard    string
+}
+
+// define adds the command's flags.
+func (o *patchesOpts) define(fs *flag.FlagSet) {
+	o.modelFlags(fs, "images processed in parallel")
+	fs.StringVar(&o.class, "class", "", "the class: index, WordNet id or name (required)")
+	fs.IntVar(&o.n, "n", 16, "patches in each list")
+	fs.IntVar(&o.perImage, "per-image", 1, "at most this many patches of one image in each list (neighbouring patches overlap and look alike)")
+	fs.IntVar(&o.tile, "tile", 96, "size in pixels of each patch in the PNG")
+	fs.IntVar(&o.limit, "limit", 0, "at most this many images per class folder, evenly spaced over the sorted file list (0: all)")
+	fs.StringVar(&o.out, "o", "", "output PNG (default patches.png; with -json, only when given)")
+	fs.BoolVar(&o.json, "json", false, `print one JSON object: {"model","class":{"index","id","name"},"images","for":[{"image","label","cell":[i,j],"box":[x0,y0,x1,y1],"evidence"}],"distractors":[..],"against":[..]}`)
+	shardFlag(fs, &o.shard)
 }
 
 // patchHit is one patch in one of the lists, and the JSON of it.
@@ -222,31 +220,22 @@ func (o *patchesOpts) run(e *env, args []string) error {
 	crops := out != "" || o.shard != "" // a part carries its crops for merge's PNG
 	lists := newPatchLists(o.n, labelled)
 	var mu sync.Mutex
-	scan := func(im *patchImage) {
-		defer func() {
-			if r := recover(); r != nil {
-				im.err = fmt.Errorf("internal error: %v", r)
-			}
-		}()
+	scan := func(im *patchImage) error {
 		b, err := preprocess.ReadFile(im.path)
 		if err != nil {
-			im.err = err
-			return
+			return err
 		}
 		src, _, err := preprocess.Decode(b)
 		if err != nil {
-			im.err = err
-			return
+			return err
 		}
 		a, err := eng.ClassifyImage(src, 1)
 		if err != nil {
-			im.err = err
-			return
+			return err
 		}
 		ev, err := a.Evidence(c)
 		if err != nil {
-			im.err = err
-			return
+			return err
 		}
 		targets := []int{1} // an image of another class: a distractor
 		if !labelled || im.label == c {
@@ -277,9 +266,13 @@ func (o *patchesOpts) run(e *env, args []string) error {
 				l.offer(hit)
 			}
 		}
+		return nil
 	}
 
-	forEach(e.stderr, "scanning", hi-lo, o.workers, func(i int) { scan(imgs[lo+i]) })
+	forEach(e.stderr, "scanning", hi-lo, o.workers, func(i int) {
+		im := imgs[lo+i]
+		im.err = recovered(func() error { return scan(im) })
+	})
 
 	run := &patchesRun{
 		Dir: dir, Model: eng.Label(), Class: classRef{c, cls.ID, cls.Name}, Labelled: labelled,

@@ -110,21 +110,19 @@ func writePart(e *env, p *part) error {
 	return err
 }
 
-var mergeCmd = &command{
-	name:    "merge",
+var mergeCmd = &command{name: "merge", opts: func() options { return new(mergeOpts) },
 	summary: "combine the partial results of 'eval -shard' or 'patches -shard' (files of one or more parts) into exactly what one unsharded run prints",
-	usage:   "[-json] [-o OUT.png] PART...",
-	flags: func(fs *flag.FlagSet) func(*env, []string) error {
-		o := &mergeOpts{}
-		fs.BoolVar(&o.json, "json", false, "print the report as JSON, as eval -json and patches -json do")
-		fs.StringVar(&o.out, "o", "", "patches: the output PNG (default patches.png; with -json, only when given)")
-		return o.run
-	},
-}
+	usage:   "[-json] [-o OUT.png] PART..."}
 
 type mergeOpts struct {
 	json bool
 	out  string
+}
+
+// define adds the command's flags.
+func (o *mergeOpts) define(fs *flag.FlagSet) {
+	fs.BoolVar(&o.json, "json", false, "print the report as JSON, as eval -json and patches -json do")
+	fs.StringVar(&o.out, "o", "", "patches: the output PNG (default patches.png; with -json, only when given)")
 }
 
 func (o *mergeOpts) run(e *env, args []string) error {

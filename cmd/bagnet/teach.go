@@ -17,23 +17,9 @@ import (
 	"github.com/bagnetweb/bagnet/weights"
 )
 
-var teachCmd = &command{
-	name:    "teach",
+var teachCmd = &command{name: "teach", opts: func() options { return new(teachOpts) },
 	summary: "teach the model new classes: train a new head on DIR, one folder of images per class (the folder name is the class id and name; DIR/classes.tsv may give names: id<TAB>name), report its k-fold held-out accuracy and write the new model file",
-	usage:   "[-weights BACKBONE] [-name NAME] [-o FILE] [-workers N] [-folds K] [-limit N] [-l2 X] [-steps N] DIR",
-	flags: func(fs *flag.FlagSet) func(*env, []string) error {
-		o := &teachOpts{}
-		o.modelFlags(fs, "images whose features are computed in parallel (the result is the same for any number)")
-		fs.StringVar(&o.name, "name", "", "the new model's display name (default: \"BagNet taught: \" and DIR's base name)")
-		fs.StringVar(&o.out, "o", "taught.safetensors", "the model file to write")
-		fs.IntVar(&o.folds, "folds", teach.DefaultFolds, "folds of the held-out accuracy (k-fold cross-validation; 0: skip it)")
-		fs.IntVar(&o.limit, "limit", 0, "use only the first N images of each class, in sorted order (0: all)")
-		fs.Float64Var(&o.opt.L2, "l2", teach.DefaultL2, "L2 penalty on the head's weights (of standardised features; negative: none)")
-		fs.IntVar(&o.opt.Steps, "steps", teach.DefaultSteps, "full-batch gradient steps")
-		fs.BoolVar(&o.opt.NoMirror, "no-mirror", false, "do not add each image's mirror image to the training set")
-		return o.run
-	},
-}
+	usage:   "[-weights BACKBONE] [-name NAME] [-o FILE] [-workers N] [-folds K] [-limit N] [-l2 X] [-steps N] DIR"}
 
 type teachOpts struct {
 	modelOpts
@@ -42,6 +28,18 @@ type teachOpts struct {
 	folds int
 	limit int
 	opt   teach.Options
+}
+
+// define adds the command's flags.
+func (o *teachOpts) define(fs *flag.FlagSet) {
+	o.modelFlags(fs, "images whose features are computed in parallel (the result is the same for any number)")
+	fs.StringVar(&o.name, "name", "", "the new model's display name (default: \"BagNet taught: \" and DIR's base name)")
+	fs.StringVar(&o.out, "o", "taught.safetensors", "the model file to write")
+	fs.IntVar(&o.folds, "folds", teach.DefaultFolds, "folds of the held-out accuracy (k-fold cross-validation; 0: skip it)")
+	fs.IntVar(&o.limit, "limit", 0, "use only the first N images of each class, in sorted order (0: all)")
+	fs.Float64Var(&o.opt.L2, "l2", teach.DefaultL2, "L2 penalty on the head's weights (of standardised features; negative: none)")
+	fs.IntVar(&o.opt.Steps, "steps", teach.DefaultSteps, "full-batch gradient steps")
+	fs.BoolVar(&o.opt.NoMirror, "no-mirror", false, "do not add each image's mirror image to the training set")
 }
 
 // teachClass is one class folder.
@@ -110,22 +108,18 @@ func (o *teachOpts) run(e *env, args []string) error {
 	t0 := time.Now()
 	forEach(e.stderr, "features", len(jobs), o.workers, func(i int) {
 		j := jobs[i]
-		defer func() {
-			if r := recover(); r != nil {
-				j.err = fmt.Errorf("internal error: %v", r)
+		j.err = recovered(func() error {
+			b, err := preprocess.ReadFile(j.path)
+			if err != nil {
+				return err
 			}
-		}()
-		b, err := preprocess.ReadFile(j.path)
-		if err != nil {
-			j.err = err
-			return
-		}
-		rgb, _, err := preprocess.Image(b, mode, eng.InputSize)
-		if err != nil {
-			j.err = err
-			return
-		}
-		j.ex, j.err = teach.Extract(eng.Int8, rgb, eng.InputSize, j.class)
+			rgb, _, err := preprocess.Image(b, mode, eng.InputSize)
+			if err != nil {
+				return err
+			}
+			j.ex, err = teach.Extract(eng.Int8, rgb, eng.InputSize, j.class)
+			return err
+		})
 	})
 	tFeat := time.Since(t0)
 	var ex []teach.Example
@@ -201,24 +195,17 @@ func teachClasses(dir string, limit int) ([]teachClass, error) {
 	if !st.IsDir() {
 		return nil, fileErrf(dir, "not a directory (want one folder of images per class)")
 	}
-	entries, err := os.ReadDir(dir)
+	ids, err := subDirs(dir)
 	if err != nil {
-		return nil, fileErr(dir, err)
+		return nil, err
 	}
 	names, err := readClassNames(filepath.Join(dir, "classes.tsv"))
 	if err != nil {
 		return nil, err
 	}
 	var classes []teachClass
-	for _, ent := range entries {
-		id := ent.Name()
+	for _, id := range ids {
 		p := filepath.Join(dir, id)
-		if strings.HasPrefix(id, ".") {
-			continue
-		}
-		if st, err := os.Stat(p); err != nil || !st.IsDir() { // follows symbolic links
-			continue
-		}
 		imgs, err := findImages(p)
 		if err != nil {
 			return nil, err

@@ -10,18 +10,19 @@ import (
 	"github.com/bagnetweb/bagnet/weights/shipped"
 )
 
-var versionCmd = &command{
-	name:    "version",
-	summary: "print the program's module version and the embedded model's name, size and SHA-256",
-	usage:   "",
-	flags: func(fs *flag.FlagSet) func(*env, []string) error {
-		return func(e *env, args []string) error {
-			if len(args) != 0 {
-				return usagef("takes no arguments, got %d", len(args))
-			}
-			return printVersion(e)
-		}
-	},
+var versionCmd = &command{name: "version", opts: func() options { return versionOpts{} },
+	summary: "print the program's module version and the embedded model's name, size and SHA-256"}
+
+// versionOpts has no flags.
+type versionOpts struct{}
+
+func (versionOpts) define(*flag.FlagSet) {}
+
+func (versionOpts) run(e *env, args []string) error {
+	if len(args) != 0 {
+		return usagef("takes no arguments, got %d", len(args))
+	}
+	return printVersion(e)
 }
 
 // moduleVersion is the version of the main module the binary was built
