@@ -3,7 +3,6 @@ package browsertest
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,16 +44,7 @@ func TestHostileFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	write := func(name string, b []byte, size int64) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if size > 0 {
-			if err := os.Truncate(p, size); err != nil { // sparse
-				t.Fatal(err)
-			}
-		}
-		return p
+		return testfixture.WriteFile(t, dir, name, b, size)
 	}
 	tb := newTab(t)
 	tb.open(suite.srv.URL)

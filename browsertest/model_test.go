@@ -420,15 +420,22 @@ func (tb *tab) click(sel string) {
 	}
 }
 
+// occlusionMap returns where model-input point (x, y) of a size x size
+// input stands on the page, over #occlusion-map (once it is still).
+func (tb *tab) occlusionMap(size int) func(x, y float64) (float64, float64) {
+	tb.t.Helper()
+	box := tb.still("#occlusion-map")
+	return func(x, y float64) (float64, float64) {
+		return box[0] + x/float64(size)*box[2], box[1] + y/float64(size)*box[3]
+	}
+}
+
 // occlude drags over #occlusion-map from model-input point (x0, y0) to
 // (x1, y1) (a click when they are equal) and waits for the edit's result;
 // it returns the time from releasing the pointer to the page being done.
 func (tb *tab) occlude(size int, x0, y0, x1, y1 float64) time.Duration {
 	tb.t.Helper()
-	box := tb.still("#occlusion-map")
-	px := func(x, y float64) (float64, float64) {
-		return box[0] + x/float64(size)*box[2], box[1] + y/float64(size)*box[3]
-	}
+	px := tb.occlusionMap(size)
 	ax, ay := px(x0, y0)
 	bx, by := px(x1, y1)
 	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](armJS),
@@ -553,17 +560,7 @@ func abs(v int) int {
 // clearing it deletes the caches and the service worker.
 func TestSiteModels(t *testing.T) {
 	needBrowser(t)
-	if suite.extra == "" {
-		t.Skip("only with a site the tests build")
-	}
-	b, err := os.ReadFile(suite.extra)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.Load(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := extraEngine(t, "only with a site the tests build")
 	h, err := static.NewHandler(suite.site, static.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -214,10 +214,7 @@ func (tb *tab) heap() float64 {
 // page's own time from the pointer's release to data-state done, in ms.
 func (tb *tab) soakOcclude(size int, x0, y0, x1, y1 float64, limit time.Duration) float64 {
 	tb.t.Helper()
-	box := tb.still("#occlusion-map")
-	px := func(x, y float64) (float64, float64) {
-		return box[0] + x/float64(size)*box[2], box[1] + y/float64(size)*box[3]
-	}
+	px := tb.occlusionMap(size)
 	ax, ay := px(x0, y0)
 	bx, by := px(x1, y1)
 	ctx, cancel := context.WithTimeout(tb.ctx, limit)
@@ -244,10 +241,7 @@ func (tb *tab) soakOcclude(size int, x0, y0, x1, y1 float64, limit time.Duration
 // moves and returns the time from pressing to the edit's result.
 func (tb *tab) soakDrag(size int, x0, y0, x1, y1 float64, steps int, limit time.Duration) time.Duration {
 	tb.t.Helper()
-	box := tb.still("#occlusion-map")
-	px := func(x, y float64) (float64, float64) {
-		return box[0] + x/float64(size)*box[2], box[1] + y/float64(size)*box[3]
-	}
+	px := tb.occlusionMap(size)
 	ctx, cancel := context.WithTimeout(tb.ctx, limit)
 	defer cancel()
 	ax, ay := px(x0, y0)

@@ -149,17 +149,7 @@ func TestWorkerCrash(t *testing.T) {
 // answers exactly as the native engine does.
 func TestBandWorkersHang(t *testing.T) {
 	needBrowser(t)
-	if suite.extra == "" {
-		t.Skip("only with a site the tests build (its bagnet9 model splits into 3 bands)")
-	}
-	b, err := os.ReadFile(suite.extra)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.Load(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := extraEngine(t, "only with a site the tests build (its bagnet9 model splits into 3 bands)")
 	const workers = 4 // 3 band workers, all of which hang
 	if n := len(eng.Bands(workers)); n != workers {
 		t.Fatalf("the test model splits into %d bands, want %d", n, workers)
@@ -264,31 +254,49 @@ func TestNewImageSupersedes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	classify := 0
-	for _, s := range sent {
-		if s == "classify" {
-			classify++
-		}
-	}
-	if classify != 2 {
+	if classify := count(sent, "classify"); classify != 2 {
 		t.Errorf("the page sent %d classify requests (%q), want 2: the first and the newest, the middle one dropped unsent", classify, sent)
 	}
 	states, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](`window.__bt.states`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := 0
-	for _, s := range states {
-		if s == "done" {
-			done++
-		}
-	}
-	if done != 1 {
+	if count(states, "done") != 1 {
 		t.Errorf("data-state went through %q: the superseded image's answer was shown", states)
 	}
 }
 
 // siteSamples lists the site's sample images other than the tench.
+// count is how many of ss are s.
+func count(ss []string, s string) int {
+	n := 0
+	for _, x := range ss {
+		if x == s {
+			n++
+		}
+	}
+	return n
+}
+
+// extraEngine is the native engine of the site's second model
+// (suite.extra); without a site the tests build, it skips the test with
+// the message skip.
+func extraEngine(t *testing.T, skip string) *engine.Engine {
+	t.Helper()
+	if suite.extra == "" {
+		t.Skip(skip)
+	}
+	b, err := os.ReadFile(suite.extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
 func siteSamples(t *testing.T) []string {
 	t.Helper()
 	ents, err := os.ReadDir(filepath.Join(suite.site, "samples"))

@@ -56,10 +56,7 @@ func TestHelpersGiveIdenticalResults(t *testing.T) {
 	for _, arch := range []string{"bagnet9", "bagnet17", "bagnet33"} {
 		opt := testmodel.Options{Arch: arch, InputSize: 160}
 		alone := load(t, opt)
-		want, err := alone.Classify(img, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
+		want := classify(t, alone, img, 3)
 		for _, n := range []int{1, 2, 3} {
 			t.Run(fmt.Sprintf("%s/%d helpers", arch, n), func(t *testing.T) {
 				e, hs := loadWithHelpers(t, opt, n)
@@ -70,10 +67,7 @@ func TestHelpersGiveIdenticalResults(t *testing.T) {
 				var dropped []error
 				e.OnHelperError = func(_ engine.Helper, err error) { dropped = append(dropped, err) }
 				check := func(what string) {
-					got, err := e.Classify(img, 3)
-					if err != nil {
-						t.Fatal(err)
-					}
+					got := classify(t, e, img, 3)
 					if !slices.Equal(got.Logits, want.Logits) {
 						t.Fatalf("%s: logits %v, alone %v", what, got.Logits, want.Logits)
 					}

@@ -1,13 +1,13 @@
 package engine_test
 
 import (
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 
 	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 	"github.com/bagnetweb/bagnet/model/kernel/tensorkernel"
 )
 
@@ -24,7 +24,7 @@ func TestShippedInt8MatchesFloat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("classifies ~100 images twice")
 	}
-	eq, err := engine.LoadFile("../weights/shipped/bagnet33_imagenette_int8.safetensors")
+	eq, err := engine.LoadFile(shippedInt8)
 	if err != nil {
 		t.Skipf("no shipped model: %v", err)
 	}
@@ -45,21 +45,9 @@ func TestShippedInt8MatchesFloat(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		aq, err := eq.Classify(b, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		af, err := ef.Classify(b, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ab, aa, bb float64
-		for c := range af.Logits {
-			ab += float64(af.Logits[c]) * float64(aq.Logits[c])
-			aa += float64(af.Logits[c]) * float64(af.Logits[c])
-			bb += float64(aq.Logits[c]) * float64(aq.Logits[c])
-		}
-		cos = append(cos, ab/math.Sqrt(aa*bb))
+		aq := classify(t, eq, b, 1)
+		af := classify(t, ef, b, 1)
+		cos = append(cos, testfixture.Cosine(af.Logits, aq.Logits))
 		if aq.Top[0].Index == af.Top[0].Index {
 			agree++
 		}

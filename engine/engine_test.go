@@ -1,13 +1,14 @@
 package engine_test
 
 import (
-	"github.com/bagnetweb/bagnet/geom"
 	"math"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/geom"
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 	"github.com/bagnetweb/bagnet/internal/testmodel"
 	"github.com/bagnetweb/bagnet/weights"
 )
@@ -27,6 +28,19 @@ func load(t *testing.T, opt testmodel.Options) *engine.Engine {
 	return e
 }
 
+// shippedInt8 is the shipped model file.
+const shippedInt8 = "../weights/shipped/bagnet33_imagenette_int8.safetensors"
+
+// classify classifies img on e, failing the test on an error.
+func classify(t testing.TB, e *engine.Engine, img []byte, topK int) *engine.Analysis {
+	t.Helper()
+	a, err := e.Classify(img, topK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func sample(t *testing.T) []byte {
 	b, err := os.ReadFile(tench)
 	if err != nil {
@@ -38,10 +52,7 @@ func sample(t *testing.T) []byte {
 func TestClassifyResult(t *testing.T) {
 	for _, resize := range []string{"squash", "crop"} {
 		e := load(t, testmodel.Options{InputSize: 96, Resize: resize})
-		a, err := e.Classify(sample(t), 5)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := classify(t, e, sample(t), 5)
 		if len(a.Logits) != 10 || len(a.Top) != 5 {
 			t.Fatalf("%d logits, %d top", len(a.Logits), len(a.Top))
 		}
@@ -116,24 +127,12 @@ func TestFloatAndInt8Agree(t *testing.T) {
 	}
 	eq := load(t, opt)
 	img := sample(t)
-	af, err := ef.Classify(img, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	aq, err := eq.Classify(img, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	af := classify(t, ef, img, 3)
+	aq := classify(t, eq, img, 3)
 	if string(af.Input) != string(aq.Input) {
 		t.Fatal("float and int8 engines preprocessed the image differently")
 	}
-	var ab, aa, bb float64
-	for c := range af.Logits {
-		ab += float64(af.Logits[c]) * float64(aq.Logits[c])
-		aa += float64(af.Logits[c]) * float64(af.Logits[c])
-		bb += float64(aq.Logits[c]) * float64(aq.Logits[c])
-	}
-	if c := ab / math.Sqrt(aa*bb); c < 0.98 {
+	if c := testfixture.Cosine(af.Logits, aq.Logits); c < 0.98 {
 		t.Errorf("float vs int8 logit cosine %.4f", c)
 	}
 }

@@ -15,10 +15,7 @@ import (
 // and a BagNet-33 of width 1/4 at 224 px (26 map rows). The ratio of
 // workers=1 to workers=N is the speed-up of one image on N cores.
 func BenchmarkGoroutines(b *testing.B) {
-	shipped, err := engine.LoadFile("../weights/shipped/bagnet33_imagenette_int8.safetensors")
-	if err != nil {
-		b.Fatal(err)
-	}
+	shipped := loadShipped(b)
 	wide, err := testmodel.Int8(testmodel.Options{Arch: "bagnet33", Width: 0.25, InputSize: 224})
 	if err != nil {
 		b.Fatal(err)
@@ -34,9 +31,7 @@ func BenchmarkGoroutines(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		n := e.InputSize
-		tr := preprocess.NewTransform(preprocess.Squash, n, n, n)
-		rgb := model.RandomRGB(n, n, 1)
+		rgb, tr := randomInput(e)
 		for _, w := range []int{1, 2, 4} {
 			b.Run(fmt.Sprintf("%s/workers=%d", m.name, w), func(b *testing.B) {
 				e.UseGoroutines(w)
@@ -48,4 +43,21 @@ func BenchmarkGoroutines(b *testing.B) {
 			})
 		}
 	}
+}
+
+// loadShipped loads the shipped model, failing the benchmark if it cannot.
+func loadShipped(b *testing.B) *engine.Engine {
+	b.Helper()
+	e, err := engine.LoadFile(shippedInt8)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+// randomInput is a random model input for e and the transform of a square
+// image of that size onto it.
+func randomInput(e *engine.Engine) ([]uint8, preprocess.Transform) {
+	n := e.InputSize
+	return model.RandomRGB(n, n, 1), preprocess.NewTransform(preprocess.Squash, n, n, n)
 }

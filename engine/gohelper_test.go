@@ -37,10 +37,7 @@ func TestGoroutinesGiveIdenticalResults(t *testing.T) {
 	for _, arch := range []string{"bagnet9", "bagnet17", "bagnet33"} {
 		opt := testmodel.Options{Arch: arch, InputSize: 160}
 		alone := load(t, opt)
-		want, err := alone.Classify(img, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
+		want := classify(t, alone, img, 3)
 		for _, workers := range []int{2, 3, 4} {
 			t.Run(fmt.Sprintf("%s/%d workers", arch, workers), func(t *testing.T) {
 				e := load(t, opt)
@@ -102,10 +99,7 @@ func (h *gatedHelper) Start(rgb []uint8, rows, cols [2]int) func() ([]uint8, err
 func TestHelpersAreWaitedForTogether(t *testing.T) {
 	img := sample(t)
 	opt := testmodel.Options{Arch: "bagnet9", InputSize: 160}
-	want, err := load(t, opt).Classify(img, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := classify(t, load(t, opt), img, 3)
 	e := load(t, opt)
 	const k = 3
 	entered := make(chan int, k)
@@ -120,6 +114,7 @@ func TestHelpersAreWaitedForTogether(t *testing.T) {
 	e.OnHelperError = func(h engine.Helper, err error) { reported = append(reported, h.(*gatedHelper).id) }
 	done := make(chan struct{})
 	var got *engine.Analysis
+	var err error
 	go func() {
 		defer close(done)
 		got, err = e.Classify(img, 3)
@@ -147,10 +142,7 @@ func TestHelpersAreWaitedForTogether(t *testing.T) {
 func TestHelperTimeoutIsOneDeadline(t *testing.T) {
 	img := sample(t)
 	opt := testmodel.Options{Arch: "bagnet9", InputSize: 160}
-	want, err := load(t, opt).Classify(img, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := classify(t, load(t, opt), img, 3)
 	e := load(t, opt)
 	const k = 3
 	const timeout = 2 * time.Second

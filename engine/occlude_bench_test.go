@@ -5,20 +5,14 @@ import (
 
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/geom"
-	"github.com/bagnetweb/bagnet/model"
-	"github.com/bagnetweb/bagnet/preprocess"
 )
 
 // BenchmarkOcclude compares an incremental occlusion of a 33x33 square
 // (81 of the shipped model's 144 cells see it) with a full pass.
 func BenchmarkOcclude(b *testing.B) {
-	e, err := engine.LoadFile("../weights/shipped/bagnet33_imagenette_int8.safetensors")
-	if err != nil {
-		b.Fatal(err)
-	}
-	n := e.InputSize
-	tr := preprocess.NewTransform(preprocess.Squash, n, n, n)
-	a, _ := e.ClassifyRGB(model.RandomRGB(n, n, 1), tr, 5)
+	e := loadShipped(b)
+	rgb, tr := randomInput(e)
+	a, _ := e.ClassifyRGB(rgb, tr, 5)
 	b.Run("full", func(b *testing.B) {
 		for b.Loop() {
 			e.ClassifyRGB(a.Input, tr, 5)

@@ -165,6 +165,16 @@ func TestGridCheck(t *testing.T) {
 	}
 }
 
+// overlay is Overlay, failing the test on an error.
+func overlay(t *testing.T, src image.Image, g Grid, absMax float32, alpha float64) *image.RGBA {
+	t.Helper()
+	out, err := Overlay(src, g, absMax, alpha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func TestOverlay(t *testing.T) {
 	// A grey image whose bounds do not start at the origin.
 	src := image.NewRGBA(image.Rect(5, 7, 5+50, 7+40))
@@ -176,10 +186,7 @@ func TestOverlay(t *testing.T) {
 	}
 	g := grid2x3()
 	const alpha = 0.6
-	out, err := Overlay(src, g, 6, alpha)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := overlay(t, src, g, 6, alpha)
 	if out.Rect != image.Rect(0, 0, 50, 40) {
 		t.Fatalf("bounds %v, want (0,0)-(50,40)", out.Rect)
 	}
@@ -200,10 +207,7 @@ func TestOverlay(t *testing.T) {
 		}
 	}
 	// alpha 0 leaves the covered area untouched.
-	out0, err := Overlay(src, g, 6, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out0 := overlay(t, src, g, 6, 0)
 	if got := out0.RGBAAt(20, 20); got != (color.RGBA{100, 100, 100, 0xff}) {
 		t.Errorf("alpha 0: pixel %v, want the image's grey", got)
 	}
@@ -212,10 +216,7 @@ func TestOverlay(t *testing.T) {
 func TestOverlayTransparentOverWhite(t *testing.T) {
 	src := image.NewNRGBA(image.Rect(0, 0, 4, 4)) // fully transparent
 	g := Grid{Rows: 1, Cols: 1, Values: []float32{0}, DX: 1, DY: 1, Area: geom.Rect[float64]{X0: 0, Y0: 0, X1: 4, Y1: 4}}
-	out, err := Overlay(src, g, 1, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := overlay(t, src, g, 1, 0)
 	if got := out.RGBAAt(1, 1); got != (color.RGBA{255, 255, 255, 255}) {
 		t.Errorf("transparent pixel became %v, want white", got)
 	}

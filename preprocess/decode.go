@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bagnetweb/bagnet/internal/kinderr"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp" // registers the WebP decoder
@@ -32,23 +33,6 @@ var (
 	ErrCorrupt     = errors.New("corrupt image")
 	ErrTooLarge    = errors.New("image too large")
 )
-
-// decodeError is an error with a message of its own that matches a sentinel
-// kind and, if there is one, the underlying decoder error.
-type decodeError struct {
-	kind  error
-	msg   string
-	cause error
-}
-
-func (e *decodeError) Error() string { return e.msg }
-
-func (e *decodeError) Unwrap() []error {
-	if e.cause == nil {
-		return []error{e.kind}
-	}
-	return []error{e.kind, e.cause}
-}
 
 // formatNames are the display names of the formats image.Decode reports.
 var formatNames = map[string]string{
@@ -76,7 +60,7 @@ const supportedList = "JPEG, PNG, GIF, WebP, BMP or TIFF"
 // never panics.
 func Decode(data []byte) (img image.Image, format string, err error) {
 	if len(data) == 0 {
-		return nil, "", &decodeError{kind: ErrUnsupported, msg: "not a supported image (the file is empty)"}
+		return nil, "", &kinderr.Error{Kind: ErrUnsupported, Msg: "not a supported image (the file is empty)"}
 	}
 	var cfg image.Config
 	err = guard(func() error {
@@ -124,18 +108,18 @@ func Decode(data []byte) (img image.Image, format string, err error) {
 // than MaxAspect.
 func checkSize(format string, w, h int) error {
 	if w <= 0 || h <= 0 {
-		return &decodeError{kind: ErrCorrupt,
-			msg: fmt.Sprintf("corrupt %s: the image is %dx%d, without pixels", displayName(format), w, h)}
+		return &kinderr.Error{Kind: ErrCorrupt,
+			Msg: fmt.Sprintf("corrupt %s: the image is %dx%d, without pixels", displayName(format), w, h)}
 	}
 	n := int64(w) * int64(h)
 	if n > MaxPixels {
-		return &decodeError{kind: ErrTooLarge,
-			msg: fmt.Sprintf("image is %dx%d = %s MP, over the %d MP limit", w, h, megapixels(n), MaxPixels/1_000_000)}
+		return &kinderr.Error{Kind: ErrTooLarge,
+			Msg: fmt.Sprintf("image is %dx%d = %s MP, over the %d MP limit", w, h, megapixels(n), MaxPixels/1_000_000)}
 	}
 	long, short := max(w, h), min(w, h)
 	if long > MaxAspect*short {
-		return &decodeError{kind: ErrTooLarge,
-			msg: fmt.Sprintf("image is %dx%d, more elongated than the %d:1 aspect ratio limit", w, h, MaxAspect)}
+		return &kinderr.Error{Kind: ErrTooLarge,
+			Msg: fmt.Sprintf("image is %dx%d, more elongated than the %d:1 aspect ratio limit", w, h, MaxAspect)}
 	}
 	return nil
 }
@@ -172,8 +156,8 @@ func displayName(format string) string {
 // decodeErr describes a failure of image.DecodeConfig or image.Decode.
 func decodeErr(format string, err error, data []byte) error {
 	if errors.Is(err, image.ErrFormat) {
-		return &decodeError{kind: ErrUnsupported,
-			msg: fmt.Sprintf("not a supported image (%s; expected %s)", sniff(data), supportedList)}
+		return &kinderr.Error{Kind: ErrUnsupported,
+			Msg: fmt.Sprintf("not a supported image (%s; expected %s)", sniff(data), supportedList)}
 	}
 	name := displayName(format)
 	var (
@@ -187,11 +171,11 @@ func decodeErr(format string, err error, data []byte) error {
 		if c := jpegCoding(data); c != "" {
 			what = c
 		}
-		return &decodeError{kind: ErrUnsupported, cause: err,
-			msg: fmt.Sprintf("not a supported image (%s using %s)", name, what)}
+		return &kinderr.Error{Kind: ErrUnsupported, Cause: err,
+			Msg: fmt.Sprintf("not a supported image (%s using %s)", name, what)}
 	case errors.As(err, &pngUnsupported), errors.As(err, &tiffUnsupported), errors.Is(err, bmp.ErrUnsupported):
-		return &decodeError{kind: ErrUnsupported, cause: err,
-			msg: fmt.Sprintf("not a supported image (%s using an unsupported feature: %s)", name, trimPrefixes(err.Error(), format))}
+		return &kinderr.Error{Kind: ErrUnsupported, Cause: err,
+			Msg: fmt.Sprintf("not a supported image (%s using an unsupported feature: %s)", name, trimPrefixes(err.Error(), format))}
 	}
 	var what string
 	switch msg := err.Error(); {
@@ -203,7 +187,7 @@ func decodeErr(format string, err error, data []byte) error {
 	default:
 		what = trimPrefixes(msg, format)
 	}
-	return &decodeError{kind: ErrCorrupt, msg: fmt.Sprintf("corrupt %s: %s", name, what), cause: err}
+	return &kinderr.Error{Kind: ErrCorrupt, Msg: fmt.Sprintf("corrupt %s: %s", name, what), Cause: err}
 }
 
 // trimPrefixes drops the decoders' "png: invalid format: " style prefixes

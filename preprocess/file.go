@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/bagnetweb/bagnet/internal/kinderr"
 )
 
 // imageExts are the file name extensions of the formats Decode reads, in
@@ -84,7 +86,7 @@ func tooBig(size int64) error {
 	if size >= 0 {
 		msg = fmt.Sprintf("image file is %s, over the %d MB limit", decimalBytes(size), MaxFileSize/1_000_000)
 	}
-	return &decodeError{kind: ErrTooLarge, msg: msg}
+	return &kinderr.Error{Kind: ErrTooLarge, Msg: msg}
 }
 
 // decimalBytes formats n bytes in MB, or GB from 10 GB.

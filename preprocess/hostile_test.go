@@ -148,16 +148,7 @@ func TestJPEGScanWork(t *testing.T) {
 func TestReadFileHostile(t *testing.T) {
 	dir := t.TempDir()
 	file := func(name string, b []byte, size int64) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if size > 0 {
-			if err := os.Truncate(p, size); err != nil { // sparse
-				t.Fatal(err)
-			}
-		}
-		return p
+		return testfixture.WriteFile(t, dir, name, b, size)
 	}
 	jpg := encodeJPEG(t, image.NewRGBA(image.Rect(0, 0, 40, 30)))
 	for _, tc := range []struct {

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
+
+	"github.com/bagnetweb/bagnet/internal/kinderr"
 )
 
 // Limits on the work a JPEG may ask of the decoder. A progressive JPEG
@@ -105,10 +107,10 @@ func checkJPEGWork(data []byte, w, h int) error {
 	scans, blocks := jpegScanWork(data)
 	switch {
 	case scans > MaxJPEGScans:
-		return &decodeError{kind: ErrTooLarge, msg: fmt.Sprintf(
+		return &kinderr.Error{Kind: ErrTooLarge, Msg: fmt.Sprintf(
 			"JPEG has over %d scans, too many to decode (real photos have 1 to about 20; a decompression bomb?)", MaxJPEGScans)}
 	case blocks > MaxJPEGScanBlocks:
-		return &decodeError{kind: ErrTooLarge, msg: fmt.Sprintf(
+		return &kinderr.Error{Kind: ErrTooLarge, Msg: fmt.Sprintf(
 			"JPEG of %dx%d pixels is too costly to decode: its first %d scans already visit %s million blocks, over the limit of %d million (a decompression bomb?)",
 			w, h, scans, strconv.FormatFloat(float64(blocks)/1e6, 'f', 1, 64), MaxJPEGScanBlocks/1_000_000)}
 	}

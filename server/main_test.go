@@ -14,32 +14,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // waitFor polls out until re matches and returns the match, failing if run
 // returns or time runs out first.
-func waitFor(t *testing.T, out *syncBuffer, re *regexp.Regexp, done <-chan error) []string {
+func waitFor(t *testing.T, out *testfixture.SyncBuffer, re *regexp.Regexp, done <-chan error) []string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -71,7 +54,7 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuffer
+	var out testfixture.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"-dir", dir, "-addr", "127.0.0.1:0"}, &out) }()
 	url := waitFor(t, &out, regexp.MustCompile(`serving \S+ at (http://127\.0\.0\.1:\d+/)\n`), done)[1]
@@ -136,7 +119,7 @@ func TestRunQuiet(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuffer
+	var out testfixture.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"-quiet", "-addr=127.0.0.1:0", "-dir=" + dir}, &out) }()
 	url := waitFor(t, &out, regexp.MustCompile(`at (http://\S+/)\n`), done)[1]
@@ -175,7 +158,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"-nosuchflag"}, "not defined"},
 	}
 	for _, tt := range tests {
-		var out syncBuffer
+		var out testfixture.SyncBuffer
 		err := run(context.Background(), tt.args, &out)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("run(%q) = %v, want an error containing %q", tt.args, err, tt.want)
@@ -184,7 +167,7 @@ func TestRunErrors(t *testing.T) {
 			t.Errorf("run(%q) claimed to serve:\n%s", tt.args, out.String())
 		}
 	}
-	var out syncBuffer
+	var out testfixture.SyncBuffer
 	if err := run(context.Background(), []string{"-h"}, &out); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("run(-h) = %v, want flag.ErrHelp", err)
 	}
@@ -209,7 +192,7 @@ func TestRunStalledClients(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuffer
+	var out testfixture.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-dir", dir, "-addr", "127.0.0.1:0", "-stall-timeout", "500ms", "-idle-timeout", "1s"}, &out)

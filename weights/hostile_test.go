@@ -121,16 +121,7 @@ func TestReadFileHostile(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := func(name string, b []byte, size int64) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if size > 0 {
-			if err := os.Truncate(p, size); err != nil { // sparse: no disk used
-				t.Fatal(err)
-			}
-		}
-		return p
+		return testfixture.WriteFile(t, dir, name, b, size)
 	}
 	// A good header declaring 400 MiB of data: refused by size (the cap on a
 	// file is checked before reading), read up to the end if under it.

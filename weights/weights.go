@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bagnetweb/bagnet/internal/kinderr"
 	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/weights/safetensors"
@@ -61,23 +62,6 @@ var (
 	ErrTooLarge = errors.New("model file over a limit")
 )
 
-// loadError is an error with a plain message of its own that matches a
-// sentinel kind and, if there is one, the underlying error.
-type loadError struct {
-	kind  error
-	msg   string
-	cause error
-}
-
-func (e *loadError) Error() string { return e.msg }
-
-func (e *loadError) Unwrap() []error {
-	if e.cause == nil {
-		return []error{e.kind}
-	}
-	return []error{e.kind, e.cause}
-}
-
 // containerErr says in plain words what a safetensors error means for a
 // model file, keeping the technical detail in parentheses.
 func containerErr(err error) error {
@@ -85,18 +69,18 @@ func containerErr(err error) error {
 	detail = strings.TrimSuffix(detail, " (truncated?)")
 	switch {
 	case strings.HasPrefix(detail, "safetensors: file is 0 bytes"):
-		return &loadError{kind: ErrNotModel, cause: err, msg: "not a BagNet model file: the file is empty"}
+		return &kinderr.Error{Kind: ErrNotModel, Cause: err, Msg: "not a BagNet model file: the file is empty"}
 	case strings.Contains(detail, "too short for the 8-byte header length"):
-		return &loadError{kind: ErrNotModel, cause: err, msg: fmt.Sprintf("not a BagNet model file: it is too short (%s)", detail)}
+		return &kinderr.Error{Kind: ErrNotModel, Cause: err, Msg: fmt.Sprintf("not a BagNet model file: it is too short (%s)", detail)}
 	case errors.Is(err, safetensors.ErrTooLarge):
-		return &loadError{kind: ErrTooLarge, cause: err,
-			msg: fmt.Sprintf("the model file is too large: files over %s are not read (%s)", mib(MaxFileSize), detail)}
+		return &kinderr.Error{Kind: ErrTooLarge, Cause: err,
+			Msg: fmt.Sprintf("the model file is too large: files over %s are not read (%s)", mib(MaxFileSize), detail)}
 	case errors.Is(err, safetensors.ErrTruncated):
-		return &loadError{kind: ErrNotModel, cause: err,
-			msg: fmt.Sprintf("not a whole model file: it is truncated, it ends before the data its header lists (%s)", detail)}
+		return &kinderr.Error{Kind: ErrNotModel, Cause: err,
+			Msg: fmt.Sprintf("not a whole model file: it is truncated, it ends before the data its header lists (%s)", detail)}
 	case errors.Is(err, safetensors.ErrCorrupt):
-		return &loadError{kind: ErrNotModel, cause: err,
-			msg: fmt.Sprintf("not a BagNet model file: its header is corrupt (%s)", detail)}
+		return &kinderr.Error{Kind: ErrNotModel, Cause: err,
+			Msg: fmt.Sprintf("not a BagNet model file: its header is corrupt (%s)", detail)}
 	}
 	return err
 }
@@ -201,8 +185,8 @@ func decodeMeta(md map[string]string, opt Options) (Meta, error) {
 		return v, nil
 	}
 	if f, ok := md["format"]; !ok || f != "bagnet" {
-		return m, &loadError{kind: ErrNotModel,
-			msg: fmt.Sprintf("not a BagNet model file: a safetensors file without the BagNet metadata (metadata field \"format\" is %q, want \"bagnet\")", f)}
+		return m, &kinderr.Error{Kind: ErrNotModel,
+			Msg: fmt.Sprintf("not a BagNet model file: a safetensors file without the BagNet metadata (metadata field \"format\" is %q, want \"bagnet\")", f)}
 	}
 	v, err := field("version")
 	if err != nil {
@@ -247,7 +231,7 @@ func decodeMeta(md map[string]string, opt Options) (Meta, error) {
 		return m, fmt.Errorf("weights: metadata field \"input_size\" is %q, want an integer in [%d, %d]", s, m.Config.Patch(), HardMaxInputSize)
 	}
 	if limit := opt.maxInputSize(); m.InputSize > limit {
-		return m, &loadError{kind: ErrTooLarge, msg: fmt.Sprintf(
+		return m, &kinderr.Error{Kind: ErrTooLarge, Msg: fmt.Sprintf(
 			"the model asks for %dx%d px input images, over the %d px limit (BagNets are trained at 224 px or less, and a pass costs time and memory in proportion to the size squared; metadata field \"input_size\" is %q)",
 			m.InputSize, m.InputSize, limit, s)}
 	}
@@ -298,8 +282,8 @@ func ReadFile(path string) ([]byte, error) {
 	size := int64(-1) // unknown: a pipe, a device
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		if size = st.Size(); size > MaxFileSize {
-			return nil, fmt.Errorf("%s: %w", path, &loadError{kind: ErrTooLarge,
-				msg: fmt.Sprintf("the model file is too large: it is %s, and files over %s are not read", sizeText(size), mib(MaxFileSize))})
+			return nil, fmt.Errorf("%s: %w", path, &kinderr.Error{Kind: ErrTooLarge,
+				Msg: fmt.Sprintf("the model file is too large: it is %s, and files over %s are not read", sizeText(size), mib(MaxFileSize))})
 		}
 	} else if err == nil && st.IsDir() {
 		return nil, fmt.Errorf("%s: is a directory, not a model file", path)
@@ -339,8 +323,8 @@ func Load(b []byte) (*Model, error) { return Options{}.Load(b) }
 // anywhere, and every scale positive.
 func (o Options) Load(b []byte) (*Model, error) {
 	if int64(len(b)) > MaxFileSize {
-		return nil, &loadError{kind: ErrTooLarge,
-			msg: fmt.Sprintf("the model file is too large: it is %s, and files over %s are not read", sizeText(int64(len(b))), mib(MaxFileSize))}
+		return nil, &kinderr.Error{Kind: ErrTooLarge,
+			Msg: fmt.Sprintf("the model file is too large: it is %s, and files over %s are not read", sizeText(int64(len(b))), mib(MaxFileSize))}
 	}
 	f, err := safetensors.Parse(b)
 	if err != nil {
@@ -402,7 +386,7 @@ func checkValues(f *safetensors.File, dtype string) error {
 				rule = "variances must not be negative"
 			}
 			if rule != "" {
-				return &loadError{kind: ErrCorrupt, msg: fmt.Sprintf(
+				return &kinderr.Error{Kind: ErrCorrupt, Msg: fmt.Sprintf(
 					"corrupt BagNet model file: tensor %q holds %v at element %d (%s)", t.Name, x, i/4, rule)}
 			}
 		}
@@ -431,8 +415,8 @@ func readInt8(f *safetensors.File, meta Meta) (*model.QNet, error) {
 		return nil, fmt.Errorf("weights: int8 file holds %d tensors, %s width %g has %d", len(f.Tensors), cfg.Arch, cfg.Width, len(ts))
 	}
 	if err := q.Prepare(); err != nil {
-		return nil, &loadError{kind: ErrCorrupt, cause: err,
-			msg: "corrupt BagNet model file: " + strings.TrimPrefix(err.Error(), "model: ")}
+		return nil, &kinderr.Error{Kind: ErrCorrupt, Cause: err,
+			Msg: "corrupt BagNet model file: " + strings.TrimPrefix(err.Error(), "model: ")}
 	}
 	return q, nil
 }

@@ -1,7 +1,8 @@
 // Package testfixture holds what the tests of several packages share: it
 // reads the PyTorch reference files of testdata/fixtures (written by
 // weights/train/make_fixtures.py), compares outputs with them, rewrites
-// model files into broken ones, and measures a call's time and allocations.
+// model files into broken ones, writes (sparse) files, and measures a
+// call's time and allocations.
 package testfixture
 
 import (

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 )
 
 // serve starts NewServer(h, t) on a loopback listener wrapped by Listen
@@ -407,7 +409,7 @@ func TestWithSecurityHeaders(t *testing.T) {
 }
 
 // bigSite is a site with one file of size bytes, big.bin.
-func bigSite(t *testing.T, size int) (http.Handler, []byte, *syncLog) {
+func bigSite(t *testing.T, size int) (http.Handler, []byte, *testfixture.SyncBuffer) {
 	t.Helper()
 	dir := t.TempDir()
 	big := make([]byte, size)
@@ -417,7 +419,7 @@ func bigSite(t *testing.T, size int) (http.Handler, []byte, *syncLog) {
 	if err := os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var l syncLog
+	var l testfixture.SyncBuffer
 	h, err := NewHandler(dir, Options{Logger: log.New(&l, "", 0)})
 	if err != nil {
 		t.Fatal(err)
@@ -425,26 +427,8 @@ func bigSite(t *testing.T, size int) (http.Handler, []byte, *syncLog) {
 	return h, big, &l
 }
 
-// syncLog is a log output safe for concurrent handlers.
-type syncLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // waitLines waits up to d for n lines containing sub in l.
-func waitLines(l *syncLog, sub string, n int, d time.Duration) bool {
+func waitLines(l *testfixture.SyncBuffer, sub string, n int, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		if strings.Count(l.String(), sub) >= n {

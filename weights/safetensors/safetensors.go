@@ -18,6 +18,8 @@ import (
 	"math"
 	"slices"
 	"sort"
+
+	"github.com/bagnetweb/bagnet/internal/kinderr"
 )
 
 // MaxHeader caps the JSON header size accepted by Parse.
@@ -34,17 +36,9 @@ var (
 	ErrTooLarge = errors.New("safetensors file too large")
 )
 
-// formatError is an error with its own message that matches a sentinel.
-type formatError struct {
-	kind error
-	msg  string
-}
-
-func (e *formatError) Error() string { return e.msg }
-func (e *formatError) Unwrap() error { return e.kind }
-
+// errorf is an error of kind with the message fmt.Sprintf(format, a...).
 func errorf(kind error, format string, a ...any) error {
-	return &formatError{kind: kind, msg: fmt.Sprintf(format, a...)}
+	return &kinderr.Error{Kind: kind, Msg: fmt.Sprintf(format, a...)}
 }
 
 // DTypeSize gives the byte size of each supported dtype.
