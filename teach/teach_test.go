@@ -4,12 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -317,32 +313,9 @@ func TestTeachDigest(t *testing.T) {
 // natively and in js/wasm (what the page runs). This builds the package's
 // tests for js/wasm and runs them under Node with go_js_wasm_exec.
 func TestTeachBitIdenticalInWasm(t *testing.T) {
-	if runtime.GOOS == "js" {
-		t.Skip("this is the wasm side")
-	}
-	if testing.Short() {
-		t.Skip("builds and runs a wasm test binary")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not installed: cannot run js/wasm tests")
-	}
-	goroot := runtime.GOROOT()
-	execWasm := filepath.Join(goroot, "lib", "wasm", "go_js_wasm_exec")
-	if _, err := os.Stat(execWasm); err != nil {
-		execWasm = filepath.Join(goroot, "misc", "wasm", "go_js_wasm_exec")
-	}
-	cmd := exec.Command("go", "test", "-count=1", "-run", "^TestTeachDigest$", "-v", "-exec", execWasm, ".")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("wasm test run failed: %v\n%s", err, out)
-	}
-	m := regexp.MustCompile(`teach digest: ([0-9a-f]{64}) ([0-9a-f]{64})`).FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("no digest in wasm output:\n%s", out)
-	}
+	m := testfixture.RunInWasm(t, "TestTeachDigest", `teach digest: ([0-9a-f]{64}) ([0-9a-f]{64})`)
 	file, rep, _, _ := teachDigest(t)
-	if string(m[1]) != file || string(m[2]) != rep {
+	if m[1] != file || m[2] != rep {
 		t.Fatalf("taught results differ: native file %s report %s, js/wasm file %s report %s", file, rep, m[1], m[2])
 	}
 	t.Logf("native and js/wasm agree: file %s, report %s", file, rep)

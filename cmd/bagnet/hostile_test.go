@@ -30,16 +30,7 @@ func TestHostileInputs(t *testing.T) {
 	}
 	img := writePNG(t, dir, "img.png", synthetic(64, 64, 1))
 	write := func(name string, b []byte, size int64) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if size > 0 {
-			if err := os.Truncate(p, size); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return p
+		return testfixture.WriteFile(t, dir, name, b, size)
 	}
 	sparseModel := write("sparse.safetensors", nil, 100<<30)
 	sparseImage := write("sparse.jpg", nil, 100<<30)
