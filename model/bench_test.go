@@ -2,7 +2,6 @@ package model_test
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"runtime"
 	"sync"
 	"testing"
@@ -178,17 +177,10 @@ func TestBandedFeaturesEqualOnePass(t *testing.T) {
 }
 
 func BenchmarkGEMM(b *testing.B) {
-	r := rand.New(rand.NewPCG(9, 9))
 	for _, l := range kerneltest.BagNet33GEMMs {
-		af, bf, cf := make([]float32, l.M*l.K), make([]float32, l.N*l.K), make([]float32, l.M*l.N)
-		au, bi, ci := make([]uint8, l.M*l.K), make([]int8, l.N*l.K), make([]int32, l.M*l.N)
-		for i := range af {
-			af[i], au[i] = r.Float32(), uint8(r.IntN(256))
-		}
-		for i := range bf {
-			bf[i], bi[i] = r.Float32(), int8(r.IntN(255)-127)
-		}
-		macs := float64(l.M) * float64(l.N) * float64(l.K)
+		o := l.Operands(9)
+		af, bf, cf, au, bi, ci := o.AF, o.BF, o.CF, o.AU, o.BI, o.CI
+		macs := l.MACs()
 		for _, kc := range []struct {
 			name string
 			k    kernel.Kernels

@@ -75,16 +75,10 @@ func TestSIMDNetworkDigest(t *testing.T) {
 
 func BenchmarkGEMM(b *testing.B) {
 	k := load(b)
-	r := rand.New(rand.NewPCG(9, 9))
 	for _, l := range kerneltest.BagNet33GEMMs {
-		a, w, c := make([]uint8, l.M*l.K), make([]int8, l.N*l.K), make([]int32, l.M*l.N)
-		for i := range a {
-			a[i] = uint8(r.IntN(256))
-		}
-		for i := range w {
-			w[i] = int8(r.IntN(255) - 127)
-		}
-		macs := float64(l.M) * float64(l.N) * float64(l.K)
+		o := l.Operands(9)
+		a, w, c := o.AU, o.BI, o.CI
+		macs := l.MACs()
 		for _, kc := range []struct {
 			name string
 			k    kernel.Kernels

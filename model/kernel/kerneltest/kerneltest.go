@@ -173,3 +173,33 @@ func Requant(k kernel.Kernels) error {
 }
 
 func clamp32(v int64) int32 { return int32(max(min(v, math.MaxInt32), math.MinInt32)) }
+
+// Operands are a GEMM's inputs and outputs for a benchmark, float32 and
+// int8: A is M x K, B is N x K, C is M x N.
+type Operands struct {
+	AF, BF, CF []float32
+	AU         []uint8
+	BI         []int8
+	CI         []int32
+}
+
+// Operands draws g's operands at random from a generator seeded with seed
+// (uniform floats in [0, 1), activations in [0, 255], weights in
+// [-127, 127]).
+func (g GEMM) Operands(seed uint64) Operands {
+	r := rand.New(rand.NewPCG(seed, seed))
+	o := Operands{
+		AF: make([]float32, g.M*g.K), BF: make([]float32, g.N*g.K), CF: make([]float32, g.M*g.N),
+		AU: make([]uint8, g.M*g.K), BI: make([]int8, g.N*g.K), CI: make([]int32, g.M*g.N),
+	}
+	for i := range o.AF {
+		o.AF[i], o.AU[i] = r.Float32(), uint8(r.IntN(256))
+	}
+	for i := range o.BF {
+		o.BF[i], o.BI[i] = r.Float32(), int8(r.IntN(255)-127)
+	}
+	return o
+}
+
+// MACs is the GEMM's multiply-accumulates.
+func (g GEMM) MACs() float64 { return float64(g.M) * float64(g.N) * float64(g.K) }

@@ -5,7 +5,6 @@ package wazerokernel
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/bagnetweb/bagnet/model/kernel"
@@ -48,16 +47,10 @@ func TestMatchesReference(t *testing.T) {
 // separately) and the AVX2 assembly.
 func BenchmarkGEMM(b *testing.B) {
 	k := newKernels(b)
-	r := rand.New(rand.NewPCG(9, 9))
 	for _, l := range kerneltest.BagNet33GEMMs {
-		au, bi, ci := make([]uint8, l.M*l.K), make([]int8, l.N*l.K), make([]int32, l.M*l.N)
-		for i := range au {
-			au[i] = uint8(r.IntN(256))
-		}
-		for i := range bi {
-			bi[i] = int8(r.IntN(255) - 127)
-		}
-		macs := float64(l.M) * float64(l.N) * float64(l.K)
+		o := l.Operands(9)
+		au, bi, ci := o.AU, o.BI, o.CI
+		macs := l.MACs()
 		gmacs := func(b *testing.B) {
 			b.ReportMetric(macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 		}
