@@ -63,7 +63,8 @@ func needSite(t *testing.T) {
 }
 
 // browserBinary returns the program named by the environment variable env,
-// else def, and skips t when it is not there (or in -short mode).
+// else def, and skips t when it is not there (or in -short mode). With CI
+// set (.ci/run installs the browsers), a missing program fails t.
 func browserBinary(t *testing.T, env, def, install string) string {
 	t.Helper()
 	if testing.Short() {
@@ -73,10 +74,25 @@ func browserBinary(t *testing.T, env, def, install string) string {
 	if p == "" {
 		p = def
 	}
-	if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-		t.Skipf("needs %s (%s; set %s to use another): %v", p, install, env, err)
+	if !isProgram(p) {
+		missing(t, fmt.Sprintf("needs %s (%s; set %s to use another)", p, install, env))
 	}
 	return p
+}
+
+// isProgram reports whether p is an executable file.
+func isProgram(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// missing skips t for want of something, or fails it under CI.
+func missing(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatal(why + ": CI must install it (.ci/run)")
+	}
+	t.Skip(why)
 }
 
 // str evaluates expr, which must give a string.

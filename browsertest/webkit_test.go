@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -29,9 +30,9 @@ func TestWebKitMatchesNative(t *testing.T) {
 	if xvfb == "" {
 		xvfb = defaultXvfb
 	}
-	if fi, err := os.Stat(xvfb); err != nil || fi.IsDir() {
+	if !isProgram(xvfb) {
 		if os.Getenv("DISPLAY") == "" {
-			t.Skipf("WebKit's MiniBrowser needs a display: no %s (apt-get install xvfb; set XVFB to use another) and no DISPLAY", xvfb)
+			missing(t, fmt.Sprintf("WebKit's MiniBrowser needs a display: no %s (apt-get install xvfb; set XVFB to use another) and no DISPLAY", xvfb))
 		}
 		xvfb = ""
 	}
