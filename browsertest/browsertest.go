@@ -12,6 +12,13 @@
 // before (say dist, by make site) to test instead of building one; its
 // model.safetensors is then the reference. Screenshots of the main states go to
 // testout/ at the repository root.
+//
+// The same site also runs in Firefox (headless, driven over WebDriver BiDi;
+// $FIREFOX, else /usr/bin/firefox-esr) and in WebKitGTK's MiniBrowser
+// (through classic WebDriver; $WEBKIT_WEBDRIVER, else
+// /usr/bin/WebKitWebDriver, on an Xvfb display of its own: $XVFB, else
+// /usr/bin/Xvfb), each in a browser of its own; those tests skip when their
+// browser is missing (and fail with CI set), independently of Chromium.
 package browsertest
 
 import (

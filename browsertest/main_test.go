@@ -50,7 +50,7 @@ const (
 
 // suite is what TestMain prepares once for all browser tests.
 var suite struct {
-	skip    string // why the browser tests are skipped; "" runs them
+	skip    string // why the Chromium tests are skipped; "" runs them
 	root    string // repository root
 	samples string // the sample images (../shared/data/samples)
 	site    string // the built site
@@ -67,6 +67,9 @@ var suite struct {
 var (
 	setupOnce sync.Once
 	setupErr  error
+	siteOnce  sync.Once
+	siteErr   error
+	siteSkip  string // why every browser's tests are skipped; "" runs them
 	cleanups  []func()
 )
 
@@ -94,6 +97,27 @@ func setup() error {
 		suite.skip = fmt.Sprintf("browser tests need Chromium at %s (run `make chromium`, or set CHROMIUM): %v", chromium, err)
 		return nil
 	}
+	if err := prepareSite(); err != nil || siteSkip != "" {
+		suite.skip = siteSkip
+		return err
+	}
+	return startChromium(chromium)
+}
+
+// prepareSite runs setupSite once: the site, its server and the native
+// engine, which the tests of every browser share.
+func prepareSite() error {
+	siteOnce.Do(func() { siteErr = setupSite() })
+	return siteErr
+}
+
+// setupSite builds the site and starts its server, or sets siteSkip
+// when the browser tests cannot run here.
+func setupSite() error {
+	if testing.Short() {
+		siteSkip = "browser tests skipped in -short mode"
+		return nil
+	}
 	root, err := repoRoot()
 	if err != nil {
 		return err
@@ -101,7 +125,7 @@ func setup() error {
 	suite.root = root
 	suite.samples = filepath.Join(root, "..", "shared", "data", "samples")
 	if _, err := os.Stat(filepath.Join(suite.samples, "n01440764_tench.jpg")); err != nil {
-		suite.skip = fmt.Sprintf("browser tests need the sample images of ../shared beside the checkout: %v", err)
+		siteSkip = fmt.Sprintf("browser tests need the sample images of ../shared beside the checkout: %v", err)
 		return nil
 	}
 
@@ -150,10 +174,11 @@ func setup() error {
 	cleanups = append(cleanups, suite.srv.Close)
 
 	suite.out = filepath.Join(root, "testout")
-	if err := os.MkdirAll(suite.out, 0o755); err != nil {
-		return err
-	}
+	return os.MkdirAll(suite.out, 0o755)
+}
 
+// startChromium starts the browser the chromedp tests share.
+func startChromium(chromium string) error {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
 		chromedp.Flag("disable-background-networking", true),
