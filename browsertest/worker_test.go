@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"fmt"
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -286,15 +287,7 @@ func extraEngine(t *testing.T, skip string) *engine.Engine {
 	if suite.extra == "" {
 		t.Skip(skip)
 	}
-	b, err := os.ReadFile(suite.extra)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.Load(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return eng
+	return testfixture.Must(engine.LoadFile(suite.extra))(t)
 }
 
 func siteSamples(t *testing.T) []string {

@@ -17,15 +17,7 @@ const tench = "../../shared/data/samples/n01440764_tench.jpg"
 
 func load(t *testing.T, opt testmodel.Options) *engine.Engine {
 	t.Helper()
-	b, err := testmodel.Int8(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.Load(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return testfixture.Must(engine.Load(testfixture.Must(testmodel.Int8(opt))(t)))(t)
 }
 
 // shippedInt8 is the shipped model file.
@@ -117,14 +109,7 @@ func TestFloatAndInt8Agree(t *testing.T) {
 	if err != nil || n == nil {
 		t.Fatal(err)
 	}
-	fb, err := weights.EncodeStateDict(meta, sd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ef, err := engine.Load(fb)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ef := testfixture.Must(engine.Load(testfixture.Must(weights.EncodeStateDict(meta, sd))(t)))(t)
 	eq := load(t, opt)
 	img := sample(t)
 	af := classify(t, ef, img, 3)

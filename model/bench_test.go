@@ -179,8 +179,6 @@ func TestBandedFeaturesEqualOnePass(t *testing.T) {
 func BenchmarkGEMM(b *testing.B) {
 	for _, l := range kerneltest.BagNet33GEMMs {
 		o := l.Operands(9)
-		af, bf, cf, au, bi, ci := o.AF, o.BF, o.CF, o.AU, o.BI, o.CI
-		macs := l.MACs()
 		for _, kc := range []struct {
 			name string
 			k    kernel.Kernels
@@ -188,19 +186,8 @@ func BenchmarkGEMM(b *testing.B) {
 			if kc.k == nil {
 				continue
 			}
-			b.Run(fmt.Sprintf("%s/int8/%s", l.Name, kc.name), func(b *testing.B) {
-				pb := kc.k.PackI8(l.N, l.K, bi)
-				for i := 0; i < b.N; i++ {
-					kc.k.U8I8(l.M, au, pb, ci)
-				}
-				b.ReportMetric(macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-			})
-			b.Run(fmt.Sprintf("%s/f32/%s", l.Name, kc.name), func(b *testing.B) {
-				for i := 0; i < b.N; i++ {
-					kc.k.F32(l.M, l.N, l.K, af, bf, cf)
-				}
-				b.ReportMetric(macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-			})
+			kerneltest.BenchU8I8(b, l.Name+"/int8/"+kc.name, l, o, kc.k)
+			kerneltest.BenchF32(b, l.Name+"/f32/"+kc.name, l, o, kc.k)
 		}
 	}
 }

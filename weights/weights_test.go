@@ -63,14 +63,7 @@ func TestFloatRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := weights.EncodeStateDict(meta, sd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := weights.Load(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := testfixture.Must(weights.Load(testfixture.Must(weights.EncodeStateDict(meta, sd))(t)))(t)
 	if m.Float == nil || m.DType != weights.Float32 {
 		t.Fatalf("loaded %+v", m.Meta)
 	}

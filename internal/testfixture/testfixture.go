@@ -98,3 +98,15 @@ func Checkpoints() []Checkpoint {
 		{"bagnet33_wrapped.pth", "bagnet33"},
 	}
 }
+
+// Must is for a call whose error fails the test: Must(f())(t) is f's value,
+// after t.Fatal(err) if f failed.
+func Must[T any](v T, err error) func(t testing.TB) T {
+	return func(t testing.TB) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}

@@ -3,7 +3,6 @@
 package simd
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -77,20 +76,8 @@ func BenchmarkGEMM(b *testing.B) {
 	k := load(b)
 	for _, l := range kerneltest.BagNet33GEMMs {
 		o := l.Operands(9)
-		a, w, c := o.AU, o.BI, o.CI
-		macs := l.MACs()
-		for _, kc := range []struct {
-			name string
-			k    kernel.Kernels
-		}{{"simd", k}, {"go", kernel.Fast{}}} {
-			b.Run(fmt.Sprintf("%s/%s", l.Name, kc.name), func(b *testing.B) {
-				p := kc.k.PackI8(l.N, l.K, w)
-				for i := 0; i < b.N; i++ {
-					kc.k.U8I8(l.M, a, p, c)
-				}
-				b.ReportMetric(macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-			})
-		}
+		kerneltest.BenchU8I8(b, l.Name+"/simd", l, o, k)
+		kerneltest.BenchU8I8(b, l.Name+"/go", l, o, kernel.Fast{})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"testing"
 
 	"github.com/bagnetweb/bagnet/model/kernel"
 )
@@ -203,3 +204,27 @@ func (g GEMM) Operands(seed uint64) Operands {
 
 // MACs is the GEMM's multiply-accumulates.
 func (g GEMM) MACs() float64 { return float64(g.M) * float64(g.N) * float64(g.K) }
+
+// BenchU8I8 runs the sub-benchmark name: k's int8 GEMM on g's operands o
+// (weights packed once, outside the timing), reporting GMAC/s.
+func BenchU8I8(b *testing.B, name string, g GEMM, o Operands, k kernel.Kernels) {
+	b.Run(name, func(b *testing.B) {
+		p := k.PackI8(g.N, g.K, o.BI)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			k.U8I8(g.M, o.AU, p, o.CI)
+		}
+		b.ReportMetric(g.MACs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+	})
+}
+
+// BenchF32 runs the sub-benchmark name: k's float32 GEMM on g's operands
+// o, reporting GMAC/s.
+func BenchF32(b *testing.B, name string, g GEMM, o Operands, k kernel.Kernels) {
+	b.Run(name, func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			k.F32(g.M, g.N, g.K, o.AF, o.BF, o.CF)
+		}
+		b.ReportMetric(g.MACs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+	})
+}

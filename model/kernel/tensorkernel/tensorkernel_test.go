@@ -66,26 +66,8 @@ func TestNotInWasmBuilds(t *testing.T) {
 func BenchmarkF32(b *testing.B) {
 	for _, l := range kerneltest.BagNet33GEMMs {
 		o := l.Operands(9)
-		af, bf, cf, au, bi, ci := o.AF, o.BF, o.CF, o.AU, o.BI, o.CI
-		macs := l.MACs()
-		for _, kc := range []struct {
-			name string
-			k    kernel.Kernels
-		}{{"blas", Kernels{}}, {"fast", kernel.Fast{}}} {
-			b.Run(l.Name+"/f32/"+kc.name, func(b *testing.B) {
-				for i := 0; i < b.N; i++ {
-					kc.k.F32(l.M, l.N, l.K, af, bf, cf)
-				}
-				b.ReportMetric(macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-			})
-		}
-		d := kernel.Default()
-		pb := d.PackI8(l.N, l.K, bi)
-		b.Run(l.Name+"/int8/default", func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				d.U8I8(l.M, au, pb, ci)
-			}
-			b.ReportMetric(macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-		})
+		kerneltest.BenchF32(b, l.Name+"/f32/blas", l, o, Kernels{})
+		kerneltest.BenchF32(b, l.Name+"/f32/fast", l, o, kernel.Fast{})
+		kerneltest.BenchU8I8(b, l.Name+"/int8/default", l, o, kernel.Default())
 	}
 }

@@ -49,18 +49,8 @@ func BenchmarkGEMM(b *testing.B) {
 	k := newKernels(b)
 	for _, l := range kerneltest.BagNet33GEMMs {
 		o := l.Operands(9)
-		au, bi, ci := o.AU, o.BI, o.CI
-		macs := l.MACs()
-		gmacs := func(b *testing.B) {
-			b.ReportMetric(macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-		}
-		pw := k.PackI8(l.N, l.K, bi)
-		b.Run(fmt.Sprintf("%s/wazero", l.Name), func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				k.U8I8(l.M, au, pw, ci)
-			}
-			gmacs(b)
-		})
+		au, ci := o.AU, o.CI
+		kerneltest.BenchU8I8(b, l.Name+"/wazero", l, o, k)
 		b.Run(fmt.Sprintf("%s/wazero-copies-only", l.Name), func(b *testing.B) {
 			ao, co := k.alloc(len(au)), k.alloc(4*len(ci))
 			defer func() { k.top = ao }()
@@ -72,13 +62,7 @@ func BenchmarkGEMM(b *testing.B) {
 			}
 		})
 		if nat := kernel.Native(); nat != nil {
-			pn := nat.PackI8(l.N, l.K, bi)
-			b.Run(fmt.Sprintf("%s/avx2", l.Name), func(b *testing.B) {
-				for i := 0; i < b.N; i++ {
-					nat.U8I8(l.M, au, pn, ci)
-				}
-				gmacs(b)
-			})
+			kerneltest.BenchU8I8(b, l.Name+"/avx2", l, o, nat)
 		}
 	}
 }
