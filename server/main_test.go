@@ -39,6 +39,28 @@ func waitFor(t *testing.T, out *testfixture.SyncBuffer, re *regexp.Regexp, done 
 	return nil
 }
 
+// started is run, started in the background on a free port of 127.0.0.1
+// and serving: its log, its result and how to stop it.
+type started struct {
+	url    string                  // where it serves, "http://127.0.0.1:PORT/"
+	out    *testfixture.SyncBuffer // its log
+	done   chan error              // run's result
+	cancel context.CancelFunc      // stops it (also at the end of the test)
+}
+
+// start runs run with args (-addr 127.0.0.1:0 is added) and waits for its
+// line "... at URL" (match: the regexp of the whole line's end, whose first
+// group is the URL).
+func start(t *testing.T, match string, args ...string) *started {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	s := &started{out: new(testfixture.SyncBuffer), done: make(chan error, 1), cancel: cancel}
+	go func() { s.done <- run(ctx, append(args, "-addr", "127.0.0.1:0"), s.out) }()
+	s.url = waitFor(t, s.out, regexp.MustCompile(match), s.done)[1]
+	return s
+}
+
 func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	dir := t.TempDir()
 	index := "<!doctype html><title>BagNet</title>"
@@ -52,12 +74,8 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out testfixture.SyncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-dir", dir, "-addr", "127.0.0.1:0"}, &out) }()
-	url := waitFor(t, &out, regexp.MustCompile(`serving \S+ at (http://127\.0\.0\.1:\d+/)\n`), done)[1]
+	srv := start(t, `serving \S+ at (http://127\.0\.0\.1:\d+/)\n`, "-dir", dir)
+	url, out, done, cancel := srv.url, srv.out, srv.done, srv.cancel
 
 	client := &http.Client{Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
@@ -82,7 +100,7 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	cancel()
-	waitFor(t, &out, regexp.MustCompile(`shutting down\n`), done)
+	waitFor(t, out, regexp.MustCompile(`shutting down\n`), done)
 	select {
 	case err := <-done:
 		t.Fatalf("run returned %v with a response in flight", err)
@@ -117,12 +135,8 @@ func TestRunQuiet(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("hi"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out testfixture.SyncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-quiet", "-addr=127.0.0.1:0", "-dir=" + dir}, &out) }()
-	url := waitFor(t, &out, regexp.MustCompile(`at (http://\S+/)\n`), done)[1]
+	srv := start(t, `at (http://\S+/)\n`, "-quiet", "-dir="+dir)
+	url, out, done, cancel := srv.url, srv.out, srv.done, srv.cancel
 	client := &http.Client{Transport: &http.Transport{}}
 	resp, err := client.Get(url)
 	if err != nil {
@@ -190,14 +204,9 @@ func TestRunStalledClients(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out testfixture.SyncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-dir", dir, "-addr", "127.0.0.1:0", "-stall-timeout", "500ms", "-idle-timeout", "1s"}, &out)
-	}()
-	addr := waitFor(t, &out, regexp.MustCompile(`at http://(127\.0\.0\.1:\d+)/\n`), done)[1]
+	srv := start(t, `at (http://127\.0\.0\.1:\d+/)\n`, "-dir", dir, "-stall-timeout", "500ms", "-idle-timeout", "1s")
+	out := srv.out
+	addr := strings.TrimSuffix(strings.TrimPrefix(srv.url, "http://"), "/")
 
 	// The file's hash is computed once, before the clients come.
 	client := &http.Client{Transport: &http.Transport{}}
@@ -264,8 +273,8 @@ func TestRunStalledClients(t *testing.T) {
 		resp.Header.Get("Cross-Origin-Embedder-Policy") != "require-corp" {
 		t.Errorf("431: %d %q, want 431 with the security headers", resp.StatusCode, resp.Header)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	srv.cancel()
+	if err := <-srv.done; err != nil {
 		t.Errorf("run: %v", err)
 	}
 }
