@@ -6,7 +6,6 @@ import (
 	"path"
 	"strings"
 	"testing"
-	"time"
 )
 
 // defaultFirefox is Debian's Firefox ESR (apt-get install firefox-esr).
@@ -22,15 +21,7 @@ func TestFirefoxMatchesNative(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), remoteTestTimeout)
 	defer cancel()
 	dir := t.TempDir() // removed after Firefox has quit (cleanups run last first)
-	sctx, scancel := context.WithTimeout(ctx, remoteStartTimeout)
-	t0 := time.Now()
-	ff, err := startFirefox(sctx, bin, dir)
-	scancel()
-	if err != nil {
-		t.Fatalf("start Firefox: %v", err)
-	}
-	t.Cleanup(ff.close)
-	t.Logf("%s started in %v", ff.version, time.Since(t0).Round(time.Millisecond))
+	ff := launch(t, ctx, "Firefox", func(ctx context.Context) (*firefox, error) { return startFirefox(ctx, bin, dir) })
 	t.Cleanup(func() {
 		if t.Failed() {
 			_, _, logs := ff.seen()

@@ -277,3 +277,29 @@ func testRemoteMatchesNative(t *testing.T, rt *rtab) {
 		})
 	}
 }
+
+// remoteBrowser is a browser a remote test started.
+type remoteBrowser interface {
+	close()
+	versionText() string
+}
+
+func (ff *firefox) versionText() string { return ff.version }
+func (wk *webkit) versionText() string  { return wk.version }
+
+// launch starts a browser with start (what names it) within
+// remoteStartTimeout, logs how long that took and closes it when the test
+// ends.
+func launch[B remoteBrowser](t *testing.T, ctx context.Context, what string, start func(context.Context) (B, error)) B {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, remoteStartTimeout)
+	defer cancel()
+	t0 := time.Now()
+	b, err := start(sctx)
+	if err != nil {
+		t.Fatalf("start %s: %v", what, err)
+	}
+	t.Cleanup(b.close)
+	t.Logf("%s started in %v", b.versionText(), time.Since(t0).Round(time.Millisecond))
+	return b
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"testing"
-	"time"
 )
 
 const (
@@ -39,15 +38,7 @@ func TestWebKitMatchesNative(t *testing.T) {
 	needSite(t)
 	ctx, cancel := context.WithTimeout(context.Background(), remoteTestTimeout)
 	defer cancel()
-	sctx, scancel := context.WithTimeout(ctx, remoteStartTimeout)
-	t0 := time.Now()
-	wk, err := startWebKit(sctx, driver, xvfb)
-	scancel()
-	if err != nil {
-		t.Fatalf("start WebKit: %v", err)
-	}
-	t.Cleanup(wk.close)
-	t.Logf("%s started in %v", wk.version, time.Since(t0).Round(time.Millisecond))
+	wk := launch(t, ctx, "WebKit", func(ctx context.Context) (*webkit, error) { return startWebKit(ctx, driver, xvfb) })
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("WebKitWebDriver and Xvfb output (tail):\n%s", wk.log)

@@ -52,11 +52,7 @@ func loadWithHelpers(t *testing.T, opt testmodel.Options, n int) (*engine.Engine
 // for bit, as one engine alone; a failing helper is dropped and its band
 // recomputed, with the same result.
 func TestHelpersGiveIdenticalResults(t *testing.T) {
-	img := sample(t)
-	for _, arch := range []string{"bagnet9", "bagnet17", "bagnet33"} {
-		opt := testmodel.Options{Arch: arch, InputSize: 160}
-		alone := load(t, opt)
-		want := classify(t, alone, img, 3)
+	eachArch(t, func(arch string, opt testmodel.Options, img []byte, want *engine.Analysis) {
 		for _, n := range []int{1, 2, 3} {
 			t.Run(fmt.Sprintf("%s/%d helpers", arch, n), func(t *testing.T) {
 				e, hs := loadWithHelpers(t, opt, n)
@@ -66,19 +62,7 @@ func TestHelpersGiveIdenticalResults(t *testing.T) {
 				}
 				var dropped []error
 				e.OnHelperError = func(_ engine.Helper, err error) { dropped = append(dropped, err) }
-				check := func(what string) {
-					got := classify(t, e, img, 3)
-					if !slices.Equal(got.Logits, want.Logits) {
-						t.Fatalf("%s: logits %v, alone %v", what, got.Logits, want.Logits)
-					}
-					for c := range got.Logits {
-						ev, _ := got.Evidence(c)
-						wev, _ := want.Evidence(c)
-						if !slices.Equal(ev, wev) {
-							t.Fatalf("%s: evidence of class %d differs", what, c)
-						}
-					}
-				}
+				check := func(what string) { sameAnalysis(t, what, classify(t, e, img, 3), want) }
 				check(fmt.Sprintf("%d bands", len(bands)))
 				if used := hs[0].calls; used != 1 {
 					t.Fatalf("helper 0 ran %d bands, want 1", used)
@@ -91,7 +75,7 @@ func TestHelpersGiveIdenticalResults(t *testing.T) {
 				check("after dropping it")
 			})
 		}
-	}
+	})
 }
 
 func TestBandsRespectMinRows(t *testing.T) {

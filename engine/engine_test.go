@@ -41,6 +41,25 @@ func sample(t *testing.T) []byte {
 	return b
 }
 
+// eachArch runs f for BagNet-9, 17 and 33 at 160 px with the sample image
+// and its classification (top 3) by an engine of opt alone.
+func eachArch(t *testing.T, f func(arch string, opt testmodel.Options, img []byte, want *engine.Analysis)) {
+	t.Helper()
+	for _, arch := range []string{"bagnet9", "bagnet17", "bagnet33"} {
+		opt := testmodel.Options{Arch: arch, InputSize: 160}
+		img, want, _ := baseline(t, opt)
+		f(arch, opt, img, want)
+	}
+}
+
+// baseline is the sample image, its classification (top 3) by an engine of
+// opt alone, and a second engine of opt for the test to set up.
+func baseline(t *testing.T, opt testmodel.Options) ([]byte, *engine.Analysis, *engine.Engine) {
+	t.Helper()
+	img := sample(t)
+	return img, classify(t, load(t, opt), img, 3), load(t, opt)
+}
+
 func TestClassifyResult(t *testing.T) {
 	for _, resize := range []string{"squash", "crop"} {
 		e := load(t, testmodel.Options{InputSize: 96, Resize: resize})

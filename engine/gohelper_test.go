@@ -33,11 +33,7 @@ func sameAnalysis(t *testing.T, what string, got, want *engine.Analysis) {
 // every architecture and worker count, and keep doing so over a session of
 // many calls, several at once on one engine.
 func TestGoroutinesGiveIdenticalResults(t *testing.T) {
-	img := sample(t)
-	for _, arch := range []string{"bagnet9", "bagnet17", "bagnet33"} {
-		opt := testmodel.Options{Arch: arch, InputSize: 160}
-		alone := load(t, opt)
-		want := classify(t, alone, img, 3)
+	eachArch(t, func(arch string, opt testmodel.Options, img []byte, want *engine.Analysis) {
 		for _, workers := range []int{2, 3, 4} {
 			t.Run(fmt.Sprintf("%s/%d workers", arch, workers), func(t *testing.T) {
 				e := load(t, opt)
@@ -66,7 +62,7 @@ func TestGoroutinesGiveIdenticalResults(t *testing.T) {
 				}
 			})
 		}
-	}
+	})
 	e := load(t, testmodel.Options{InputSize: 96})
 	e.UseGoroutines(3)
 	e.UseGoroutines(1)
@@ -97,10 +93,7 @@ func (h *gatedHelper) Start(rgb []uint8, rows, cols [2]int) func() ([]uint8, err
 // recomputed here, with the same result, and every helper is dropped once
 // the call is over, reported in band order.
 func TestHelpersAreWaitedForTogether(t *testing.T) {
-	img := sample(t)
-	opt := testmodel.Options{Arch: "bagnet9", InputSize: 160}
-	want := classify(t, load(t, opt), img, 3)
-	e := load(t, opt)
+	img, want, e := baseline(t, testmodel.Options{Arch: "bagnet9", InputSize: 160})
 	const k = 3
 	entered := make(chan int, k)
 	gate := make(chan struct{})
@@ -140,10 +133,7 @@ func TestHelpersAreWaitedForTogether(t *testing.T) {
 // One deadline covers the whole call: k helpers that never answer cost
 // HelperTimeout once, not k times, and their bands are recomputed here.
 func TestHelperTimeoutIsOneDeadline(t *testing.T) {
-	img := sample(t)
-	opt := testmodel.Options{Arch: "bagnet9", InputSize: 160}
-	want := classify(t, load(t, opt), img, 3)
-	e := load(t, opt)
+	img, want, e := baseline(t, testmodel.Options{Arch: "bagnet9", InputSize: 160})
 	const k = 3
 	const timeout = 2 * time.Second
 	entered := make(chan int, k)

@@ -26,14 +26,8 @@ func randomImage(n int, seed byte) []uint8 {
 func TestInt8RoundTrip(t *testing.T) {
 	for _, arch := range []string{"bagnet9", "bagnet17", "bagnet33"} {
 		opt := testmodel.Options{Arch: arch, InputSize: 48, Seed: 3}
-		b, err := testmodel.Int8(opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := weights.Load(b)
-		if err != nil {
-			t.Fatalf("%s: %v", arch, err)
-		}
+		b := testfixture.Must(testmodel.Int8(opt))(t)
+		m := testfixture.Must(weights.Load(b))(t)
 		if m.Int8 == nil || m.Float != nil || m.DType != weights.Int8 {
 			t.Fatalf("%s: loaded %+v", arch, m.Meta)
 		}
