@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/evalreport"
 	"github.com/bagnetweb/bagnet/preprocess"
 )
 
@@ -134,7 +135,7 @@ func (ev *evalRun) finish(e *env, asJSON bool) error {
 	}
 	rep := summarize(ev.Model, ev.ModelClasses, classes, jobs)
 	rep.Skipped = ev.Skipped
-	return output(e, asJSON, rep, func() { rep.print(e.stdout, ev.Dir) }, rep.Errors)
+	return output(e, asJSON, rep, func() { printEval(e.stdout, rep, ev.Dir) }, rep.Errors)
 }
 
 // evalClasses lists the class folders of dir, in the model's class order,
@@ -224,106 +225,18 @@ func topClasses(eng *engine.Engine, path string, k int) (top []int, err error) {
 	return top, nil
 }
 
-// evalReport is the result of eval and the JSON that -json prints.
-// Accuracies are fractions; they are null for a class without images.
-type evalReport struct {
-	Model    string                `json:"model"`
-	Images   int                   `json:"images"` // classified (errors excluded)
-	Errors   int                   `json:"errors"` // images that could not be read or decoded
-	Top1     *float64              `json:"top1"`
-	Top5     *float64              `json:"top5"`
-	PerClass map[string]classScore `json:"per_class"`
-	// Classes are the confusion matrix's rows (true classes) in the
-	// model's class order; Columns its columns (predicted classes): the same
-	// WordNet ids, then "other" (a class of the model that DIR lacks) when
-	// the model has more classes than DIR.
-	Classes   []string `json:"classes"`
-	Columns   []string `json:"columns"`
-	Confusion [][]int  `json:"confusion"`
-	// Skipped are the folders of DIR not named by a WordNet id of the
-	// model's classes: not evaluated (a warning each on stderr).
-	Skipped []string `json:"skipped,omitempty"`
-
-	names          []string
-	modelClasses   int
-	top1n, top5n   int
-	rowImages      []int
-	rowTop1, rowT5 []int
-}
-
-type classScore struct {
-	Name   string   `json:"name"`
-	Images int      `json:"images"`
-	Top1   *float64 `json:"top1"`
-	Top5   *float64 `json:"top5"`
-}
-
-func frac(n, d int) *float64 {
-	if d == 0 {
-		return nil
-	}
-	f := float64(n) / float64(d)
-	return &f
-}
-
 // summarize builds the report of a model labelled label, with modelClasses
 // classes, on the images of jobs (rows index classes).
-func summarize(label string, modelClasses int, classes []evalClass, jobs []*evalJob) *evalReport {
-	n := len(classes)
-	col := map[int]int{} // model class index -> column
-	for r, c := range classes {
-		col[c.index] = r
+func summarize(label string, modelClasses int, classes []evalClass, jobs []*evalJob) *evalreport.Report {
+	var cs []evalreport.Class
+	for _, c := range classes {
+		cs = append(cs, evalreport.Class{ID: c.id, Index: c.index, Name: c.name})
 	}
-	cols := n
-	if modelClasses > n {
-		cols++
-	}
-	rep := &evalReport{
-		Model: label, PerClass: map[string]classScore{}, modelClasses: modelClasses,
-		Confusion: make([][]int, n), rowImages: make([]int, n), rowTop1: make([]int, n), rowT5: make([]int, n),
-	}
-	for r, c := range classes {
-		rep.Classes = append(rep.Classes, c.id)
-		rep.names = append(rep.names, c.name)
-		rep.Confusion[r] = make([]int, cols)
-	}
-	rep.Columns = append(rep.Columns, rep.Classes...)
-	if cols > n {
-		rep.Columns = append(rep.Columns, "other")
-	}
+	var rs []evalreport.Result
 	for _, j := range jobs {
-		if j.err != nil {
-			rep.Errors++
-			continue
-		}
-		truth := classes[j.class].index
-		rep.Images++
-		rep.rowImages[j.class]++
-		if j.top[0] == truth {
-			rep.top1n++
-			rep.rowTop1[j.class]++
-		}
-		for _, t := range j.top {
-			if t == truth {
-				rep.top5n++
-				rep.rowT5[j.class]++
-				break
-			}
-		}
-		c, ok := col[j.top[0]]
-		if !ok {
-			c = n
-		}
-		rep.Confusion[j.class][c]++
+		rs = append(rs, evalreport.Result{Row: j.class, Top: j.top, Failed: j.err != nil})
 	}
-	rep.Top1, rep.Top5 = frac(rep.top1n, rep.Images), frac(rep.top5n, rep.Images)
-	for r, id := range rep.Classes {
-		rep.PerClass[id] = classScore{
-			Name: rep.names[r], Images: rep.rowImages[r],
-			Top1: frac(rep.rowTop1[r], rep.rowImages[r]), Top5: frac(rep.rowT5[r], rep.rowImages[r]),
-		}
-	}
-	return rep
+	return evalreport.Summarize(label, modelClasses, cs, rs)
 }
 
 func pct(f *float64) string {
@@ -334,7 +247,7 @@ func pct(f *float64) string {
 }
 
 // print writes the human-readable report.
-func (r *evalReport) print(w io.Writer, dir string) {
+func printEval(w io.Writer, r *evalreport.Report, dir string) {
 	fmt.Fprintf(w, "model  %s\n", r.Model)
 	fmt.Fprintf(w, "data   %s: %d images in %d classes", dir, r.Images, len(r.Classes))
 	if r.Errors > 0 {
@@ -344,12 +257,12 @@ func (r *evalReport) print(w io.Writer, dir string) {
 	if len(r.Skipped) > 0 {
 		fmt.Fprintf(w, "skipped %d folder(s) the model has no class for: %s\n", len(r.Skipped), strings.Join(r.Skipped, ", "))
 	}
-	k := min(5, r.modelClasses)
-	fmt.Fprintf(w, "top-1  %s (%d/%d)\n", pct(r.Top1), r.top1n, r.Images)
-	fmt.Fprintf(w, "top-%d  %s (%d/%d)\n\n", k, pct(r.Top5), r.top5n, r.Images)
+	k := min(5, r.ModelClasses)
+	fmt.Fprintf(w, "top-1  %s (%d/%d)\n", pct(r.Top1), r.Top1N, r.Images)
+	fmt.Fprintf(w, "top-%d  %s (%d/%d)\n\n", k, pct(r.Top5), r.Top5N, r.Images)
 
 	nameW := 4
-	for _, n := range r.names {
+	for _, n := range r.Names {
 		nameW = max(nameW, min(len([]rune(n)), 24))
 	}
 	fmt.Fprintf(w, "%3s  %-10s %-*s %6s %7s %7s\n", "#", "class", nameW, "name", "images", "top-1", "top-"+fmt.Sprint(k))
@@ -380,7 +293,7 @@ func (r *evalReport) print(w io.Writer, dir string) {
 	}
 	fmt.Fprintln(w)
 	for i, row := range r.Confusion {
-		fmt.Fprintf(w, "%3d %-12s", i, clip(r.names[i], 12))
+		fmt.Fprintf(w, "%3d %-12s", i, clip(r.Names[i], 12))
 		for _, v := range row {
 			fmt.Fprintf(w, " %*d", cw, v)
 		}
