@@ -252,6 +252,9 @@ func (c *Root) onMessage(m js.Value) {
 func (c *Root) forget(id int) { c.reqs.forget(id) }
 
 func (c *Root) onResult(id int, raw []byte, m js.Value) {
+	if c.batchAnswer(id, raw, false, "") {
+		return
+	}
 	defer c.forget(id)
 	if id != c.reqs.want {
 		return // an answer nobody waits for any more
@@ -359,6 +362,8 @@ func (c *Root) onError(id int, what protocol.Kind, msg string) {
 		c.fail("The classifier could not start: " + msg)
 	case what == protocol.KindEvidence:
 		c.Status = "Could not compute that evidence map: " + msg
+	case c.batchAnswer(id, nil, true, msg):
+		// one image of a folder failed: the batch lists it and goes on
 	case id != c.reqs.want:
 		// an error for a request nobody waits for any more
 	default:

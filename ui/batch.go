@@ -1,0 +1,322 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/vugu/vugu/js"
+
+	"github.com/bagnetweb/bagnet/evalreport"
+	"github.com/bagnetweb/bagnet/preprocess"
+	"github.com/bagnetweb/bagnet/protocol"
+)
+
+// A Batch classifies the images of a chosen folder one after the other
+// with the inference worker (which decodes them) and keeps of each only its
+// result: its best classes, never its pixels or bytes. The folder's class
+// folders label its images as 'bagnet eval' does (package evalreport), so
+// its report is eval's.
+type Batch struct {
+	Folder  string
+	Classes []evalreport.Class
+	Skipped []string
+	Items   []*BatchItem
+	Model   string // the model's label: its results' Result.Model (eval's "model")
+	NModel  int    // the model's classes
+
+	Done      int     // items finished (classified or failed)
+	Started   float64 // performance.now() at the start, ms
+	Elapsed   float64 // ms, updated with each item
+	Running   bool
+	Cancelled bool
+
+	files []js.Value // the File of each item (a handle: the browser reads it when asked)
+	next  int        // the next item to send
+	ids   map[int]int
+	prev  string // the page's state before the batch
+}
+
+// BatchItem is one image of a batch and what became of it.
+type BatchItem struct {
+	Path  string // as the browser gives it: FOLDER/CLASS/NAME (webkitRelativePath)
+	Row   int    // index into the batch's classes; -1: unlabelled (not counted in the report)
+	Label string // the true class's name, "" when unlabelled
+	Truth int    // the true class's model index, -1 when unlabelled
+	Top   []protocol.Prediction
+	Err   string
+	Done  bool
+}
+
+// Right reports whether a labelled item's top-1 is its label.
+func (it *BatchItem) Right() bool {
+	return it.Done && it.Err == "" && it.Truth >= 0 && len(it.Top) > 0 && it.Top[0].Index == it.Truth
+}
+
+// Verdict says right, wrong, error, unlabelled or waiting.
+func (it *BatchItem) Verdict() string {
+	switch {
+	case !it.Done:
+		return "waiting"
+	case it.Err != "":
+		return "error"
+	case it.Truth < 0:
+		return "no label"
+	case it.Right():
+		return "right"
+	}
+	return "wrong"
+}
+
+// TopText is the top-1 class and its probability.
+func (it *BatchItem) TopText() string {
+	if len(it.Top) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s (%s)", it.Top[0].Name, Percent(float64(it.Top[0].Prob)))
+}
+
+// Report is eval's report of the batch's labelled images; nil until all
+// of them are done.
+func (b *Batch) Report() *evalreport.Report {
+	if b == nil || b.Running || b.Cancelled {
+		return nil
+	}
+	var rs []evalreport.Result
+	for _, it := range b.Items {
+		if it.Row < 0 {
+			continue
+		}
+		r := evalreport.Result{Row: it.Row, Failed: it.Err != ""}
+		for _, p := range it.Top {
+			r.Top = append(r.Top, p.Index)
+		}
+		rs = append(rs, r)
+	}
+	rep := evalreport.Summarize(b.Model, b.NModel, b.Classes, rs)
+	rep.Skipped = b.Skipped
+	return rep
+}
+
+// Rate is images per second so far.
+func (b *Batch) Rate() float64 {
+	if b.Elapsed <= 0 {
+		return 0
+	}
+	return float64(b.Done) / (b.Elapsed / 1000)
+}
+
+// StartBatch classifies the image files of files (a FileList or an Array
+// of File, each with its path in webkitRelativePath or batchPath).
+func (c *Root) StartBatch(files js.Value) {
+	if c.Info == nil || c.Busy() || (c.Batch != nil && c.Batch.Running) {
+		c.Status = "Please wait for the current work to finish."
+		return
+	}
+	byPath := map[string]js.Value{}
+	var paths []string
+	for i := 0; i < files.Length(); i++ {
+		f := files.Index(i)
+		p := ""
+		for _, k := range []string{"batchPath", "webkitRelativePath", "name"} {
+			if v := f.Get(k); v.Type() == js.TypeString && v.String() != "" {
+				p = v.String()
+				break
+			}
+		}
+		if p == "" {
+			continue
+		}
+		if _, dup := byPath[p]; !dup {
+			paths = append(paths, p)
+		}
+		byPath[p] = f
+	}
+	classes, images, skipped := evalreport.Plan(paths, c.Info.Classes)
+	if len(images) == 0 {
+		c.State, c.Err = StateError, fmt.Sprintf("No image files among the %d files given (looked for %s).", len(paths), strings.Join(preprocess.ImageExts(), ", "))
+		return
+	}
+	b := &Batch{Classes: classes, Skipped: skipped, NModel: len(c.Info.Classes), Model: c.Info.Name,
+		Running: true, Started: now(), ids: map[int]int{}, prev: c.State}
+	if len(paths) > 0 {
+		b.Folder, _, _ = strings.Cut(paths[0], "/")
+	}
+	for _, im := range images {
+		it := &BatchItem{Path: im.Path, Row: im.Row, Truth: -1}
+		if im.Row >= 0 {
+			it.Truth, it.Label = classes[im.Row].Index, classes[im.Row].Name
+		}
+		b.Items = append(b.Items, it)
+		b.files = append(b.files, byPath[im.Path])
+	}
+	c.Batch = b
+	c.Err = ""
+	c.publishBatch()
+	c.batchNext()
+}
+
+// CancelBatch stops the batch after the image in flight.
+func (c *Root) CancelBatch() {
+	b := c.Batch
+	if b == nil || !b.Running {
+		return
+	}
+	b.Cancelled = true
+	c.finishBatch(fmt.Sprintf("Cancelled after %d of %d images.", b.Done, len(b.Items)))
+}
+
+// batchNext reads the next file and sends it to the worker; the lock is held.
+func (c *Root) batchNext() {
+	b := c.Batch
+	if b == nil || !b.Running {
+		return
+	}
+	if b.next >= len(b.Items) {
+		if b.Done == len(b.Items) {
+			c.finishBatch(fmt.Sprintf("Classified %d images.", len(b.Items)))
+		}
+		return
+	}
+	i := b.next
+	b.next++
+	it, f := b.Items[i], b.files[i]
+	b.files[i] = js.Undefined() // nothing of the file is kept once it is sent
+	c.State = StateWorking
+	c.Status = fmt.Sprintf("Classifying %s (%d of %d)…", it.Path, i+1, len(b.Items))
+	size := int64(f.Get("size").Float())
+	if size == 0 || size > MaxFileBytes {
+		msg := "the file is empty"
+		if size > 0 {
+			msg = fmt.Sprintf("the file is %s: image files over %s are not read", Bytes(size), Bytes(MaxFileBytes))
+		}
+		c.batchDone(i, nil, msg)
+		return
+	}
+	go func() {
+		buf, err := await(f.Call("arrayBuffer"))
+		c.ee.Lock()
+		defer c.ee.UnlockRender()
+		if c.Batch != b || !b.Running {
+			return
+		}
+		if err != nil {
+			c.batchDone(i, nil, "could not read the file: "+err.Error())
+			return
+		}
+		msg := &protocol.ClassifyRequest{Header: protocol.Header{Type: protocol.KindClassify}, TopK: TopK}
+		id := c.reqs.add(protocol.KindClassify, it.Path)
+		msg.ID = &id
+		b.ids[id] = i
+		obj := message(msg)
+		setJS(obj, protocol.FieldBytes, buf)
+		c.send(outgoing{id: id, kind: protocol.KindClassify, msg: obj, transfer: js.Global().Get("Array").Call("of", buf)})
+	}()
+}
+
+// batchAnswer takes the worker's answer to a batch request; it reports
+// false when id is not one.
+func (c *Root) batchAnswer(id int, raw []byte, failed bool, errMsg string) bool {
+	b := c.Batch
+	if b == nil {
+		return false
+	}
+	i, ok := b.ids[id]
+	if !ok {
+		return false
+	}
+	delete(b.ids, id)
+	c.forget(id)
+	if !b.Running {
+		return true
+	}
+	if failed {
+		if errMsg == "" {
+			errMsg = "the worker gave no reason"
+		}
+		c.batchDone(i, nil, errMsg)
+		return true
+	}
+	var r protocol.ResultReply
+	if err := json.Unmarshal(raw, &r); err != nil {
+		c.batchDone(i, nil, "unreadable result: "+err.Error())
+		return true
+	}
+	if r.Meta.Result.Model != "" {
+		b.Model = r.Meta.Result.Model
+	}
+	c.batchDone(i, r.Meta.Result.Top, "")
+	return true
+}
+
+// batchDone records item i's result and goes on with the next.
+func (c *Root) batchDone(i int, top []protocol.Prediction, errMsg string) {
+	b := c.Batch
+	it := b.Items[i]
+	it.Top, it.Err, it.Done = top, errMsg, true
+	b.Done++
+	b.Elapsed = now() - b.Started
+	c.publishBatch()
+	c.batchNext()
+}
+
+// finishBatch ends the batch: finished or cancelled.
+func (c *Root) finishBatch(status string) {
+	b := c.Batch
+	b.Running = false
+	b.Elapsed = now() - b.Started
+	b.files = nil
+	if b.prev == StateWorking || b.prev == StateError || b.prev == "" {
+		b.prev = StateReady
+	}
+	c.State = b.prev
+	c.Status = status
+	c.publishBatch()
+}
+
+// batchState is window.bagnetBatch, for scripts and tests.
+type batchState struct {
+	Total     int     `json:"total"`
+	Done      int     `json:"done"`
+	Running   bool    `json:"running"`
+	Cancelled bool    `json:"cancelled"`
+	Rate      float64 `json:"rate"` // images per second
+	Errors    int     `json:"errors"`
+	Report    string  `json:"report,omitempty"` // what Save results (JSON) saves: eval -json's output
+}
+
+// publishBatch sets window.bagnetBatch.
+func (c *Root) publishBatch() {
+	b := c.Batch
+	s := batchState{Total: len(b.Items), Done: b.Done, Running: b.Running, Cancelled: b.Cancelled, Rate: b.Rate()}
+	for _, it := range b.Items {
+		if it.Err != "" {
+			s.Errors++
+		}
+	}
+	if rep := b.Report(); rep != nil {
+		if j, err := rep.JSON(); err == nil {
+			s.Report = string(j)
+		}
+	}
+	setJS(js.Global(), "bagnetBatch", toJS(s))
+}
+
+// SaveBatch offers the report as a download: what 'bagnet eval -json'
+// prints for the same folder.
+func (c *Root) SaveBatch() {
+	rep := c.Batch.Report()
+	if rep == nil {
+		return
+	}
+	j, err := rep.JSON()
+	if err != nil {
+		c.Status = err.Error()
+		return
+	}
+	u8 := js.Global().Get("Uint8Array").New(len(j))
+	js.CopyBytesToJS(u8, j)
+	opts := js.Global().Get("Object").New()
+	opts.Set("type", "application/json")
+	save(js.Global().Get("Blob").New(js.Global().Get("Array").Call("of", u8), opts), c.Batch.Folder+"-eval.json")
+}

@@ -1,0 +1,153 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vugu/vugu"
+	"github.com/vugu/vugu/js"
+
+	"github.com/bagnetweb/bagnet/evalreport"
+)
+
+// BatchPanel chooses a folder of images, shows the batch's progress and
+// its results table (sortable, filterable), and, for a labelled folder,
+// per-class accuracy and the confusion table.
+type BatchPanel struct {
+	B        *Batch
+	Busy     bool
+	OnFiles  func(files js.Value)
+	OnCancel func()
+	OnSave   func()
+
+	Sort   string // file, prob or verdict
+	Filter string // all, wrong or error
+
+	rep     *evalreport.Report
+	repDone int
+	repOf   *Batch
+}
+
+// BusyAttr is aria-disabled.
+func (c *BatchPanel) BusyAttr() string { return fmt.Sprint(c.Busy) }
+
+// OnChoose starts a batch with the chosen folder's files.
+func (c *BatchPanel) OnChoose(e vugu.DOMEvent) {
+	input := e.JSEventTarget()
+	files := input.Get("files")
+	if !files.Truthy() || files.Length() == 0 || c.Busy {
+		return
+	}
+	c.OnFiles(files)
+	input.Set("value", "")
+}
+
+// OnFilter and OnSort change the table.
+func (c *BatchPanel) OnFilter(e vugu.DOMEvent) { c.Filter = e.JSEventTarget().Get("value").String() }
+
+// OnSort changes the table's order.
+func (c *BatchPanel) OnSort(e vugu.DOMEvent) { c.Sort = e.JSEventTarget().Get("value").String() }
+
+// Running reports whether the batch runs.
+func (c *BatchPanel) Running() bool { return c.B != nil && c.B.Running }
+
+// CanSave reports whether the report is complete.
+func (c *BatchPanel) CanSave() bool { return c.Rep() != nil && len(c.B.Classes) > 0 }
+
+// Rep is the batch's report (cached per batch), nil while it runs.
+func (c *BatchPanel) Rep() *evalreport.Report {
+	if c.B == nil || c.B.Running || c.B.Cancelled {
+		return nil
+	}
+	if c.repOf != c.B || c.repDone != c.B.Done || c.rep == nil {
+		c.rep, c.repOf, c.repDone = c.B.Report(), c.B, c.B.Done
+	}
+	return c.rep
+}
+
+// Fraction is the part done.
+func (c *BatchPanel) Fraction() float64 {
+	if len(c.B.Items) == 0 {
+		return 0
+	}
+	return float64(c.B.Done) / float64(len(c.B.Items))
+}
+
+// CountText is "done / total".
+func (c *BatchPanel) CountText() string { return fmt.Sprintf("%d / %d", c.B.Done, len(c.B.Items)) }
+
+// SpeedText is images per second and the time left.
+func (c *BatchPanel) SpeedText() string {
+	r := c.B.Rate()
+	if r <= 0 {
+		return ""
+	}
+	s := fmt.Sprintf("%.1f images per second", r)
+	if c.B.Running {
+		s += fmt.Sprintf(", about %s left", seconds(time.Duration(float64(len(c.B.Items)-c.B.Done)/r*float64(time.Second))))
+	} else if c.B.Cancelled {
+		s += "; cancelled"
+	}
+	return s
+}
+
+// AccuracyText is the top-1 and top-5 accuracy.
+func (c *BatchPanel) AccuracyText() string {
+	r := c.Rep()
+	if len(r.Classes) == 0 {
+		return "No image is in a class folder of this model: nothing to score."
+	}
+	return fmt.Sprintf("%d labelled images in %d classes: top-1 %s, top-5 %s; %d could not be read.",
+		r.Images, len(r.Classes), pctOf(r.Top1), pctOf(r.Top5), r.Errors)
+}
+
+func pctOf(f *float64) string {
+	if f == nil {
+		return "–"
+	}
+	return Percent(*f)
+}
+
+// ClassRows are the per-class lines: name, images, top-1, top-5.
+func (c *BatchPanel) ClassRows() [][4]string {
+	r := c.Rep()
+	var out [][4]string
+	for _, id := range r.Classes {
+		s := r.PerClass[id]
+		out = append(out, [4]string{s.Name + " (" + id + ")", fmt.Sprint(s.Images), pctOf(s.Top1), pctOf(s.Top5)})
+	}
+	return out
+}
+
+// Rows are the items shown: filtered and sorted.
+func (c *BatchPanel) Rows() []*BatchItem {
+	var out []*BatchItem
+	for _, it := range c.B.Items {
+		switch c.Filter {
+		case "wrong":
+			if it.Verdict() != "wrong" {
+				continue
+			}
+		case "error":
+			if it.Err == "" {
+				continue
+			}
+		}
+		out = append(out, it)
+	}
+	prob := func(it *BatchItem) float32 {
+		if len(it.Top) == 0 {
+			return -1
+		}
+		return it.Top[0].Prob
+	}
+	switch c.Sort {
+	case "prob":
+		sort.SliceStable(out, func(a, b int) bool { return prob(out[a]) > prob(out[b]) })
+	case "verdict":
+		sort.SliceStable(out, func(a, b int) bool { return strings.Compare(out[a].Verdict(), out[b].Verdict()) < 0 })
+	}
+	return out
+}
