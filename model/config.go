@@ -169,6 +169,10 @@ func (b Block) Out() int { return b.Planes * Expansion }
 // file, its folded conv (normalisation, conv1, conv2 and bn1 in one).
 const StemName = "stem"
 
+// ActPrefix starts the names of an int8 model file's activation scales
+// ("act.layer1.0.conv1").
+const ActPrefix = "act."
+
 // HeadName is the linear head's state-dict and model-file prefix.
 const HeadName = "fc"
 

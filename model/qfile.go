@@ -34,7 +34,7 @@ func NewQNetShape(cfg Config) *QNet {
 // scales of the activation after it (Block.Acts); then the head. Conv
 // tensors are NAME.weight ([Out][K][K][In] int8), NAME.scale and NAME.bias
 // (float32 per output channel) with the conv's QName; activation scales are
-// "act."+Act.Name. Reading (weights) and writing walk this one list; q's
+// ActPrefix+Act.Name. Reading (weights) and writing walk this one list; q's
 // shapes must be set (NewQNetShape).
 func (q *QNet) Tensors() []QTensor {
 	var ts []QTensor
@@ -45,7 +45,7 @@ func (q *QNet) Tensors() []QTensor {
 			QTensor{Name: name + ".bias", Shape: []int{c.Out}, F32: &c.Bias})
 	}
 	act := func(a Act, s *[]float32) {
-		ts = append(ts, QTensor{Name: "act." + a.Name, Shape: []int{a.Channels}, F32: s})
+		ts = append(ts, QTensor{Name: ActPrefix + a.Name, Shape: []int{a.Channels}, F32: s})
 	}
 	conv(StemName, &q.Stem)
 	act(Act{StemName, q.Stem.Out}, &q.StemScale)

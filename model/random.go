@@ -15,7 +15,7 @@ func RandomStateDict(cfg Config, seed uint64) StateDict {
 	for _, p := range cfg.Params() {
 		t := &Tensor{Shape: p.Shape, Data: make([]float32, prod(p.Shape))}
 		switch {
-		case len(p.Shape) == 4 || p.Name == "fc.weight":
+		case len(p.Shape) == 4 || p.Name == HeadName+".weight":
 			fan := prod(p.Shape[1:])
 			std := math.Sqrt(2 / float64(fan))
 			for i := range t.Data {

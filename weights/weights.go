@@ -372,7 +372,7 @@ func checkValues(f *safetensors.File, dtype string) error {
 		if t.DType != "F32" {
 			continue
 		}
-		scale := dtype == Int8 && (strings.HasSuffix(t.Name, ".scale") || strings.HasPrefix(t.Name, "act."))
+		scale := dtype == Int8 && (strings.HasSuffix(t.Name, ".scale") || strings.HasPrefix(t.Name, model.ActPrefix))
 		variance := dtype == Float32 && strings.HasSuffix(t.Name, ".running_var")
 		for i := 0; i+4 <= len(t.Data); i += 4 {
 			x := math.Float32frombits(binary.LittleEndian.Uint32(t.Data[i:]))
