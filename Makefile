@@ -3,7 +3,8 @@
 SHELL := /bin/bash
 comma := ,
 GO ?= go
-export GOFLAGS ?= -mod=mod
+# No -mod=mod: builds use go.mod and go.sum as committed (Go's default,
+# -mod=readonly), so no build rewrites them; `go mod tidy` is a deliberate step.
 PYTHON ?= /usr/bin/python3
 SHARED ?= ../shared
 MODEL ?= weights/shipped/bagnet33_imagenette_int8.safetensors
