@@ -253,17 +253,20 @@ type QNet struct {
 	StemScale []float32     // per-channel scale of the stem's output
 	Layers    []QBottleneck // in Config.Layout order
 	FC        QLinear
-	// Kernels runs the GEMMs (kernel.Default() when nil at Prepare). Change
-	// it with UseKernels, which re-packs the weights for the new kernels.
-	Kernels kernel.Kernels
+	// kernels run the GEMMs (kernel.Default() when nil at Prepare). Change
+	// them with UseKernels, which re-packs the weights for the new kernels.
+	kernels kernel.Kernels
 	packed  kernel.Kernels // the kernels the weights are packed for
 	mu      sync.Mutex
 	free    []*scratch // buffers of finished passes, for the next ones
 }
 
+// Kernels are the kernels the network runs on.
+func (q *QNet) Kernels() kernel.Kernels { return q.kernels }
+
 // UseKernels makes the network run on k, packing its weights for k.
 func (q *QNet) UseKernels(k kernel.Kernels) {
-	q.Kernels = k
+	q.kernels = k
 	q.Stem.pack(k)
 	for i := range q.Layers {
 		for _, c := range q.Layers[i].convs() {
@@ -279,8 +282,8 @@ func (q *QNet) Prepare() error {
 	if err := q.Config.Validate(); err != nil {
 		return err
 	}
-	if q.Kernels == nil {
-		q.Kernels = kernel.Default()
+	if q.kernels == nil {
+		q.kernels = kernel.Default()
 	}
 	check := func(name string, c *QConv) error {
 		if len(c.Weight) != c.Out*c.K*c.K*c.In || len(c.Scale) != c.Out || len(c.Bias) != c.Out {
@@ -363,7 +366,7 @@ func (q *QNet) Prepare() error {
 		q.Layers[i].prepare(in)
 		in = q.Layers[i].OutScale
 	}
-	q.UseKernels(q.Kernels)
+	q.UseKernels(q.kernels)
 	return nil
 }
 
@@ -378,7 +381,7 @@ func (q *QNet) Features(rgb []uint8, h, w int) (*QMap, error) {
 	if mh, mw := q.MapSize(h, w); mh == 0 || mw == 0 {
 		return nil, fmt.Errorf("model: %dx%d input is smaller than one %d-pixel patch", w, h, q.Patch())
 	}
-	if q.packed != q.Kernels {
+	if q.packed != q.kernels {
 		return nil, fmt.Errorf("model: int8 Kernels changed after Prepare: set them with UseKernels")
 	}
 	sc := q.getScratch()
@@ -388,9 +391,9 @@ func (q *QNet) Features(rgb []uint8, h, w int) (*QMap, error) {
 	cur := 0
 	buf := func(i int) *[]uint8 { return &sc.maps[(cur+i)%3] }
 	x := &QMap{H: h, W: w, C: 3, Data: rgb, Scale: []float32{1, 1, 1}}
-	x = q.Stem.Forward(q.Kernels, sc, x, q.StemScale, buf(0))
+	x = q.Stem.Forward(q.kernels, sc, x, q.StemScale, buf(0))
 	for i := range q.Layers {
-		x = q.Layers[i].Forward(q.Kernels, sc, x, [3]*[]uint8{buf(0), buf(1), buf(2)})
+		x = q.Layers[i].Forward(q.kernels, sc, x, [3]*[]uint8{buf(0), buf(1), buf(2)})
 		cur = (cur + 1) % 3
 	}
 	x.Data = slices.Clone(x.Data) // the caller keeps it; the buffers go back to the pool
@@ -422,7 +425,7 @@ func (q *QNet) Logits(f *QMap) []float32 {
 func (q *QNet) Evidence(f *QMap, c int) []float32 {
 	w := q.FC.Weight[c*f.C : (c+1)*f.C]
 	acc := make([]int32, f.H*f.W)
-	q.Kernels.U8I8(f.H*f.W, f.Data, q.Kernels.PackI8(1, f.C, w), acc)
+	q.kernels.U8I8(f.H*f.W, f.Data, q.kernels.PackI8(1, f.C, w), acc)
 	unit := float64(q.FC.Scale[c])
 	ev := make([]float32, len(acc))
 	for i, a := range acc {

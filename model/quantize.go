@@ -23,7 +23,7 @@ func Quantize(n *Net, mean, std [3]float32, act map[string][]float32) (*QNet, er
 		}
 		return s, nil
 	}
-	q := &QNet{Config: n.Config, Kernels: n.Kernels}
+	q := &QNet{Config: n.Config, kernels: n.Kernels}
 	var err error
 	if q.StemScale, err = get(StemName, n.Conv2.Out); err != nil {
 		return nil, err

@@ -273,7 +273,7 @@ func TestOcclude(t *testing.T) {
 // at the centre, which recomputes the cells that see it.
 func TestBench(t *testing.T) {
 	e, _ := testEngine(t)
-	s := worker{eng: e, kernels: e.Int8.Kernels}
+	s := worker{eng: e, kernels: e.Int8.Kernels()}
 	b, err := s.bench(3, clock())
 	if err != nil {
 		t.Fatal(err)
