@@ -15,11 +15,11 @@ package evalreport
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/bagnetweb/bagnet/preprocess/imagefile"
 	"path"
 	"sort"
 	"strings"
 
-	"github.com/bagnetweb/bagnet/preprocess"
 	"github.com/bagnetweb/bagnet/protocol"
 )
 
@@ -162,7 +162,7 @@ type Image struct {
 // a WordNet id of the model's classes are classes (in the model's class
 // order, their images sorted, found at any depth); other folders are
 // skipped (sorted names). Hidden files and folders (a name starting with
-// '.') and files that are not images (preprocess.IsImageFile) are left
+// '.') and files that are not images (imagefile.Is) are left
 // out. Images directly in the folder or in a skipped one come after the
 // labelled ones with Row -1: eval does not count them. Unlike eval, Plan
 // cannot see an empty folder: it never lists one as a class or skipped.
@@ -195,7 +195,7 @@ func Plan(paths []string, model []protocol.Class) (classes []Class, images []Ima
 				inClass[parts[1]] = nil // a class folder, even without images
 			}
 		}
-		if hidden || !preprocess.IsImageFile(path.Base(p)) {
+		if hidden || !imagefile.Is(path.Base(p)) {
 			continue
 		}
 		if len(parts) >= 3 {

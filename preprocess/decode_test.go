@@ -542,24 +542,3 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
-
-func TestIsImageFile(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		want bool
-	}{
-		{"a.jpg", true}, {"dir/b.JPEG", true}, {"c.Png", true}, {"d.gif", true}, {"e.webp", true},
-		{"f.bmp", true}, {"g.tif", true}, {"h.TIFF", true},
-		{"i.heic", false}, {"j.txt", false}, {"jpg", false}, {"k.jpg.gz", false}, {"", false},
-	} {
-		if got := IsImageFile(tt.name); got != tt.want {
-			t.Errorf("IsImageFile(%q) = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-	// IsImageFile takes every one of ImageExts, in any case.
-	for _, ext := range ImageExts() {
-		if !IsImageFile("x" + strings.ToUpper(ext)) {
-			t.Errorf("ImageExts has %q but IsImageFile rejects it in upper case", ext)
-		}
-	}
-}

@@ -7,25 +7,9 @@ import (
 	"image"
 	"io"
 	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/bagnetweb/bagnet/internal/kinderr"
 )
-
-// imageExts are the file name extensions of the formats Decode reads, in
-// the order messages list them.
-var imageExts = []string{".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
-
-// ImageExts returns the file name extensions (lower case, with the dot) of
-// the formats Decode reads: the files that directory walkers take as images.
-func ImageExts() []string { return slices.Clone(imageExts) }
-
-// IsImageFile reports whether name ends in one of ImageExts, in any case.
-func IsImageFile(name string) bool {
-	return slices.Contains(imageExts, strings.ToLower(filepath.Ext(name)))
-}
 
 // MaxFileSize caps the image files ReadFile reads: 200 MB, the size of the
 // largest image Decode accepts (MaxPixels) stored uncompressed as 8-bit

@@ -3,12 +3,12 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/bagnetweb/bagnet/preprocess/imagefile"
 	"strings"
 
 	"github.com/vugu/vugu/js"
 
 	"github.com/bagnetweb/bagnet/evalreport"
-	"github.com/bagnetweb/bagnet/preprocess"
 	"github.com/bagnetweb/bagnet/protocol"
 )
 
@@ -134,7 +134,7 @@ func (c *Root) StartBatch(files js.Value) {
 	}
 	classes, images, skipped := evalreport.Plan(paths, c.Info.Classes)
 	if len(images) == 0 {
-		c.State, c.Err = StateError, fmt.Sprintf("No image files among the %d files given (looked for %s).", len(paths), strings.Join(preprocess.ImageExts(), ", "))
+		c.State, c.Err = StateError, fmt.Sprintf("No image files among the %d files given (looked for %s).", len(paths), strings.Join(imagefile.Exts(), ", "))
 		return
 	}
 	b := &Batch{Classes: classes, Skipped: skipped, NModel: len(c.Info.Classes), Model: c.Info.Name,

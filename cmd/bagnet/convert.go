@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"github.com/bagnetweb/bagnet/preprocess/imagefile"
 	"io"
 	"math"
 	"os"
@@ -297,7 +298,7 @@ func indices(n int) []int {
 
 // extList lists the image file extensions for messages.
 func extList() string {
-	return strings.Join(preprocess.ImageExts(), ", ")
+	return strings.Join(imagefile.Exts(), ", ")
 }
 
 func fileSHA256(path string) (string, error) {

@@ -3,13 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/bagnetweb/bagnet/preprocess/imagefile"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/bagnetweb/bagnet/preprocess"
 )
 
 // findImages lists the image files under dir, recursively, sorted. Hidden
@@ -35,7 +34,7 @@ func findImages(dir string) ([]string, error) {
 			}
 			return nil
 		}
-		if !d.IsDir() && preprocess.IsImageFile(p) {
+		if !d.IsDir() && imagefile.Is(p) {
 			out = append(out, p)
 		}
 		return nil

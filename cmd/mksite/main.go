@@ -24,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/bagnetweb/bagnet/preprocess/imagefile"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -409,7 +410,7 @@ func render(name string, src []byte, data any) ([]byte, error) {
 // or TIFF, mostly uncompressed: the site ships and caches each sample whole).
 func isSample(name string) bool {
 	ext := strings.ToLower(path.Ext(name))
-	return preprocess.IsImageFile(name) && ext != ".bmp" && ext != ".tif" && ext != ".tiff"
+	return imagefile.Is(name) && ext != ".bmp" && ext != ".tif" && ext != ".tiff"
 }
 
 // addSamples copies the images of dir into files under samples/ and writes
