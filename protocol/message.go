@@ -188,7 +188,8 @@ type FeaturesReply struct {
 }
 
 // TeachRequest teaches the model in use the classes of the examples kept
-// (KindTeach): Folds-fold held-out accuracy (0: none), then a new head on
+// (KindTeach): Folds-fold held-out accuracy (0: bagnet teach's default,
+// -1: none; it is skipped too when every class has one example), then a new head on
 // all of them, as 'bagnet teach -name Name' with its default options does.
 // The model in use stays; the page loads the taught file (a ModelRequest)
 // when it wants it.

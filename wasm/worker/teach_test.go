@@ -68,7 +68,9 @@ func TestTeachModel(t *testing.T) {
 		want string
 	}{
 		{protocol.TeachRequest{Classes: cls, Folds: 1}, "folds 1"},
-		{protocol.TeachRequest{Classes: cls[:1]}, "teaching:"},
+		{protocol.TeachRequest{Classes: cls, Folds: -2}, "folds -2"},
+		{protocol.TeachRequest{Classes: cls[:1], Folds: -1}, "teaching:"},
+		{protocol.TeachRequest{Classes: cls[:1]}, "held-out accuracy:"},
 	} {
 		if _, _, err := w.teachModel(&tc.req, clock()); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: got %v, want %q", tc.req, err, tc.want)

@@ -440,7 +440,7 @@ func (w *worker) features(img []byte, class int, reset bool) (int, error) {
 }
 
 // teachModel teaches the model in use the classes of the examples kept:
-// the held-out accuracy (req.Folds folds, 0: none) and the new model file,
+// the held-out accuracy (req.Folds folds, 0: the default, -1: none) and the new model file,
 // the bytes 'bagnet teach -name NAME' writes for the same images with its
 // default options. The examples stay, so a failed request can be retried.
 func (w *worker) teachModel(req *protocol.TeachRequest, ms func() float64) (*protocol.TeachReply, []byte, error) {
@@ -450,8 +450,14 @@ func (w *worker) teachModel(req *protocol.TeachRequest, ms func() float64) (*pro
 	if len(w.examples) == 0 {
 		return nil, nil, errors.New("no examples: send the images first (features)")
 	}
-	if req.Folds < 0 || req.Folds == 1 || req.Folds > 100 {
-		return nil, nil, fmt.Errorf("folds %d: want 0 (no held-out accuracy) or 2 to 100", req.Folds)
+	folds := req.Folds
+	switch {
+	case folds == 0:
+		folds = teach.DefaultFolds
+	case folds == -1:
+		folds = 0
+	case folds < 0 || folds == 1 || folds > 100:
+		return nil, nil, fmt.Errorf("folds %d: want 0 (the default, %d), -1 (no held-out accuracy) or 2 to 100", req.Folds, teach.DefaultFolds)
 	}
 	classes := make([]weights.Class, len(req.Classes))
 	for i, c := range req.Classes {
@@ -459,8 +465,8 @@ func (w *worker) teachModel(req *protocol.TeachRequest, ms func() float64) (*pro
 	}
 	t0 := ms()
 	rep := &protocol.TeachReply{Header: protocol.Header{Type: protocol.KindTeach}}
-	if req.Folds >= 2 && moreThanOne(w.examples) {
-		r, err := teach.CrossValidate(w.examples, len(classes), req.Folds, teach.Options{})
+	if folds >= 2 && moreThanOne(w.examples) {
+		r, err := teach.CrossValidate(w.examples, len(classes), folds, teach.Options{})
 		if err != nil {
 			return nil, nil, fmt.Errorf("held-out accuracy: %v", strings.TrimPrefix(err.Error(), "teach: "))
 		}
