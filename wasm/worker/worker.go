@@ -408,7 +408,8 @@ func (w *worker) bench(runs int, ms func() float64) (*protocol.Bench, error) {
 
 // features computes the teaching example of class class from an encoded
 // image with the model in use, as 'bagnet teach' does (preprocess.Image,
-// then teach.Extract), and keeps it; reset forgets the ones kept before.
+// then teach.Extract's pooled maps of the image and its mirror image), and
+// keeps it; reset forgets the ones kept before.
 // It returns how many examples the worker holds.
 func (w *worker) features(img []byte, class int, reset bool) (int, error) {
 	if w.eng == nil {
@@ -431,9 +432,20 @@ func (w *worker) features(img []byte, class int, reset bool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	ex, err := teach.Extract(w.eng.Int8, rgb, w.eng.InputSize, class)
-	if err != nil {
-		return 0, err
+	// teach.Extract's example, with each pass in bands on the band workers
+	// (byte for byte the same map); each pass gets its own deadline.
+	ex := teach.Example{Class: class}
+	for i, in := range [][]uint8{rgb, teach.Mirror(rgb, w.eng.InputSize, w.eng.InputSize)} {
+		w.startRequest()
+		f, err := w.eng.Features(in)
+		if err != nil {
+			return 0, err
+		}
+		if i == 0 {
+			ex.Image = teach.Pool(f)
+		} else {
+			ex.Flip = teach.Pool(f)
+		}
 	}
 	w.examples = append(w.examples, ex)
 	return len(w.examples), nil
