@@ -258,6 +258,15 @@ func (c *Root) teachAnswer(id int, raw []byte, m js.Value, failed bool, errMsg s
 		errMsg = "the worker gave no reason"
 	}
 	if i >= 0 {
+		if !failed {
+			// The worker must hold exactly the examples of the images
+			// done so far: one restarted meanwhile lost them.
+			var r protocol.FeaturesReply
+			if err := json.Unmarshal(raw, &r); err != nil || r.Examples != t.Done-t.Failed+1 {
+				c.teachFail(t, fmt.Sprintf("the inference worker lost the features computed so far (it holds %d, want %d; was it restarted?): please choose the folder again", r.Examples, t.Done-t.Failed+1))
+				return true
+			}
+		}
 		c.teachItemDone(i, errMsg)
 		return true
 	}
