@@ -148,6 +148,30 @@ func TestTeachFolder(t *testing.T) {
 		t.Errorf("#teach-error = %q", tb.text("#teach-error"))
 	}
 
+	// Bad input: a class none of whose images decodes.
+	bad := filepath.Join(t.TempDir(), "broken")
+	if err := os.CopyFS(filepath.Join(bad, "fish"), os.DirFS(filepath.Join(parent, name, "fish"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(bad, "junk"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"a.jpg", "b.png"} {
+		if err := os.WriteFile(filepath.Join(bad, "junk", f), []byte("not an image"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](`window.bagnetTaught = null`), chromedp.SetUploadFiles(chromedp.CSS("#teach-folder"), []string{bad})); err != nil {
+		t.Fatalf("choose the folder: %v", err)
+	}
+	tb.waitFor(`window.bagnetTaught && window.bagnetTaught.error ? "yes" : ""`)
+	if s := tb.taught(); !strings.Contains(s.Err, "broken/junk: no usable image: all 2 failed") || s.Failed != 2 || s.Done != 6 || s.SHA256 != "" {
+		t.Errorf("a class of broken images: %+v, want 2 of 6 failed and the class named", s)
+	}
+	if n := tb.text("#teach-failed"); !strings.Contains(n, "broken/junk/a.jpg: ") {
+		t.Errorf("#teach-failed = %q, want the broken images listed", n)
+	}
+
 	// The real folder (its state replaces the failed one's).
 	t0 := time.Now()
 	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](`window.bagnetTaught = null`), chromedp.SetUploadFiles(chromedp.CSS("#teach-folder"), []string{filepath.Join(parent, name)})); err != nil {
