@@ -146,3 +146,7 @@ func FromPaths(paths []string, tsv []byte, limit int) ([]Class, error) {
 	}
 	return classes, nil
 }
+
+// DefaultName is a taught model's name when none is given: "BagNet
+// taught: " and the folder's base name.
+func DefaultName(folder string) string { return "BagNet taught: " + folder }

@@ -47,3 +47,9 @@ func TestFromPathsErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultName(t *testing.T) {
+	if got := DefaultName("mine"); got != "BagNet taught: mine" {
+		t.Errorf("DefaultName = %q", got)
+	}
+}

@@ -50,10 +50,6 @@ type TeachItem struct {
 	Done  bool
 }
 
-// teachDefaultName is the taught model's name, as 'bagnet teach' names it
-// by default.
-func teachDefaultName(folder string) string { return "BagNet taught: " + folder }
-
 // StartTeach lists the classes of the chosen folder's files (a FileList or
 // an Array of File, each with its path in webkitRelativePath or batchPath)
 // and sends their images to the worker. A folder that cannot be taught
@@ -111,7 +107,7 @@ func (c *Root) StartTeach(files js.Value) {
 
 // startTeach starts teaching from the listed files; the lock is held.
 func (c *Root) startTeach(folder string, paths []string, byPath map[string]js.Value, tsv []byte) {
-	t := &Teaching{Folder: folder, Name: teachDefaultName(folder)}
+	t := &Teaching{Folder: folder, Name: teachset.DefaultName(folder)}
 	if c.Busy() || (c.Batch != nil && c.Batch.Running) {
 		c.Status = "Please wait for the current work to finish."
 		return

@@ -85,7 +85,7 @@ func (o *teachOpts) run(e *env, args []string) error {
 	}
 	name := o.name
 	if name == "" {
-		name = "BagNet taught: " + filepath.Base(filepath.Clean(dir))
+		name = teachset.DefaultName(filepath.Base(filepath.Clean(dir)))
 	}
 	type job struct {
 		path  string
