@@ -91,3 +91,32 @@ func TestBandsRespectMinRows(t *testing.T) {
 		t.Errorf("map %d rows, min band rows %d", h, e.MinBandRows())
 	}
 }
+
+// Features on helpers is the int8 network's map byte for byte; bad input
+// is an error.
+func TestFeaturesOnHelpers(t *testing.T) {
+	opt := testmodel.Options{Arch: "bagnet33", InputSize: 128}
+	e, hs := loadWithHelpers(t, opt, 2)
+	n := e.InputSize
+	rgb := make([]uint8, n*n*3)
+	for i := range rgb {
+		rgb[i] = uint8(i*7 + i/3)
+	}
+	got, err := e.Features(rgb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := e.Int8.Features(rgb, n, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Data, want.Data) || got.H != want.H || got.W != want.W || !slices.Equal(got.Scale, want.Scale) {
+		t.Errorf("Features on helpers differs from Int8.Features")
+	}
+	if hs[0].calls == 0 {
+		t.Errorf("the helpers were not used")
+	}
+	if _, err := e.Features(rgb[:10]); err == nil {
+		t.Errorf("a short model input gave no error")
+	}
+}

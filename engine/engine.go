@@ -101,6 +101,21 @@ func (e *Engine) blockBands(rows, cols [2]int, workers int) [][2]int {
 	return bands
 }
 
+// Features is the int8 network's final feature map of a model input
+// (InputSize x InputSize RGB bytes, as preprocess.Input makes it), computed
+// in bands on the helpers when there are any: byte for byte what
+// Int8.Features gives (package teach pools it). It needs an int8 model.
+func (e *Engine) Features(rgb []uint8) (*model.QMap, error) {
+	if e.Int8 == nil {
+		return nil, fmt.Errorf("engine: a float32 model has no int8 features")
+	}
+	n := e.InputSize
+	if len(rgb) != n*n*3 {
+		return nil, fmt.Errorf("engine: model input is %d bytes, want %dx%dx3", len(rgb), n, n)
+	}
+	return e.int8Features(rgb, n)
+}
+
 // int8Features runs the int8 network on the model input, in bands on the
 // helpers when there are any.
 func (e *Engine) int8Features(rgb []uint8, n int) (*model.QMap, error) {

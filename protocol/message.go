@@ -22,6 +22,8 @@ const (
 	KindOcclude  Kind = "occlude"  // OccludeRequest; answered by ResultReply
 	KindEvidence Kind = "evidence" // EvidenceRequest; answered by EvidenceReply, of this kind too
 	KindBench    Kind = "bench"    // BenchRequest; answered by BenchReply, of this kind too
+	KindFeatures Kind = "features" // FeaturesRequest; answered by FeaturesReply, of this kind too
+	KindTeach    Kind = "teach"    // TeachRequest; answered by TeachReply, of this kind too
 	KindHang     Kind = "hang"     // HangRequest: a test hook (Options.TestHooks only)
 	KindCrash    Kind = "crash"    // a Header alone: a test hook (Options.TestHooks only)
 )
@@ -57,6 +59,9 @@ const (
 	// encoded image) and ModelRequest (a model file), a Uint8Array in a
 	// KindLoadBytes message (the model file, for a band worker).
 	FieldBytes = "bytes"
+	// A FeaturesRequest carries an encoded image (an ArrayBuffer), a
+	// TeachReply the taught model file (a Uint8Array).
+	//
 	// FieldRGB is RowsRequest's model input: a Uint8Array, packed RGB.
 	FieldRGB = "rgb"
 	// FieldData is RowsReply's block of the int8 feature map: a
@@ -160,6 +165,57 @@ type EvidenceRequest struct {
 type BenchRequest struct {
 	Header
 	Runs int `json:"runs"`
+}
+
+// FeaturesRequest computes the pooled features of an encoded image
+// (FieldBytes, an ArrayBuffer, transferred) and of its mirror image with the
+// model in use, for teaching (KindFeatures): the worker keeps them as an
+// example of class Class (an index into the TeachRequest's classes). Reset
+// forgets the examples kept before (the first image of a folder sets it);
+// loading a model forgets them too. The examples must arrive in the order
+// 'bagnet teach' takes them: classes by id, images by path in each class.
+type FeaturesRequest struct {
+	Header
+	Class int  `json:"class"`
+	Reset bool `json:"reset,omitempty"`
+}
+
+// FeaturesReply says the image's example is kept (KindFeatures): Examples
+// is how many the worker now holds.
+type FeaturesReply struct {
+	Header
+	Examples int `json:"examples"`
+}
+
+// TeachRequest teaches the model in use the classes of the examples kept
+// (KindTeach): Folds-fold held-out accuracy (0: bagnet teach's default,
+// -1: none; it is skipped too when every class has one example), then a new head on
+// all of them, as 'bagnet teach -name Name' with its default options does.
+// The model in use stays; the page loads the taught file (a ModelRequest)
+// when it wants it.
+type TeachRequest struct {
+	Header
+	Classes []Class `json:"classes"`
+	Name    string  `json:"name"`
+	Folds   int     `json:"folds"`
+}
+
+// TeachScore is one class's held-out score: of its Images, Correct were
+// classified as it by the head trained without them.
+type TeachScore struct {
+	Images  int `json:"images"`
+	Correct int `json:"correct"`
+}
+
+// TeachReply is the taught model file (FieldBytes, a Uint8Array) and its
+// held-out accuracy (KindTeach): Folds is 0 when it was not computed.
+type TeachReply struct {
+	Header
+	Folds    int          `json:"folds"`
+	Images   int          `json:"images"`
+	Correct  int          `json:"correct"`
+	PerClass []TeachScore `json:"perClass"`
+	Ms       float64      `json:"ms"` // the time the held-out accuracy and the training took
 }
 
 // HangRequest makes the worker busy-loop for Ms milliseconds, or for ever

@@ -181,7 +181,7 @@ func (c *Root) onMessage(m js.Value) {
 		c.restart(fmt.Sprintf("crashed (%s)", h.Message), "crashed")
 		return
 	}
-	if id == c.inflight && (typ == protocol.KindResult || typ == protocol.KindReady || (typ == protocol.KindError && h.What != protocol.KindEvidence)) {
+	if id == c.inflight && (typ == protocol.KindResult || typ == protocol.KindReady || typ == protocol.KindFeatures || typ == protocol.KindTeach || (typ == protocol.KindError && h.What != protocol.KindEvidence)) {
 		defer c.answered()
 	}
 	switch typ {
@@ -243,6 +243,8 @@ func (c *Root) onMessage(m js.Value) {
 		c.onResult(id, raw, m)
 	case protocol.KindEvidence:
 		c.onEvidence(id, raw, m)
+	case protocol.KindFeatures, protocol.KindTeach:
+		c.teachAnswer(id, raw, m, false, "")
 	case protocol.KindError:
 		c.onError(id, h.What, h.Message)
 	}
@@ -362,6 +364,8 @@ func (c *Root) onError(id int, what protocol.Kind, msg string) {
 		c.fail("The classifier could not start: " + msg)
 	case what == protocol.KindEvidence:
 		c.Status = "Could not compute that evidence map: " + msg
+	case c.teachAnswer(id, nil, js.Value{}, true, msg):
+		// teaching lists a failed image and goes on, or says why it stopped
 	case c.batchAnswer(id, nil, true, msg):
 		// one image of a folder failed: the batch lists it and goes on
 	case id != c.reqs.want:

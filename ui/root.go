@@ -54,6 +54,7 @@ type Root struct {
 	Opacity float64     // of the evidence overlay, 0..1
 	Hover   Cell        // the patch under the pointer or keyboard cursor
 	Batch   *Batch      // the folder of images being (or last) classified
+	Teach   *Teaching   // the folder being (or last) taught
 
 	lastSeed  int64
 	pics      pictures // the pictures drawn recently, for every analysis (draw.go)

@@ -1,19 +1,17 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/bagnetweb/bagnet/preprocess"
 	"github.com/bagnetweb/bagnet/teach"
+	"github.com/bagnetweb/bagnet/teachset"
 	"github.com/bagnetweb/bagnet/weights"
 )
 
@@ -87,7 +85,7 @@ func (o *teachOpts) run(e *env, args []string) error {
 	}
 	name := o.name
 	if name == "" {
-		name = "BagNet taught: " + filepath.Base(filepath.Clean(dir))
+		name = teachset.DefaultName(filepath.Base(filepath.Clean(dir)))
 	}
 	type job struct {
 		path  string
@@ -186,7 +184,8 @@ func (o *teachOpts) run(e *env, args []string) error {
 
 // teachClasses lists the class folders of dir (sorted by name, hidden ones
 // skipped) with their images (sorted; the first limit when limit > 0) and
-// their names from dir/classes.tsv when it has them.
+// their names from dir/classes.tsv when it has them (package teachset: the
+// page lists a chosen folder the same way).
 func teachClasses(dir string, limit int) ([]teachClass, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -199,63 +198,31 @@ func teachClasses(dir string, limit int) ([]teachClass, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := readClassNames(filepath.Join(dir, "classes.tsv"))
-	if err != nil {
-		return nil, err
+	tsv := filepath.Join(dir, teachset.TSV)
+	var names map[string]string
+	if b, err := os.ReadFile(tsv); err == nil {
+		if names, err = teachset.ParseNames(b); err != nil {
+			return nil, fileErr(tsv, err)
+		}
+	} else if !os.IsNotExist(err) {
+		return nil, fileErr(tsv, err)
 	}
-	var classes []teachClass
+	images := map[string][]string{}
 	for _, id := range ids {
-		p := filepath.Join(dir, id)
-		imgs, err := findImages(p)
-		if err != nil {
+		if images[id], err = findImages(filepath.Join(dir, id)); err != nil {
 			return nil, err
 		}
-		if len(imgs) == 0 {
-			return nil, fileErrf(p, "no images (looked for %s files): every class folder needs at least one", extList())
-		}
-		if limit > 0 && len(imgs) > limit {
-			imgs = imgs[:limit]
-		}
-		name := id
-		if n, ok := names[id]; ok {
-			name = n
-		}
-		classes = append(classes, teachClass{Class: weights.Class{ID: id, Name: name}, images: imgs})
 	}
-	sort.Slice(classes, func(a, b int) bool { return classes[a].ID < classes[b].ID })
-	if len(classes) < 2 {
-		return nil, fileErrf(dir, "has %d class folders: teaching needs at least 2 (one folder of images per class, named by the class)", len(classes))
-	}
-	return classes, nil
-}
-
-// readClassNames reads an optional classes.tsv (id<TAB>name per line; empty
-// lines and lines starting with '#' are skipped). A missing file gives no
-// names; ids without a folder are ignored.
-func readClassNames(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return nil, nil
+	list, err := teachset.Build(images, names, limit)
+	if e, ok := err.(*teachset.NoImagesError); ok {
+		return nil, fileErr(filepath.Join(dir, e.ID), err)
 	}
 	if err != nil {
-		return nil, fileErr(path, err)
+		return nil, fileErr(dir, err)
 	}
-	names := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		id, name, ok := strings.Cut(line, "\t")
-		id, name = strings.TrimSpace(id), strings.TrimSpace(name)
-		if !ok || id == "" || name == "" {
-			return nil, fileErrf(path, "line %d: want a class id, a tab and a name, got %q", n, line)
-		}
-		names[id] = name
+	classes := make([]teachClass, len(list))
+	for i, c := range list {
+		classes[i] = teachClass{Class: weights.Class{ID: c.ID, Name: c.Name}, images: c.Images}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fileErr(path, err)
-	}
-	return names, nil
+	return classes, nil
 }

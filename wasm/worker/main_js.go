@@ -158,6 +158,10 @@ func (w *worker) handle(msg js.Value) {
 		err = w.onRows(id, raw, msg)
 	case protocol.KindBench:
 		err = w.onBench(id, raw)
+	case protocol.KindFeatures:
+		err = w.onFeatures(id, raw, msg)
+	case protocol.KindTeach:
+		err = w.onTeach(id, raw)
 	default:
 		err = fmt.Errorf("unknown message type %q", typ)
 	}
@@ -364,6 +368,7 @@ func (w *worker) install(id *int, buf []byte, source string) error {
 		}
 	}
 	w.eng, w.mem = eng, store{} // analyses of the old model cannot be explained by the new one
+	w.examples = nil            // nor its teaching examples taught
 	inf := newInfo(eng, len(buf))
 	inf.Source = source
 	warm, err := w.warmUp()
@@ -591,4 +596,43 @@ func float32Array(v []float32) js.Value {
 		js.CopyBytesToJS(jsUint8.New(arr.Get("buffer")), b)
 	}
 	return arr
+}
+
+// onFeatures keeps the teaching example of an image (protocol.FeaturesRequest).
+func (w *worker) onFeatures(id *int, raw []byte, msg js.Value) error {
+	var req protocol.FeaturesRequest
+	if err := unmarshal(raw, &req); err != nil {
+		return err
+	}
+	buf := bufferBytes(msg.Get(protocol.FieldBytes))
+	if buf == nil {
+		return fmt.Errorf("features: no image bytes")
+	}
+	n, err := w.features(buf, req.Class, req.Reset)
+	if err != nil {
+		return err
+	}
+	postMsg(&protocol.FeaturesReply{Header: protocol.Header{Type: protocol.KindFeatures, ID: id}, Examples: n})
+	return nil
+}
+
+// onTeach answers a protocol.TeachRequest with the taught model file.
+func (w *worker) onTeach(id *int, raw []byte) error {
+	var req protocol.TeachRequest
+	if err := unmarshal(raw, &req); err != nil {
+		return err
+	}
+	rep, file, err := w.teachModel(&req, ms)
+	if err != nil {
+		return err
+	}
+	rep.ID = id
+	m, err := message(rep)
+	if err != nil {
+		return err
+	}
+	u8 := uint8Array(file)
+	m.Set(protocol.FieldBytes, u8)
+	post(m, []any{u8.Get("buffer")})
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"github.com/bagnetweb/bagnet/geom"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bagnetweb/bagnet/engine"
@@ -21,6 +22,8 @@ import (
 	"github.com/bagnetweb/bagnet/preprocess"
 	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/scramble"
+	"github.com/bagnetweb/bagnet/teach"
+	"github.com/bagnetweb/bagnet/weights"
 )
 
 // newInfo describes e; size is the model file's size in bytes.
@@ -116,6 +119,8 @@ type worker struct {
 	failAfter, rowsServed int  // a band worker's test failure (?failbands)
 	hangAfter             int  // a band worker's test hang (?hangbands)
 	testHooks             bool // obey protocol.KindHang and KindCrash (?testhooks=1)
+
+	examples []teach.Example // the teaching examples (KindFeatures), in order
 }
 
 // startRequest fixes the deadline by which the band workers must have
@@ -399,4 +404,106 @@ func (w *worker) bench(runs int, ms func() float64) (*protocol.Bench, error) {
 		}
 	}
 	return b, nil
+}
+
+// features computes the teaching example of class class from an encoded
+// image with the model in use, as 'bagnet teach' does (preprocess.Image,
+// then teach.Extract's pooled maps of the image and its mirror image), and
+// keeps it; reset forgets the ones kept before.
+// It returns how many examples the worker holds.
+func (w *worker) features(img []byte, class int, reset bool) (int, error) {
+	if w.eng == nil {
+		return 0, errNoModel
+	}
+	if reset {
+		w.examples = nil
+	}
+	if w.eng.Int8 == nil {
+		return 0, errors.New("the model in use is a float32 model: teaching needs an int8 model (make one with 'bagnet convert')")
+	}
+	if class < 0 {
+		return 0, fmt.Errorf("class %d: want an index from 0", class)
+	}
+	mode, err := preprocess.ParseMode(w.eng.Resize)
+	if err != nil {
+		return 0, err
+	}
+	rgb, _, err := preprocess.Image(img, mode, w.eng.InputSize)
+	if err != nil {
+		return 0, err
+	}
+	// teach.Extract's example, with each pass in bands on the band workers
+	// (byte for byte the same map); each pass gets its own deadline.
+	ex := teach.Example{Class: class}
+	for i, in := range [][]uint8{rgb, teach.Mirror(rgb, w.eng.InputSize, w.eng.InputSize)} {
+		w.startRequest()
+		f, err := w.eng.Features(in)
+		if err != nil {
+			return 0, err
+		}
+		if i == 0 {
+			ex.Image = teach.Pool(f)
+		} else {
+			ex.Flip = teach.Pool(f)
+		}
+	}
+	w.examples = append(w.examples, ex)
+	return len(w.examples), nil
+}
+
+// teachModel teaches the model in use the classes of the examples kept:
+// the held-out accuracy (req.Folds folds, 0: the default, -1: none) and the new model file,
+// the bytes 'bagnet teach -name NAME' writes for the same images with its
+// default options. The examples stay, so a failed request can be retried.
+func (w *worker) teachModel(req *protocol.TeachRequest, ms func() float64) (*protocol.TeachReply, []byte, error) {
+	if w.eng == nil {
+		return nil, nil, errNoModel
+	}
+	if len(w.examples) == 0 {
+		return nil, nil, errors.New("no examples: send the images first (features)")
+	}
+	folds := req.Folds
+	switch {
+	case folds == 0:
+		folds = teach.DefaultFolds
+	case folds == -1:
+		folds = 0
+	case folds < 0 || folds == 1 || folds > 100:
+		return nil, nil, fmt.Errorf("folds %d: want 0 (the default, %d), -1 (no held-out accuracy) or 2 to 100", req.Folds, teach.DefaultFolds)
+	}
+	classes := make([]weights.Class, len(req.Classes))
+	for i, c := range req.Classes {
+		classes[i] = weights.Class{ID: c.ID, Name: c.Name}
+	}
+	t0 := ms()
+	rep := &protocol.TeachReply{Header: protocol.Header{Type: protocol.KindTeach}}
+	if folds >= 2 && moreThanOne(w.examples) {
+		r, err := teach.CrossValidate(w.examples, len(classes), folds, teach.Options{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("held-out accuracy: %v", strings.TrimPrefix(err.Error(), "teach: "))
+		}
+		rep.Folds, rep.Images, rep.Correct = r.Folds, r.Images, r.Correct
+		for _, s := range r.PerClass {
+			rep.PerClass = append(rep.PerClass, protocol.TeachScore{Images: s.Images, Correct: s.Correct})
+		}
+	}
+	file, err := teach.Teach(w.eng.Model, w.examples, classes, req.Name, teach.Options{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("teaching: %v", strings.TrimPrefix(err.Error(), "teach: "))
+	}
+	rep.Ms = ms() - t0
+	return rep, file, nil
+}
+
+// moreThanOne reports whether some class has at least 2 examples (k-fold
+// cross-validation needs that, as 'bagnet teach' checks).
+func moreThanOne(ex []teach.Example) bool {
+	n := map[int]int{}
+	for _, e := range ex {
+		n[e.Class]++
+		if n[e.Class] > 1 {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,343 @@
+package ui
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/vugu/vugu/js"
+
+	"github.com/bagnetweb/bagnet/protocol"
+	"github.com/bagnetweb/bagnet/teachset"
+)
+
+// A Teaching teaches the model in use the classes of a chosen folder, as
+// 'bagnet teach FOLDER' does: the inference worker computes each image's
+// features (in the command's order: classes by id, images by path), then
+// the held-out accuracy and the new model file, which becomes the model in
+// use and can be downloaded. Only the features stay (in the worker), never
+// the images.
+type Teaching struct {
+	Folder  string
+	Name    string // the taught model's name: "BagNet taught: " and the folder's name, as the command's default
+	Classes []teachset.Class
+	Items   []*TeachItem
+	Done    int
+	Failed  int
+	Running bool
+	Err     string // why teaching stopped, "" when it did not
+
+	Started, Elapsed float64 // performance.now() ms; Elapsed when done
+	TrainMs          float64 // the held-out accuracy and the training, in the worker
+	Reply            *protocol.TeachReply
+	File             js.Value // the taught model file (Uint8Array), for the download
+	SHA256           string
+
+	files []js.Value
+	next  int
+	ids   map[int]int // features requests by id -> item; -1: the teach request
+	reset bool        // the next features request forgets the worker's old examples
+}
+
+// TeachItem is one image of a Teaching.
+type TeachItem struct {
+	Path  string
+	Class int
+	Err   string
+	Done  bool
+}
+
+// StartTeach lists the classes of the chosen folder's files (a FileList or
+// an Array of File, each with its path in webkitRelativePath or batchPath)
+// and sends their images to the worker. A folder that cannot be taught
+// (fewer than 2 classes, a class folder without images, a bad classes.tsv)
+// is said in the page; the model in use and everything else stay.
+func (c *Root) StartTeach(files js.Value) {
+	if c.Info == nil || c.Busy() || (c.Batch != nil && c.Batch.Running) || (c.Teach != nil && c.Teach.Running) {
+		c.Status = "Please wait for the current work to finish."
+		return
+	}
+	byPath := map[string]js.Value{}
+	var paths []string
+	for i := 0; i < files.Length(); i++ {
+		f := files.Index(i)
+		p := ""
+		for _, k := range []string{"batchPath", "webkitRelativePath", "name"} {
+			if v := f.Get(k); v.Type() == js.TypeString && v.String() != "" {
+				p = v.String()
+				break
+			}
+		}
+		if p == "" {
+			continue
+		}
+		if _, dup := byPath[p]; !dup {
+			paths = append(paths, p)
+		}
+		byPath[p] = f
+	}
+	folder := ""
+	if len(paths) > 0 {
+		folder, _, _ = strings.Cut(paths[0], "/")
+	}
+	tsv, hasTSV := byPath[path.Join(folder, teachset.TSV)]
+	go func() {
+		var names []byte
+		var rerr error
+		if hasTSV {
+			buf, err := await(tsv.Call("arrayBuffer"))
+			if err == nil {
+				names = make([]byte, buf.Get("byteLength").Int())
+				js.CopyBytesToGo(names, js.Global().Get("Uint8Array").New(buf))
+			}
+			rerr = err
+		}
+		c.ee.Lock()
+		defer c.ee.UnlockRender()
+		if rerr != nil {
+			c.teachFail(&Teaching{Folder: folder}, fmt.Sprintf("%s: could not read it: %v", path.Join(folder, teachset.TSV), rerr))
+			return
+		}
+		c.startTeach(folder, paths, byPath, names)
+	}()
+}
+
+// startTeach starts teaching from the listed files; the lock is held.
+func (c *Root) startTeach(folder string, paths []string, byPath map[string]js.Value, tsv []byte) {
+	t := &Teaching{Folder: folder, Name: teachset.DefaultName(folder)}
+	if c.Busy() || (c.Batch != nil && c.Batch.Running) {
+		c.Status = "Please wait for the current work to finish."
+		return
+	}
+	classes, err := teachset.FromPaths(paths, tsv, 0)
+	if err != nil {
+		c.teachFail(t, err.Error())
+		return
+	}
+	t.Classes, t.Running, t.Started, t.ids, t.reset = classes, true, now(), map[int]int{}, true
+	for ci, cl := range classes {
+		for _, p := range cl.Images {
+			t.Items = append(t.Items, &TeachItem{Path: p, Class: ci})
+			t.files = append(t.files, byPath[p])
+		}
+	}
+	c.Teach = t
+	c.Err = ""
+	c.publishTeach()
+	c.teachNext()
+}
+
+// teachFail stops t with msg (shown in the panel and as the page's error);
+// nothing else changes: the model in use stays.
+func (c *Root) teachFail(t *Teaching, msg string) {
+	t.Running, t.Err, t.files = false, msg, nil
+	if t.Started > 0 {
+		t.Elapsed = now() - t.Started
+	}
+	c.Teach = t
+	c.State, c.Err = StateError, "Cannot teach: "+msg
+	c.Status = ""
+	c.publishTeach()
+}
+
+// teachNext sends the next image, or the teach request when all are done;
+// the lock is held.
+func (c *Root) teachNext() {
+	t := c.Teach
+	if t == nil || !t.Running {
+		return
+	}
+	if t.next >= len(t.Items) {
+		if t.Done == len(t.Items) {
+			c.teachTrain()
+		}
+		return
+	}
+	i := t.next
+	t.next++
+	it, f := t.Items[i], t.files[i]
+	t.files[i] = js.Undefined()
+	c.State = StateWorking
+	c.Status = fmt.Sprintf("Teaching: features of %s (%d of %d)…", it.Path, i+1, len(t.Items))
+	size := int64(f.Get("size").Float())
+	if size == 0 || size > MaxFileBytes {
+		msg := "the file is empty"
+		if size > 0 {
+			msg = fmt.Sprintf("the file is %s: image files over %s are not read", Bytes(size), Bytes(MaxFileBytes))
+		}
+		c.teachItemDone(i, msg)
+		return
+	}
+	go func() {
+		buf, err := await(f.Call("arrayBuffer"))
+		c.ee.Lock()
+		defer c.ee.UnlockRender()
+		if c.Teach != t || !t.Running {
+			return
+		}
+		if err != nil {
+			c.teachItemDone(i, "could not read the file: "+err.Error())
+			return
+		}
+		msg := &protocol.FeaturesRequest{Header: protocol.Header{Type: protocol.KindFeatures}, Class: it.Class, Reset: t.reset}
+		t.reset = false
+		id := c.reqs.add(protocol.KindFeatures, it.Path)
+		msg.ID = &id
+		t.ids[id] = i
+		obj := message(msg)
+		setJS(obj, protocol.FieldBytes, buf)
+		c.send(outgoing{id: id, kind: protocol.KindFeatures, msg: obj, transfer: js.Global().Get("Array").Call("of", buf)})
+	}()
+}
+
+// teachItemDone records item i (errMsg: why it could not be used) and goes on.
+func (c *Root) teachItemDone(i int, errMsg string) {
+	t := c.Teach
+	it := t.Items[i]
+	it.Err, it.Done = errMsg, true
+	t.Done++
+	if errMsg != "" {
+		t.Failed++
+	}
+	c.publishTeach()
+	c.teachNext()
+}
+
+// teachTrain asks for the held-out accuracy and the model file, after
+// checking that every class kept an image.
+func (c *Root) teachTrain() {
+	t := c.Teach
+	usable := make([]int, len(t.Classes))
+	for _, it := range t.Items {
+		if it.Err == "" {
+			usable[it.Class]++
+		}
+	}
+	for ci, n := range usable {
+		if n == 0 {
+			c.teachFail(t, fmt.Sprintf("%s/%s: no usable image: all %d failed; every class needs at least one", t.Folder, t.Classes[ci].ID, len(t.Classes[ci].Images)))
+			return
+		}
+	}
+	req := &protocol.TeachRequest{Header: protocol.Header{Type: protocol.KindTeach}, Name: t.Name}
+	for _, cl := range t.Classes {
+		req.Classes = append(req.Classes, protocol.Class{ID: cl.ID, Name: cl.Name})
+	}
+	id := c.reqs.add(protocol.KindTeach, t.Folder)
+	req.ID = &id
+	t.ids[id] = -1
+	c.State = StateWorking
+	c.Status = fmt.Sprintf("Teaching: training the new head on %d images…", len(t.Items)-t.Failed)
+	c.send(outgoing{id: id, kind: protocol.KindTeach, msg: message(req)})
+}
+
+// teachAnswer takes the worker's answer (or error, failed) to a teaching
+// request; it reports false when id is not one.
+func (c *Root) teachAnswer(id int, raw []byte, m js.Value, failed bool, errMsg string) bool {
+	t := c.Teach
+	if t == nil {
+		return false
+	}
+	i, ok := t.ids[id]
+	if !ok {
+		return false
+	}
+	delete(t.ids, id)
+	c.forget(id)
+	if !t.Running {
+		return true
+	}
+	if failed && errMsg == "" {
+		errMsg = "the worker gave no reason"
+	}
+	if i >= 0 {
+		if !failed {
+			// The worker must hold exactly the examples of the images
+			// done so far: one restarted meanwhile lost them.
+			var r protocol.FeaturesReply
+			if err := json.Unmarshal(raw, &r); err != nil || r.Examples != t.Done-t.Failed+1 {
+				c.teachFail(t, fmt.Sprintf("the inference worker lost the features computed so far (it holds %d, want %d; was it restarted?): please choose the folder again", r.Examples, t.Done-t.Failed+1))
+				return true
+			}
+		}
+		c.teachItemDone(i, errMsg)
+		return true
+	}
+	if failed {
+		c.teachFail(t, errMsg)
+		return true
+	}
+	var r protocol.TeachReply
+	if err := json.Unmarshal(raw, &r); err != nil {
+		c.teachFail(t, "unreadable answer: "+err.Error())
+		return true
+	}
+	file := m.Get(protocol.FieldBytes)
+	if file.Type() != js.TypeObject || file.Get("byteLength").Int() == 0 {
+		c.teachFail(t, "the worker sent no model file")
+		return true
+	}
+	b := make([]byte, file.Get("byteLength").Int())
+	js.CopyBytesToGo(b, file)
+	sum := sha256.Sum256(b)
+	t.Reply, t.File, t.SHA256, t.TrainMs = &r, file, hex.EncodeToString(sum[:]), r.Ms
+	t.Running, t.files = false, nil
+	t.Elapsed = now() - t.Started
+	c.publishTeach()
+	// The taught model becomes the model in use, as a file the user loads.
+	c.loadModelBuffer(t.FileName(), file.Get("buffer").Call("slice", 0))
+	return true
+}
+
+// FileName is the taught model's download name.
+func (t *Teaching) FileName() string { return t.Folder + ".safetensors" }
+
+// SaveTaught offers the taught model file as a download.
+func (c *Root) SaveTaught() {
+	t := c.Teach
+	if t == nil || !t.File.Truthy() {
+		return
+	}
+	opts := js.Global().Get("Object").New()
+	opts.Set("type", "application/octet-stream")
+	save(js.Global().Get("Blob").New(js.Global().Get("Array").Call("of", t.File), opts), t.FileName())
+}
+
+// teachState is window.bagnetTaught, for scripts and tests.
+type teachState struct {
+	Total    int                   `json:"total"`
+	Done     int                   `json:"done"`
+	Failed   int                   `json:"failed"`
+	Running  bool                  `json:"running"`
+	Err      string                `json:"error,omitempty"`
+	Name     string                `json:"name"`
+	Classes  []string              `json:"classes"`
+	SHA256   string                `json:"sha256,omitempty"` // of the taught model file
+	Size     int                   `json:"size,omitempty"`
+	Folds    int                   `json:"folds,omitempty"`
+	Correct  int                   `json:"correct,omitempty"`
+	Images   int                   `json:"images,omitempty"`
+	PerClass []protocol.TeachScore `json:"perClass,omitempty"`
+	Ms       float64               `json:"ms"`      // the whole teaching, in the page
+	TrainMs  float64               `json:"trainMs"` // of it, the held-out accuracy and the training
+}
+
+// publishTeach sets window.bagnetTaught.
+func (c *Root) publishTeach() {
+	t := c.Teach
+	s := teachState{Total: len(t.Items), Done: t.Done, Failed: t.Failed, Running: t.Running, Err: t.Err, Name: t.Name,
+		SHA256: t.SHA256, Ms: t.Elapsed, TrainMs: t.TrainMs}
+	for _, cl := range t.Classes {
+		s.Classes = append(s.Classes, cl.ID)
+	}
+	if t.File.Truthy() {
+		s.Size = t.File.Get("byteLength").Int()
+	}
+	if r := t.Reply; r != nil {
+		s.Folds, s.Correct, s.Images, s.PerClass = r.Folds, r.Correct, r.Images, r.PerClass
+	}
+	setJS(js.Global(), "bagnetTaught", toJS(s))
+}
