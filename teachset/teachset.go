@@ -14,7 +14,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bagnetweb/bagnet/preprocess"
+	"github.com/bagnetweb/bagnet/preprocess/imagefile"
 )
 
 // TSV is the name of the optional file of class names in the folder.
@@ -85,7 +85,7 @@ func Build(images map[string][]string, names map[string]string, limit int) ([]Cl
 type NoImagesError struct{ ID string }
 
 func (e *NoImagesError) Error() string {
-	return fmt.Sprintf("no images (looked for %s files): every class folder needs at least one", strings.Join(preprocess.ImageExts(), ", "))
+	return fmt.Sprintf("no images (looked for %s files): every class folder needs at least one", strings.Join(imagefile.Exts(), ", "))
 }
 
 // TooFewError says the folder has N < 2 class folders.
@@ -123,7 +123,7 @@ func FromPaths(paths []string, tsv []byte, limit int) ([]Class, error) {
 		if _, ok := images[parts[1]]; !ok {
 			images[parts[1]] = nil
 		}
-		if !hidden && preprocess.IsImageFile(path.Base(p)) {
+		if !hidden && imagefile.Is(path.Base(p)) {
 			images[parts[1]] = append(images[parts[1]], p)
 		}
 	}
