@@ -158,6 +158,8 @@ func (w *worker) handle(msg js.Value) {
 		err = w.onRows(id, raw, msg)
 	case protocol.KindBench:
 		err = w.onBench(id, raw)
+	case protocol.KindLive:
+		err = w.onLive(id, raw, msg)
 	default:
 		err = fmt.Errorf("unknown message type %q", typ)
 	}
