@@ -109,6 +109,11 @@ func (c *Root) listen(boot js.Value, site protocol.SiteInfo) {
 		for m := range inbox {
 			c.ee.Lock()
 			c.onMessage(m)
+			if c.liveQuiet { // a live frame drew itself: no render
+				c.liveQuiet = false
+				c.ee.UnlockOnly()
+				continue
+			}
 			c.ee.UnlockRender()
 		}
 	}()
@@ -181,7 +186,7 @@ func (c *Root) onMessage(m js.Value) {
 		c.restart(fmt.Sprintf("crashed (%s)", h.Message), "crashed")
 		return
 	}
-	if id == c.inflight && (typ == protocol.KindResult || typ == protocol.KindReady || (typ == protocol.KindError && h.What != protocol.KindEvidence)) {
+	if id == c.inflight && (typ == protocol.KindResult || typ == protocol.KindReady || typ == protocol.KindLive || (typ == protocol.KindError && h.What != protocol.KindEvidence)) {
 		defer c.answered()
 	}
 	switch typ {
@@ -243,6 +248,8 @@ func (c *Root) onMessage(m js.Value) {
 		c.onResult(id, raw, m)
 	case protocol.KindEvidence:
 		c.onEvidence(id, raw, m)
+	case protocol.KindLive:
+		c.onLive(id, raw, m, "")
 	case protocol.KindError:
 		c.onError(id, h.What, h.Message)
 	}
@@ -353,6 +360,8 @@ func (c *Root) onEvidence(id int, raw []byte, m js.Value) {
 func (c *Root) onError(id int, what protocol.Kind, msg string) {
 	defer c.forget(id)
 	switch {
+	case c.liveDone[id] != nil: // a live frame: live mode says it
+		c.onLive(id, nil, js.Null(), msg)
 	case (what == protocol.KindModel || what == protocol.KindLoad) && c.Info != nil:
 		c.Switching = ""
 		// The user's model file did not load; the model in use stays.
