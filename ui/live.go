@@ -33,6 +33,7 @@ type LiveState struct {
 	Drawn    int     // frames drawn over the video
 	Top      string  // the top class of the last frame, with its probability
 	InferMs  float64 // the network's time on the last frame, in the worker
+	sumInfer float64 // the network's time on every frame answered
 	Err      string
 	inFlight bool
 	t0       float64 // performance.now() of the first answer
@@ -57,13 +58,16 @@ type LiveStats struct {
 	InferMs  float64 `json:"inferMs"`
 	InFlight bool    `json:"inFlight"`
 	Drawn    int     `json:"drawn"`
-	Err      string  `json:"err,omitempty"`
+	// MeanInferMs is the network's mean time per frame in the worker:
+	// 1000/MeanInferMs is the frame rate the engine alone would allow.
+	MeanInferMs float64 `json:"meanInferMs"`
+	Err         string  `json:"err,omitempty"`
 }
 
 func (c *ImageInput) publishLive() {
 	l := &c.Camera.Live
 	setJS(js.Global(), "bagnetLive", toJS(LiveStats{On: l.On, Frames: l.Frames, Skipped: l.Skipped, FPS: l.FPS,
-		LastTop: l.Top, InferMs: l.InferMs, InFlight: l.inFlight, Drawn: l.Drawn, Err: l.Err}))
+		LastTop: l.Top, InferMs: l.InferMs, InFlight: l.inFlight, Drawn: l.Drawn, MeanInferMs: l.sumInfer / float64(max(1, l.Frames)), Err: l.Err}))
 }
 
 // LiveText is the live mode's line under the video.
@@ -125,6 +129,13 @@ func (c *ImageInput) liveTick(sess *liveSession) {
 		return
 	}
 	js.Global().Call("requestAnimationFrame", sess.raf)
+	c.liveSend()
+}
+
+// liveSend sends the video's current frame unless one is in flight.
+// Called with the lock held, in live mode.
+func (c *ImageInput) liveSend() {
+	l := &c.Camera.Live
 	if l.inFlight {
 		l.Skipped++
 		return
@@ -170,6 +181,7 @@ func (c *ImageInput) liveAnswer(r *protocol.LiveReply, ev []float32, msg string)
 		l.FPS = float64(l.Frames-1) * 1000 / (t - l.t0)
 	}
 	l.InferMs = r.InferMs
+	l.sumInfer += r.InferMs
 	if len(r.Top) > 0 {
 		l.Top = fmt.Sprintf("%s (%s)", r.Top[0].Name, Percent(float64(r.Top[0].Prob)))
 	}
@@ -183,6 +195,16 @@ func (c *ImageInput) liveAnswer(r *protocol.LiveReply, ev []float32, msg string)
 		putRGBA(o, fmt.Sprint("live ", l.Frames), g.Size, g.Size, px)
 		l.Drawn++
 	}
+	// The next frame goes as soon as the worker is free (once this answer
+	// is applied), not at the next animation frame.
+	sess := l.sess
+	go func() {
+		c.ee.Lock()
+		defer c.ee.UnlockOnly()
+		if l := &c.Camera.Live; l.On && l.sess == sess {
+			c.liveSend()
+		}
+	}()
 	// The page is not rendered again for a live frame (Root.liveQuiet).
 	if el := js.Global().Get("document").Call("getElementById", "live-status"); el.Truthy() {
 		el.Set("textContent", c.LiveText())
