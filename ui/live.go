@@ -149,6 +149,10 @@ func (c *ImageInput) liveSend() {
 		return
 	}
 	n := c.Model.InputSize
+	if l.grab.Get("width").Int() != n { // another model was picked
+		l.grab.Set("width", n)
+		l.grab.Set("height", n)
+	}
 	s := min(vw, vh)
 	ctx := l.grab.Call("getContext", "2d", toJS(map[string]bool{"willReadFrequently": true}))
 	ctx.Call("drawImage", v, (vw-s)/2, (vh-s)/2, s, s, 0, 0, n, n)
