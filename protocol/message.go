@@ -71,8 +71,9 @@ const (
 	// Float32Array(h*w) by class index (every class when there are at most
 	// 32, else the top-K), or an EvidenceReply's one Float32Array.
 	FieldEvidence = "evidence"
-	// FieldInput is a ResultReply's model input: a Uint8ClampedArray of
-	// RGBA pixels (RGBA), an ImageData's layout.
+	// FieldInput is a ResultReply's model input, or a LiveRequest's
+	// frame: a Uint8ClampedArray of RGBA pixels (RGBA), an ImageData's
+	// layout.
 	FieldInput = "input"
 )
 
@@ -334,3 +335,31 @@ type Options struct {
 
 // RoleBand is Options.Role of a band worker.
 const RoleBand = "band"
+
+// KindLive classifies one frame of the live camera (LiveRequest); it is
+// answered by a LiveReply, of this kind too.
+const KindLive Kind = "live"
+
+// LiveRequest classifies a live camera frame (KindLive): Size x Size raw
+// RGBA pixels (an ImageData's layout, alpha ignored) in FieldInput, a
+// Uint8ClampedArray (transferred), already at the model's input size.
+// Nothing is decoded or resampled: the page resized the frame on a canvas,
+// so the model input is the browser's resize, not preprocess's exact one.
+// The analysis is not kept (no later evidence, scramble or occlusion of it).
+type LiveRequest struct {
+	Header
+	Size int `json:"size"` // the frame's side: must be the model's input size
+	TopK int `json:"topK"`
+}
+
+// LiveReply answers a LiveRequest (KindLive): the top classes, the map's
+// size and, in FieldEvidence, the evidence map of Class (the top class), a
+// Float32Array of Map.H*Map.W, with its bias.
+type LiveReply struct {
+	Header
+	Top     []Prediction `json:"top"`
+	Class   int          `json:"class"`
+	Bias    float32      `json:"bias"`
+	Map     MapSize      `json:"map"`
+	InferMs float64      `json:"inferMs"`
+}

@@ -14,14 +14,17 @@ import (
 // what it gets to Root, which reads and classifies it; paste and drops
 // anywhere on the page are hooked by Root.
 type ImageInput struct {
-	Busy     bool
-	Samples  []Sample
-	Classes  []protocol.Class    // the model's classes: samples of others are marked
-	OnFile   func(file js.Value) // a File: an image or a .safetensors model
-	OnPhoto  func(blob js.Value) // a camera frame (PNG)
-	OnSample func(Sample)
-	OnStatus func(string)
-	OnFail   func(string)
+	Busy    bool
+	Samples []Sample
+	Classes []protocol.Class    // the model's classes: samples of others are marked
+	OnFile  func(file js.Value) // a File: an image or a .safetensors model
+	OnPhoto func(blob js.Value) // a camera frame (PNG)
+	Model   *protocol.Info      // the model in use (nil while loading): live mode's input size
+	// OnLiveFrame sends a live camera frame to the worker (live.go).
+	OnLiveFrame LiveFrameFunc
+	OnSample    func(Sample)
+	OnStatus    func(string)
+	OnFail      func(string)
 
 	Dragging bool // a file is dragged over the drop zone
 	Camera   CameraState
@@ -33,6 +36,7 @@ type CameraState struct {
 	Available bool     // the browser offers getUserMedia
 	Open      bool     // the preview is showing
 	Stream    js.Value // the live MediaStream
+	Live      LiveState
 	video     js.Value
 }
 
@@ -175,8 +179,9 @@ func (c *ImageInput) AttachVideo(v js.Value) {
 	}
 }
 
-// CloseCamera stops the stream.
+// CloseCamera stops live mode and the stream, releasing the camera.
 func (c *ImageInput) CloseCamera() {
+	c.stopLive()
 	if c.Camera.Stream.Truthy() {
 		tracks := c.Camera.Stream.Call("getTracks")
 		for i := 0; i < tracks.Length(); i++ {
@@ -202,6 +207,11 @@ func (c *ImageInput) Capture() {
 	canvas.Set("height", h)
 	canvas.Call("getContext", "2d").Call("drawImage", v, 0, 0, w, h)
 	c.CloseCamera()
+	c.photo(canvas)
+}
+
+// photo classifies what canvas shows, as a PNG.
+func (c *ImageInput) photo(canvas js.Value) {
 	c.status("Classifying the photo…")
 	ch := make(chan js.Value, 1)
 	var f js.Func

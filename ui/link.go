@@ -109,6 +109,11 @@ func (c *Root) listen(boot js.Value, site protocol.SiteInfo) {
 		for m := range inbox {
 			c.ee.Lock()
 			c.onMessage(m)
+			if c.liveQuiet { // a live frame drew itself: no render
+				c.liveQuiet = false
+				c.ee.UnlockOnly()
+				continue
+			}
 			c.ee.UnlockRender()
 		}
 	}()
@@ -181,7 +186,7 @@ func (c *Root) onMessage(m js.Value) {
 		c.restart(fmt.Sprintf("crashed (%s)", h.Message), "crashed")
 		return
 	}
-	if id == c.inflight && (typ == protocol.KindResult || typ == protocol.KindReady || typ == protocol.KindFeatures || typ == protocol.KindTeach || (typ == protocol.KindError && h.What != protocol.KindEvidence)) {
+	if id == c.inflight && (typ == protocol.KindResult || typ == protocol.KindReady || typ == protocol.KindFeatures || typ == protocol.KindTeach || typ == protocol.KindLive || (typ == protocol.KindError && h.What != protocol.KindEvidence)) {
 		defer c.answered()
 	}
 	switch typ {
@@ -245,6 +250,8 @@ func (c *Root) onMessage(m js.Value) {
 		c.onEvidence(id, raw, m)
 	case protocol.KindFeatures, protocol.KindTeach:
 		c.teachAnswer(id, raw, m, false, "")
+	case protocol.KindLive:
+		c.onLive(id, raw, m, "")
 	case protocol.KindError:
 		c.onError(id, h.What, h.Message)
 	}
@@ -355,6 +362,8 @@ func (c *Root) onEvidence(id int, raw []byte, m js.Value) {
 func (c *Root) onError(id int, what protocol.Kind, msg string) {
 	defer c.forget(id)
 	switch {
+	case c.liveDone[id] != nil: // a live frame: live mode says it
+		c.onLive(id, nil, js.Null(), msg)
 	case (what == protocol.KindModel || what == protocol.KindLoad) && c.Info != nil:
 		c.Switching = ""
 		// The user's model file did not load; the model in use stays.

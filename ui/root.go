@@ -31,7 +31,8 @@ const TopK = 5
 
 // Root is the whole page.
 type Root struct {
-	link   // the worker's requests, deadlines and restarts (watchdog.go)
+	link // the worker's requests, deadlines and restarts (watchdog.go)
+	liveLink
 	ee     vugu.EventEnv
 	worker js.Value
 	funcs  []js.Func // released never: they live as long as the page

@@ -177,6 +177,9 @@ func (c *Root) restart(why, short string) {
 	c.disarm()
 	failed := c.inflight
 	c.inflight = 0
+	if c.liveDone[failed] != nil { // live mode goes on with the next frame
+		c.onLive(failed, nil, js.Null(), "the inference worker "+short+"; it was restarted")
+	}
 	if c.restarts >= maxRestarts {
 		c.queue = nil
 		c.fail(fmt.Sprintf("The inference worker %s again after %d restarts. Please reload the page.", why, c.restarts))

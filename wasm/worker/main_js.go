@@ -162,6 +162,8 @@ func (w *worker) handle(msg js.Value) {
 		err = w.onFeatures(id, raw, msg)
 	case protocol.KindTeach:
 		err = w.onTeach(id, raw)
+	case protocol.KindLive:
+		err = w.onLive(id, raw, msg)
 	default:
 		err = fmt.Errorf("unknown message type %q", typ)
 	}

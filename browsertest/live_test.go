@@ -1,0 +1,234 @@
+package browsertest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"image"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/image/draw"
+
+	_ "image/jpeg"
+)
+
+// liveStats is window.bagnetLive (ui.LiveStats).
+type liveStats struct {
+	On        bool    `json:"on"`
+	Frames    int     `json:"frames"`
+	Skipped   int     `json:"skipped"`
+	FPS       float64 `json:"fps"`
+	LastTop   string  `json:"lastTop"`
+	InferMs   float64 `json:"inferMs"`
+	InFlight  bool    `json:"inFlight"`
+	Drawn     int     `json:"drawn"`
+	MeanInfer float64 `json:"meanInferMs"`
+	Err       string  `json:"err"`
+}
+
+// writeY4M writes frames frames of img resized to w x h as a 4:2:0 Y4M
+// video (full-range BT.601, as JPEG), for Chromium's fake camera.
+func writeY4M(t *testing.T, path string, img image.Image, w, h, frames int) {
+	t.Helper()
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.CatmullRom.Scale(dst, dst.Bounds(), img, img.Bounds(), draw.Src, nil)
+	yp := make([]byte, w*h)
+	cb := make([]byte, w/2*h/2)
+	cr := make([]byte, w/2*h/2)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			p := dst.Pix[y*dst.Stride+4*x:]
+			r, g, b := float64(p[0]), float64(p[1]), float64(p[2])
+			yp[y*w+x] = clampByte(0.299*r + 0.587*g + 0.114*b)
+		}
+	}
+	for y := 0; y < h/2; y++ {
+		for x := 0; x < w/2; x++ {
+			var u, v float64
+			for _, d := range [][2]int{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+				p := dst.Pix[(2*y+d[1])*dst.Stride+4*(2*x+d[0]):]
+				r, g, b := float64(p[0]), float64(p[1]), float64(p[2])
+				u += 128 - 0.168736*r - 0.331264*g + 0.5*b
+				v += 128 + 0.5*r - 0.418688*g - 0.081312*b
+			}
+			cb[y*w/2+x], cr[y*w/2+x] = clampByte(u/4), clampByte(v/4)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw := bufio.NewWriter(f)
+	bw.WriteString("YUV4MPEG2 W" + itoa(w) + " H" + itoa(h) + " F30:1 Ip A1:1 C420jpeg\n")
+	for range frames {
+		bw.WriteString("FRAME\n")
+		bw.Write(yp)
+		bw.Write(cb)
+		bw.Write(cr)
+	}
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func clampByte(v float64) byte { return byte(max(0, min(255, v+0.5))) }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// liveTab opens a tab in a Chromium of its own whose fake camera plays the
+// Y4M file video (the suite's Chromium has no camera flags).
+func liveTab(t *testing.T, video string) *tab {
+	t.Helper()
+	needBrowser(t)
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = defaultChromium
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", video),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(acancel)
+	tb := &tab{t: t}
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(tb.listener("page")))
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s with a fake camera: %v", chromium, err)
+	}
+	tctx, tcancel := context.WithTimeout(ctx, tabTimeout)
+	t.Cleanup(tcancel)
+	tb.ctx = tctx
+	t.Cleanup(func() {
+		if t.Failed() {
+			tb.dumpLogs()
+		}
+	})
+	return tb
+}
+
+// live reads window.bagnetLive.
+func (tb *tab) live() liveStats {
+	tb.t.Helper()
+	raw, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]byte](`window.bagnetLive ?? null`))
+	if err != nil {
+		tb.t.Fatalf("read window.bagnetLive: %v", err)
+	}
+	var s liveStats
+	if err := json.Unmarshal(raw, &s); err != nil {
+		tb.t.Fatalf("window.bagnetLive: %v\n%s", err, raw)
+	}
+	return s
+}
+
+// js runs a script for its effect.
+func (tb *tab) js(script string) {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](script)); err != nil {
+		tb.t.Fatalf("%s: %v", script, err)
+	}
+}
+
+// startLive opens the camera, starts live mode and waits for its first
+// answered frame; it keeps the camera's track as window.__liveTrack.
+func (tb *tab) startLive() {
+	tb.t.Helper()
+	tb.js(`[...document.querySelectorAll("button")].find(b => b.textContent.trim() === "Use the camera").click()`)
+	tb.waitFor(`(document.querySelector(".camera video")?.videoWidth > 0 && document.querySelector("#live-start")) ? "yes" : ""`)
+	tb.js(`window.__liveTrack = document.querySelector(".camera video").srcObject.getVideoTracks()[0]`)
+	tb.js(`document.querySelector("#live-start").click()`)
+	tb.waitFor(`window.bagnetLive?.frames > 0 ? "yes" : ""`)
+}
+
+// Live mode in Chromium with a fake camera showing the tench: frames are
+// classified one at a time, never overlapping; the top class and the frame
+// rate are reported; Freeze opens the frame in the full analysis; leaving
+// live mode (Freeze or Stop) ends the camera's track.
+func TestLiveCamera(t *testing.T) {
+	needBrowser(t)
+	f, err := os.Open(filepath.Join(suite.samples, "n01440764_tench.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := image.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := filepath.Join(t.TempDir(), "tench.y4m")
+	writeY4M(t, video, img, 320, 240, 3)
+	tb := liveTab(t, video)
+	tb.open(suite.srv.URL)
+
+	tb.startLive()
+	first := tb.live()
+	time.Sleep(5 * time.Second)
+	s := tb.live()
+	frames := s.Frames - first.Frames
+	t.Logf("live mode: %d frames in ~5 s, %.1f frames/s (page's count since its first frame); network %.1f ms per frame in the worker (mean), so the engine alone allows %.1f frames/s: %.0f%% of it reached; %d animation frames skipped while one was in flight; top %s",
+		frames, s.FPS, s.MeanInfer, 1000/s.MeanInfer, 100*s.FPS*s.MeanInfer/1000, s.Skipped, s.LastTop)
+	if s.Err != "" {
+		t.Fatalf("live mode failed: %s", s.Err)
+	}
+	if frames < 10 {
+		t.Errorf("%d frames answered in 5 s, want at least 10", frames)
+	}
+	overlaps, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`window.bagnetLiveOverlaps ?? 0`))
+	if err != nil || overlaps != 0 {
+		t.Errorf("a live frame was sent while another was in flight %d times (%v)", overlaps, err)
+	}
+	if !strings.Contains(strings.ToLower(s.LastTop), "tench") {
+		t.Errorf("live top class %q, want the tench", s.LastTop)
+	}
+	painted, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`(() => {
+		const c = document.querySelector(".live-overlay");
+		const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+		let n = 0;
+		for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+		return n;
+	})()`))
+	if err != nil || painted == 0 || s.Drawn < s.Frames {
+		t.Errorf("the evidence overlay has %d painted pixels (%v); %d of %d frames drawn", painted, err, s.Drawn, s.Frames)
+	}
+	tb.screenshot("live")
+	if got := tb.text("#live-status"); !strings.Contains(got, "frames/s") {
+		t.Errorf("#live-status %q does not show the frame rate", got)
+	}
+
+	// Freeze: the frame's full analysis through the exact path.
+	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](armJS)); err != nil {
+		t.Fatal(err)
+	}
+	tb.js(`document.querySelector("#live-freeze").click()`)
+	if st := tb.waitFor(settledJS); st != "done" {
+		t.Fatalf("Freeze: page state %q, want done; #error %q", st, tb.text("#error"))
+	}
+	r := tb.result()
+	if len(r.Top) == 0 || !strings.Contains(s.LastTop, r.Top[0].Name) {
+		t.Errorf("Freeze's top class %+v is not live mode's %q", r.Top, s.LastTop)
+	}
+	tb.waitFor(`window.__liveTrack.readyState === "ended" && !window.bagnetLive.on ? "yes" : ""`)
+
+	// Again, and Stop.
+	tb.startLive()
+	tb.js(`document.querySelector("#live-stop").click()`)
+	tb.waitFor(`window.__liveTrack.readyState === "ended" && !window.bagnetLive.on && !document.querySelector(".camera video") ? "yes" : ""`)
+	if s := tb.live(); s.Err != "" {
+		t.Errorf("live mode: %s", s.Err)
+	}
+}

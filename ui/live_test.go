@@ -1,0 +1,56 @@
+package ui
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/bagnetweb/bagnet/ui/viz"
+)
+
+// The live overlay, laid over a black frame, is the full analysis's
+// overlay (viz.Overlay) of a black image, sampled at the input's pixels;
+// pixels that are no cell's centre stay transparent.
+func TestLiveOverlayMatchesOverlay(t *testing.T) {
+	g := viz.Geometry{Size: 64, Patch: 32, Stride: 8, H: 5, W: 5}
+	r := rand.New(rand.NewPCG(1, 2))
+	ev := make([]float32, g.H*g.W)
+	for k := range ev {
+		ev[k] = float32(r.NormFloat64())
+	}
+	lim := viz.Limit(ev)
+	got, err := LiveOverlay(g, ev, lim, 0.75)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := viz.Overlay(make([]uint8, 64*64*3), g, ev, lim, 0.75, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	painted := 0
+	for y := 0; y < 64; y++ {
+		for x := 0; x < 64; x++ {
+			p := got[(y*64+x)*4:]
+			q := want[(2*y*128+2*x)*4:]
+			inside := y >= 12 && y < 12+5*8 && x >= 12 && x < 12+5*8
+			if !inside {
+				if p[3] != 0 {
+					t.Fatalf("(%d,%d) is no cell's centre but alpha is %d", x, y, p[3])
+				}
+				continue
+			}
+			painted++
+			for ch := range 3 {
+				over := int(p[ch]) * int(p[3]) / 255 // over black
+				if d := over - int(q[ch]); d < -2 || d > 2 {
+					t.Fatalf("(%d,%d) channel %d: live overlay gives %d over black, viz.Overlay %d", x, y, ch, over, q[ch])
+				}
+			}
+		}
+	}
+	if painted != 40*40 {
+		t.Errorf("painted %d pixels, want %d", painted, 40*40)
+	}
+	if _, err := LiveOverlay(g, ev[:3], lim, 0.75); err == nil {
+		t.Error("a map of the wrong size was drawn")
+	}
+}
