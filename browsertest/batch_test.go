@@ -62,21 +62,12 @@ func batchFolder(t *testing.T, classes []string, perClass int) (parent, name str
 // the reference the page's saved report must equal byte for byte.
 func cliEval(t *testing.T, parent, name string) []byte {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "bagnet")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/bagnet")
-	build.Dir = suite.root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build bagnet: %v\n%s", err, out)
-	}
-	model, err := filepath.Abs(suite.model)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, model := cliWithModel(t)
 	cmd := exec.Command(bin, "eval", "-json", "-weights", model, name)
 	cmd.Dir = parent
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 1) { // 1: some images failed, as here
 		t.Fatalf("bagnet eval: %v\n%s", err, stderr.Bytes())
 	}
@@ -92,19 +83,6 @@ type batchState struct {
 	Rate      float64 `json:"rate"`
 	Errors    int     `json:"errors"`
 	Report    string  `json:"report"`
-}
-
-func (tb *tab) batch() batchState {
-	tb.t.Helper()
-	raw, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]byte](`window.bagnetBatch ?? null`))
-	if err != nil {
-		tb.t.Fatalf("read window.bagnetBatch: %v", err)
-	}
-	var s batchState
-	if err := json.Unmarshal(raw, &s); err != nil {
-		tb.t.Fatalf("window.bagnetBatch: %v\n%s", err, raw)
-	}
-	return s
 }
 
 // TestBatchFolder chooses a labelled folder through the folder input
@@ -125,7 +103,7 @@ func TestBatchFolder(t *testing.T) {
 		t.Fatalf("choose the folder: %v", err)
 	}
 	tb.waitFor(`window.bagnetBatch && !window.bagnetBatch.running ? "yes" : ""`)
-	s := tb.batch()
+	s := windowValue[batchState](tb, "bagnetBatch")
 	// 3x3 labelled images, the corrupt one, holiday/beach.jpg and loose.jpg.
 	if s.Total != 12 || s.Done != 12 || s.Errors != 1 || s.Cancelled {
 		t.Errorf("window.bagnetBatch = %+v, want 12 of 12 done, 1 error", s)
@@ -177,15 +155,48 @@ func TestBatchCancel(t *testing.T) {
 		t.Fatalf("click Cancel: %v", err)
 	}
 	tb.waitFor(`window.bagnetBatch && !window.bagnetBatch.running ? "yes" : ""`)
-	s := tb.batch()
+	s := windowValue[batchState](tb, "bagnetBatch")
 	if !s.Cancelled || s.Done >= s.Total || s.Total != 43 || s.Report != "" {
 		t.Fatalf("after Cancel: %+v, want cancelled midway of 43, no report", s)
 	}
 	time.Sleep(2 * time.Second) // the image in flight comes back; nothing more is sent
-	if s2 := tb.batch(); s2.Done != s.Done {
+	if s2 := windowValue[batchState](tb, "bagnetBatch"); s2.Done != s.Done {
 		t.Errorf("images done went from %d to %d after Cancel", s.Done, s2.Done)
 	}
 	if st := tb.text("#batch-count"); st != strconv.Itoa(s.Done)+" / 43" {
 		t.Errorf("#batch-count = %q, want %s", st, fmt.Sprintf("%d / 43", s.Done))
 	}
+}
+
+// windowValue reads the page's window[name] (the zero T when it is null:
+// not set yet).
+func windowValue[T any](tb *tab, name string) T {
+	tb.t.Helper()
+	var v T
+	raw, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]byte](`window.`+name+` ?? null`))
+	if err != nil {
+		tb.t.Fatalf("read window.%s: %v", name, err)
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		tb.t.Fatalf("window.%s: %v\n%s", name, err, raw)
+	}
+	return v
+}
+
+// cliWithModel builds the CLI, bagnet, into the test's temporary folder and
+// returns its path and the absolute path of the site's model file: the
+// native reference of the page's batch and teaching.
+func cliWithModel(t *testing.T) (bin, model string) {
+	t.Helper()
+	bin = filepath.Join(t.TempDir(), "bagnet")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/bagnet")
+	build.Dir = suite.root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build bagnet: %v\n%s", err, out)
+	}
+	model, err := filepath.Abs(suite.model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin, model
 }

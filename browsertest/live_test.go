@@ -3,7 +3,7 @@ package browsertest
 import (
 	"bufio"
 	"context"
-	"encoding/json"
+	"github.com/bagnetweb/bagnet/ui"
 	"image"
 	"os"
 	"path/filepath"
@@ -18,19 +18,8 @@ import (
 	_ "image/jpeg"
 )
 
-// liveStats is window.bagnetLive (ui.LiveStats).
-type liveStats struct {
-	On        bool    `json:"on"`
-	Frames    int     `json:"frames"`
-	Skipped   int     `json:"skipped"`
-	FPS       float64 `json:"fps"`
-	LastTop   string  `json:"lastTop"`
-	InferMs   float64 `json:"inferMs"`
-	InFlight  bool    `json:"inFlight"`
-	Drawn     int     `json:"drawn"`
-	MeanInfer float64 `json:"meanInferMs"`
-	Err       string  `json:"err"`
-}
+// liveStats is window.bagnetLive.
+type liveStats = ui.LiveStats
 
 // writeY4M writes frames frames of img resized to w x h as a 4:2:0 Y4M
 // video (full-range BT.601, as JPEG), for Chromium's fake camera.
@@ -122,20 +111,6 @@ func liveTab(t *testing.T, video string) *tab {
 	return tb
 }
 
-// live reads window.bagnetLive.
-func (tb *tab) live() liveStats {
-	tb.t.Helper()
-	raw, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]byte](`window.bagnetLive ?? null`))
-	if err != nil {
-		tb.t.Fatalf("read window.bagnetLive: %v", err)
-	}
-	var s liveStats
-	if err := json.Unmarshal(raw, &s); err != nil {
-		tb.t.Fatalf("window.bagnetLive: %v\n%s", err, raw)
-	}
-	return s
-}
-
 // js runs a script for its effect.
 func (tb *tab) js(script string) {
 	tb.t.Helper()
@@ -176,12 +151,12 @@ func TestLiveCamera(t *testing.T) {
 	tb.open(suite.srv.URL)
 
 	tb.startLive()
-	first := tb.live()
+	first := windowValue[liveStats](tb, "bagnetLive")
 	time.Sleep(5 * time.Second)
-	s := tb.live()
+	s := windowValue[liveStats](tb, "bagnetLive")
 	frames := s.Frames - first.Frames
 	t.Logf("live mode: %d frames in ~5 s, %.1f frames/s (page's count since its first frame); network %.1f ms per frame in the worker (mean), so the engine alone allows %.1f frames/s: %.0f%% of it reached; %d animation frames skipped while one was in flight; top %s",
-		frames, s.FPS, s.MeanInfer, 1000/s.MeanInfer, 100*s.FPS*s.MeanInfer/1000, s.Skipped, s.LastTop)
+		frames, s.FPS, s.MeanInferMs, 1000/s.MeanInferMs, 100*s.FPS*s.MeanInferMs/1000, s.Skipped, s.LastTop)
 	if s.Err != "" {
 		t.Fatalf("live mode failed: %s", s.Err)
 	}
@@ -228,7 +203,7 @@ func TestLiveCamera(t *testing.T) {
 	tb.startLive()
 	tb.js(`document.querySelector("#live-stop").click()`)
 	tb.waitFor(`window.__liveTrack.readyState === "ended" && !window.bagnetLive.on && !document.querySelector(".camera video") ? "yes" : ""`)
-	if s := tb.live(); s.Err != "" {
+	if s := windowValue[liveStats](tb, "bagnetLive"); s.Err != "" {
 		t.Errorf("live mode: %s", s.Err)
 	}
 }

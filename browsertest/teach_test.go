@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"math"
 	"os"
 	"os/exec"
@@ -54,16 +53,7 @@ func teachFolder(t *testing.T, classes map[string]string, perClass int) (parent,
 // model and returns the file's bytes and how long the command took.
 func cliTeach(t *testing.T, parent, name string) ([]byte, time.Duration) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "bagnet")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/bagnet")
-	build.Dir = suite.root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build bagnet: %v\n%s", err, out)
-	}
-	model, err := filepath.Abs(suite.model)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, model := cliWithModel(t)
 	out := filepath.Join(t.TempDir(), "taught.safetensors")
 	cmd := exec.Command(bin, "teach", "-weights", model, "-o", out, name)
 	cmd.Dir = parent
@@ -102,19 +92,6 @@ type teachState struct {
 	TrainMs float64 `json:"trainMs"`
 }
 
-func (tb *tab) taught() teachState {
-	tb.t.Helper()
-	raw, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]byte](`window.bagnetTaught ?? null`))
-	if err != nil {
-		tb.t.Fatalf("read window.bagnetTaught: %v", err)
-	}
-	var s teachState
-	if err := json.Unmarshal(raw, &s); err != nil {
-		tb.t.Fatalf("window.bagnetTaught: %v\n%s", err, raw)
-	}
-	return s
-}
-
 // TestTeachFolder teaches the page 3 new classes from a chosen folder and
 // checks the taught model file against 'bagnet teach' on the same folder,
 // byte for byte (by SHA-256 and size), then that the page now classifies
@@ -138,7 +115,7 @@ func TestTeachFolder(t *testing.T) {
 		t.Fatalf("choose the folder: %v", err)
 	}
 	tb.waitFor(`window.bagnetTaught && window.bagnetTaught.error ? "yes" : ""`)
-	if s := tb.taught(); !strings.Contains(s.Err, "single: has 1 class folders: teaching needs at least 2") {
+	if s := windowValue[teachState](tb, "bagnetTaught"); !strings.Contains(s.Err, "single: has 1 class folders: teaching needs at least 2") {
 		t.Errorf("one class: error %q, want it to say 1 class folder, at least 2", s.Err)
 	}
 	if e := tb.text("#error"); !strings.Contains(e, "teaching needs at least 2") {
@@ -165,7 +142,7 @@ func TestTeachFolder(t *testing.T) {
 		t.Fatalf("choose the folder: %v", err)
 	}
 	tb.waitFor(`window.bagnetTaught && window.bagnetTaught.error ? "yes" : ""`)
-	if s := tb.taught(); !strings.Contains(s.Err, "broken/junk: no usable image: all 2 failed") || s.Failed != 2 || s.Done != 6 || s.SHA256 != "" {
+	if s := windowValue[teachState](tb, "bagnetTaught"); !strings.Contains(s.Err, "broken/junk: no usable image: all 2 failed") || s.Failed != 2 || s.Done != 6 || s.SHA256 != "" {
 		t.Errorf("a class of broken images: %+v, want 2 of 6 failed and the class named", s)
 	}
 	if n := tb.text("#teach-failed"); !strings.Contains(n, "broken/junk/a.jpg: ") {
@@ -179,7 +156,7 @@ func TestTeachFolder(t *testing.T) {
 	}
 	tb.waitFor(`window.bagnetTaught && window.bagnetTaught.sha256 ? "yes" : window.bagnetTaught && window.bagnetTaught.error ? "error" : ""`)
 	pageTime := time.Since(t0)
-	s := tb.taught()
+	s := windowValue[teachState](tb, "bagnetTaught")
 	if s.Err != "" || s.Total != 12 || s.Done != 12 || s.Failed != 0 || s.Name != "BagNet taught: mine" {
 		t.Fatalf("window.bagnetTaught = %+v, want 12 images taught as \"BagNet taught: mine\"", s)
 	}

@@ -31,10 +31,8 @@ type Batch struct {
 	Running   bool
 	Cancelled bool
 
-	files []js.Value // the File of each item (a handle: the browser reads it when asked)
-	next  int        // the next item to send
-	ids   map[int]int
-	prev  string // the page's state before the batch
+	fileQueue
+	prev string // the page's state before the batch
 }
 
 // BatchItem is one image of a batch and what became of it.
@@ -113,32 +111,14 @@ func (c *Root) StartBatch(files js.Value) {
 		c.Status = "Please wait for the current work to finish."
 		return
 	}
-	byPath := map[string]js.Value{}
-	var paths []string
-	for i := 0; i < files.Length(); i++ {
-		f := files.Index(i)
-		p := ""
-		for _, k := range []string{"batchPath", "webkitRelativePath", "name"} {
-			if v := f.Get(k); v.Type() == js.TypeString && v.String() != "" {
-				p = v.String()
-				break
-			}
-		}
-		if p == "" {
-			continue
-		}
-		if _, dup := byPath[p]; !dup {
-			paths = append(paths, p)
-		}
-		byPath[p] = f
-	}
+	paths, byPath := filePaths(files)
 	classes, images, skipped := evalreport.Plan(paths, c.Info.Classes)
 	if len(images) == 0 {
 		c.State, c.Err = StateError, fmt.Sprintf("No image files among the %d files given (looked for %s).", len(paths), strings.Join(imagefile.Exts(), ", "))
 		return
 	}
 	b := &Batch{Classes: classes, Skipped: skipped, NModel: len(c.Info.Classes), Model: c.Info.Name,
-		Running: true, Started: now(), ids: map[int]int{}, prev: c.State}
+		Running: true, Started: now(), fileQueue: fileQueue{ids: map[int]int{}}, prev: c.State}
 	if len(paths) > 0 {
 		b.Folder, _, _ = strings.Cut(paths[0], "/")
 	}
@@ -169,48 +149,60 @@ func (c *Root) CancelBatch() {
 // batchNext reads the next file and sends it to the worker; the lock is held.
 func (c *Root) batchNext() {
 	b := c.Batch
-	if b == nil || !b.Running {
+	if b == nil {
 		return
 	}
-	if b.next >= len(b.Items) {
-		if b.Done == len(b.Items) {
-			c.finishBatch(fmt.Sprintf("Classified %d images.", len(b.Items)))
-		}
+	i, f, ok := b.step(b.Running, b.Done == len(b.Items), func() {
+		c.finishBatch(fmt.Sprintf("Classified %d images.", len(b.Items)))
+	})
+	if !ok {
 		return
 	}
-	i := b.next
-	b.next++
-	it, f := b.Items[i], b.files[i]
-	b.files[i] = js.Undefined() // nothing of the file is kept once it is sent
+	it := b.Items[i]
 	c.State = StateWorking
 	c.Status = fmt.Sprintf("Classifying %s (%d of %d)…", it.Path, i+1, len(b.Items))
+	msg := &protocol.ClassifyRequest{Header: protocol.Header{Type: protocol.KindClassify}, TopK: TopK}
+	c.sendFile(f, it.Path, msg, b.ids, i,
+		func() bool { return c.Batch == b && b.Running },
+		func(reason string) { c.batchDone(i, nil, reason) }, nil)
+}
+
+// sendFile reads the image file f (path names it) and sends msg with its
+// bytes beside it, the request's id recorded in ids as index i, unless the
+// run is over by then (live says whether it still runs; it may still set
+// msg's fields), then calls sent (when not nil). A file that is empty, too
+// large or unreadable goes to fail with the reason instead.
+func (c *Root) sendFile(f js.Value, path string, msg protocol.Message, ids map[int]int, i int, live func() bool, fail func(reason string), sent func()) {
 	size := int64(f.Get("size").Float())
 	if size == 0 || size > MaxFileBytes {
-		msg := "the file is empty"
+		reason := "the file is empty"
 		if size > 0 {
-			msg = fmt.Sprintf("the file is %s: image files over %s are not read", Bytes(size), Bytes(MaxFileBytes))
+			reason = fmt.Sprintf("the file is %s: image files over %s are not read", Bytes(size), Bytes(MaxFileBytes))
 		}
-		c.batchDone(i, nil, msg)
+		fail(reason)
 		return
 	}
 	go func() {
 		buf, err := await(f.Call("arrayBuffer"))
 		c.ee.Lock()
 		defer c.ee.UnlockRender()
-		if c.Batch != b || !b.Running {
+		if !live() {
 			return
 		}
 		if err != nil {
-			c.batchDone(i, nil, "could not read the file: "+err.Error())
+			fail("could not read the file: " + err.Error())
 			return
 		}
-		msg := &protocol.ClassifyRequest{Header: protocol.Header{Type: protocol.KindClassify}, TopK: TopK}
-		id := c.reqs.add(protocol.KindClassify, it.Path)
-		msg.ID = &id
-		b.ids[id] = i
+		kind := msg.Head().Type
+		id := c.reqs.add(kind, path)
+		msg.Head().ID = &id
+		ids[id] = i
 		obj := message(msg)
 		setJS(obj, protocol.FieldBytes, buf)
-		c.send(outgoing{id: id, kind: protocol.KindClassify, msg: obj, transfer: js.Global().Get("Array").Call("of", buf)})
+		c.send(outgoing{id: id, kind: kind, msg: obj, transfer: js.Global().Get("Array").Call("of", buf)})
+		if sent != nil {
+			sent()
+		}
 	}()
 }
 
@@ -221,14 +213,9 @@ func (c *Root) batchAnswer(id int, raw []byte, failed bool, errMsg string) bool 
 	if b == nil {
 		return false
 	}
-	i, ok := b.ids[id]
-	if !ok {
-		return false
-	}
-	delete(b.ids, id)
-	c.forget(id)
-	if !b.Running {
-		return true
+	i, ok := c.claim(b.ids, id)
+	if !ok || !b.Running {
+		return ok // not the batch's, or the batch stopped: dropped
 	}
 	if failed {
 		if errMsg == "" {
@@ -319,4 +306,78 @@ func (c *Root) SaveBatch() {
 	opts := js.Global().Get("Object").New()
 	opts.Set("type", "application/json")
 	save(js.Global().Get("Blob").New(js.Global().Get("Array").Call("of", u8), opts), c.Batch.Folder+"-eval.json")
+}
+
+// filePaths lists the paths of files (a FileList or an Array of File) in
+// their order, each file's path being its batchPath, webkitRelativePath or
+// name (the first set), with the files by path: a chosen or dropped
+// folder's files, for the batch and teaching.
+func filePaths(files js.Value) ([]string, map[string]js.Value) {
+	byPath := map[string]js.Value{}
+	var paths []string
+	for i := 0; i < files.Length(); i++ {
+		f := files.Index(i)
+		p := ""
+		for _, k := range []string{"batchPath", "webkitRelativePath", "name"} {
+			if v := f.Get(k); v.Type() == js.TypeString && v.String() != "" {
+				p = v.String()
+				break
+			}
+		}
+		if p == "" {
+			continue
+		}
+		if _, dup := byPath[p]; !dup {
+			paths = append(paths, p)
+		}
+		byPath[p] = f
+	}
+	return paths, byPath
+}
+
+// claim takes the answer to request id when ids (a run's requests, by id:
+// the index of what each asked about) holds it: it returns that index and
+// forgets the request.
+func (c *Root) claim(ids map[int]int, id int) (int, bool) {
+	i, ok := ids[id]
+	if ok {
+		delete(ids, id)
+		c.forget(id)
+	}
+	return i, ok
+}
+
+// fileQueue is the files of a run (a batch, teaching), sent to the worker
+// one after another, and the run's requests in flight.
+type fileQueue struct {
+	files []js.Value  // the File of each item (a handle: the browser reads it when asked)
+	next  int         // the next item to send
+	ids   map[int]int // requests by id -> item
+}
+
+// take is the next item's index and file, dropping the queue's handle to
+// it (nothing of a file is kept once it is sent); ok is false when every
+// item has been taken.
+func (q *fileQueue) take() (i int, f js.Value, ok bool) {
+	if q.next >= len(q.files) {
+		return 0, js.Undefined(), false
+	}
+	i, f = q.next, q.files[q.next]
+	q.files[i] = js.Undefined()
+	q.next++
+	return i, f, true
+}
+
+// step is take for a run that may have stopped (running false: nothing is
+// taken); when every item has been taken and all are done, it calls
+// finish instead.
+func (q *fileQueue) step(running, allDone bool, finish func()) (int, js.Value, bool) {
+	if !running {
+		return 0, js.Undefined(), false
+	}
+	i, f, ok := q.take()
+	if !ok && allDone {
+		finish()
+	}
+	return i, f, ok
 }

@@ -34,13 +34,17 @@ type BatchPanel struct {
 func (c *BatchPanel) BusyAttr() string { return fmt.Sprint(c.Busy) }
 
 // OnChoose starts a batch with the chosen folder's files.
-func (c *BatchPanel) OnChoose(e vugu.DOMEvent) {
+func (c *BatchPanel) OnChoose(e vugu.DOMEvent) { takeChosen(e, c.Busy, c.OnFiles) }
+
+// takeChosen hands the files a file input chose to on, unless busy, and
+// clears the input (so that choosing the same folder again is a change).
+func takeChosen(e vugu.DOMEvent, busy bool, on func(files js.Value)) {
 	input := e.JSEventTarget()
 	files := input.Get("files")
-	if !files.Truthy() || files.Length() == 0 || c.Busy {
+	if !files.Truthy() || files.Length() == 0 || busy {
 		return
 	}
-	c.OnFiles(files)
+	on(files)
 	input.Set("value", "")
 }
 

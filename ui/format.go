@@ -8,28 +8,29 @@ import (
 
 // Bytes formats a byte count for people ("1.1 MB", "830 kB", "12 B").
 func Bytes(n int64) string {
-	switch {
-	case n >= 1e9:
-		return fmt.Sprintf("%.2f GB", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-	case n >= 1e3:
-		return fmt.Sprintf("%.0f kB", float64(n)/1e3)
+	if s, ok := si(n, [3]string{"%.2f GB", "%.1f MB", "%.0f kB"}); ok {
+		return s
 	}
 	return fmt.Sprintf("%d B", n)
 }
 
 // Count formats a large count with a suffix ("23.5 M", "1.20 G", "950").
 func Count(n int64) string {
-	switch {
-	case n >= 1e9:
-		return fmt.Sprintf("%.2f G", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.1f M", float64(n)/1e6)
-	case n >= 1e3:
-		return fmt.Sprintf("%.1f k", float64(n)/1e3)
+	if s, ok := si(n, [3]string{"%.2f G", "%.1f M", "%.1f k"}); ok {
+		return s
 	}
 	return fmt.Sprint(n)
+}
+
+// si formats n of at least a thousand in units of 1e9, 1e6 or 1e3, the
+// largest it reaches, with that unit's format; ok is false below 1e3.
+func si(n int64, formats [3]string) (s string, ok bool) {
+	for i, unit := range [3]int64{1e9, 1e6, 1e3} {
+		if n >= unit {
+			return fmt.Sprintf(formats[i], float64(n)/float64(unit)), true
+		}
+	}
+	return "", false
 }
 
 // Percent formats a probability in [0, 1].

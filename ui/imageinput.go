@@ -2,6 +2,7 @@ package ui
 
 import (
 	"slices"
+	"strconv"
 
 	"github.com/vugu/vugu"
 	"github.com/vugu/vugu/js"
@@ -72,12 +73,7 @@ func (c *ImageInput) fail(msg string) {
 // disabled outright: a disabled button loses the keyboard focus (to
 // <body>) the moment its own Enter starts the work; a press while busy is
 // ignored (PickSample) or answered ("Please wait…").
-func (c *ImageInput) BusyAttr() string {
-	if c.Busy {
-		return "true"
-	}
-	return "false"
-}
+func (c *ImageInput) BusyAttr() string { return strconv.FormatBool(c.Busy) }
 
 // OutOfSet reports whether sample s shows a class the model does not have
 // (its file name's WordNet id is none of the model's class ids). Samples

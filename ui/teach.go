@@ -36,10 +36,8 @@ type Teaching struct {
 	File             js.Value // the taught model file (Uint8Array), for the download
 	SHA256           string
 
-	files []js.Value
-	next  int
-	ids   map[int]int // features requests by id -> item; -1: the teach request
-	reset bool        // the next features request forgets the worker's old examples
+	fileQueue      // ids: -1 for the teach request
+	reset     bool // the next features request forgets the worker's old examples
 }
 
 // TeachItem is one image of a Teaching.
@@ -60,25 +58,7 @@ func (c *Root) StartTeach(files js.Value) {
 		c.Status = "Please wait for the current work to finish."
 		return
 	}
-	byPath := map[string]js.Value{}
-	var paths []string
-	for i := 0; i < files.Length(); i++ {
-		f := files.Index(i)
-		p := ""
-		for _, k := range []string{"batchPath", "webkitRelativePath", "name"} {
-			if v := f.Get(k); v.Type() == js.TypeString && v.String() != "" {
-				p = v.String()
-				break
-			}
-		}
-		if p == "" {
-			continue
-		}
-		if _, dup := byPath[p]; !dup {
-			paths = append(paths, p)
-		}
-		byPath[p] = f
-	}
+	paths, byPath := filePaths(files)
 	folder := ""
 	if len(paths) > 0 {
 		folder, _, _ = strings.Cut(paths[0], "/")
@@ -147,50 +127,27 @@ func (c *Root) teachFail(t *Teaching, msg string) {
 // the lock is held.
 func (c *Root) teachNext() {
 	t := c.Teach
-	if t == nil || !t.Running {
+	if t == nil {
 		return
 	}
-	if t.next >= len(t.Items) {
-		if t.Done == len(t.Items) {
-			c.teachTrain()
-		}
+	i, f, ok := t.step(t.Running, t.Done == len(t.Items), c.teachTrain)
+	if !ok {
 		return
 	}
-	i := t.next
-	t.next++
-	it, f := t.Items[i], t.files[i]
-	t.files[i] = js.Undefined()
+	it := t.Items[i]
 	c.State = StateWorking
 	c.Status = fmt.Sprintf("Teaching: features of %s (%d of %d)…", it.Path, i+1, len(t.Items))
-	size := int64(f.Get("size").Float())
-	if size == 0 || size > MaxFileBytes {
-		msg := "the file is empty"
-		if size > 0 {
-			msg = fmt.Sprintf("the file is %s: image files over %s are not read", Bytes(size), Bytes(MaxFileBytes))
-		}
-		c.teachItemDone(i, msg)
-		return
-	}
-	go func() {
-		buf, err := await(f.Call("arrayBuffer"))
-		c.ee.Lock()
-		defer c.ee.UnlockRender()
-		if c.Teach != t || !t.Running {
-			return
-		}
-		if err != nil {
-			c.teachItemDone(i, "could not read the file: "+err.Error())
-			return
-		}
-		msg := &protocol.FeaturesRequest{Header: protocol.Header{Type: protocol.KindFeatures}, Class: it.Class, Reset: t.reset}
-		t.reset = false
-		id := c.reqs.add(protocol.KindFeatures, it.Path)
-		msg.ID = &id
-		t.ids[id] = i
-		obj := message(msg)
-		setJS(obj, protocol.FieldBytes, buf)
-		c.send(outgoing{id: id, kind: protocol.KindFeatures, msg: obj, transfer: js.Global().Get("Array").Call("of", buf)})
-	}()
+	msg := &protocol.FeaturesRequest{Header: protocol.Header{Type: protocol.KindFeatures}, Class: it.Class}
+	c.sendFile(f, it.Path, msg, t.ids, i,
+		func() bool {
+			if c.Teach != t || !t.Running {
+				return false
+			}
+			msg.Reset = t.reset // the first request sent starts a new set
+			return true
+		},
+		func(reason string) { c.teachItemDone(i, reason) },
+		func() { t.reset = false })
 }
 
 // teachItemDone records item i (errMsg: why it could not be used) and goes on.
@@ -241,14 +198,9 @@ func (c *Root) teachAnswer(id int, raw []byte, m js.Value, failed bool, errMsg s
 	if t == nil {
 		return false
 	}
-	i, ok := t.ids[id]
-	if !ok {
-		return false
-	}
-	delete(t.ids, id)
-	c.forget(id)
-	if !t.Running {
-		return true
+	i, ok := c.claim(t.ids, id)
+	if !ok || !t.Running {
+		return ok // not teaching's, or teaching stopped: dropped
 	}
 	if failed && errMsg == "" {
 		errMsg = "the worker gave no reason"

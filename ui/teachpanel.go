@@ -21,15 +21,7 @@ type TeachPanel struct {
 func (c *TeachPanel) BusyAttr() string { return fmt.Sprint(c.Busy) }
 
 // OnChoose teaches the chosen folder.
-func (c *TeachPanel) OnChoose(e vugu.DOMEvent) {
-	input := e.JSEventTarget()
-	files := input.Get("files")
-	if !files.Truthy() || files.Length() == 0 || c.Busy {
-		return
-	}
-	c.OnFiles(files)
-	input.Set("value", "")
-}
+func (c *TeachPanel) OnChoose(e vugu.DOMEvent) { takeChosen(e, c.Busy, c.OnFiles) }
 
 // ProgressText says how far the features are.
 func (c *TeachPanel) ProgressText() string {

@@ -26,12 +26,5 @@ func (w *worker) onLive(id *int, raw []byte, msg js.Value) error {
 		return err
 	}
 	r.ID = id
-	out, err := message(r)
-	if err != nil {
-		return err
-	}
-	arr := float32Array(ev)
-	out.Set(protocol.FieldEvidence, arr)
-	post(out, []any{arr.Get("buffer")})
-	return nil
+	return postWith(r, protocol.FieldEvidence, float32Array(ev))
 }

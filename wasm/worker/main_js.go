@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"slices"
@@ -198,6 +199,20 @@ func unmarshal(raw []byte, m protocol.Message) error {
 	return nil
 }
 
+// withBytes reads a request's JSON part into req and returns the bytes
+// (a file, an image) that travel beside it, or the error missing when
+// there are none.
+func withBytes(raw []byte, msg js.Value, req protocol.Message, missing string) ([]byte, error) {
+	if err := unmarshal(raw, req); err != nil {
+		return nil, err
+	}
+	buf := bufferBytes(msg.Get(protocol.FieldBytes))
+	if buf == nil {
+		return nil, errors.New(missing)
+	}
+	return buf, nil
+}
+
 // message is the JavaScript object of m's JSON part; the caller adds the
 // typed arrays that travel beside it (protocol.Field*).
 func message(m protocol.Message) (js.Value, error) {
@@ -310,12 +325,9 @@ func fetchModel(url string, size int) ([]byte, error) {
 // A file that does not load leaves the current model in use.
 func (w *worker) onModel(id *int, raw []byte, msg js.Value) error {
 	var req protocol.ModelRequest
-	if err := unmarshal(raw, &req); err != nil {
+	buf, err := withBytes(raw, msg, &req, "model: no file bytes")
+	if err != nil {
 		return err
-	}
-	buf := bufferBytes(msg.Get(protocol.FieldBytes))
-	if buf == nil {
-		return fmt.Errorf("model: no file bytes")
 	}
 	source := "your file"
 	if req.Name != "" {
@@ -603,12 +615,9 @@ func float32Array(v []float32) js.Value {
 // onFeatures keeps the teaching example of an image (protocol.FeaturesRequest).
 func (w *worker) onFeatures(id *int, raw []byte, msg js.Value) error {
 	var req protocol.FeaturesRequest
-	if err := unmarshal(raw, &req); err != nil {
+	buf, err := withBytes(raw, msg, &req, "features: no image bytes")
+	if err != nil {
 		return err
-	}
-	buf := bufferBytes(msg.Get(protocol.FieldBytes))
-	if buf == nil {
-		return fmt.Errorf("features: no image bytes")
 	}
 	n, err := w.features(buf, req.Class, req.Reset)
 	if err != nil {
@@ -629,12 +638,17 @@ func (w *worker) onTeach(id *int, raw []byte) error {
 		return err
 	}
 	rep.ID = id
-	m, err := message(rep)
+	return postWith(rep, protocol.FieldBytes, uint8Array(file))
+}
+
+// postWith posts the reply with the typed array arr beside it as field,
+// its buffer transferred, not copied.
+func postWith(reply protocol.Message, field string, arr js.Value) error {
+	m, err := message(reply)
 	if err != nil {
 		return err
 	}
-	u8 := uint8Array(file)
-	m.Set(protocol.FieldBytes, u8)
-	post(m, []any{u8.Get("buffer")})
+	m.Set(field, arr)
+	post(m, []any{arr.Get("buffer")})
 	return nil
 }

@@ -91,12 +91,7 @@ func TestInfo(t *testing.T) {
 }
 
 func TestClassifySendsConsistentEvidence(t *testing.T) {
-	e, _ := testEngine(t)
-	s := worker{eng: e}
-	a, m, err := s.classify(1, pngBytes(t, 90, 70, 3), 5, clock())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, a, m := classifiedSample(t, 5)
 	if len(m.Result.Top) != 5 || len(m.Result.Logits) != 10 || m.Result.Map != (protocol.MapSize{H: 4, W: 4}) {
 		t.Fatalf("result %+v", m.Result)
 	}
@@ -140,7 +135,7 @@ func TestClassifySendsConsistentEvidence(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, _ := a.Evidence(7)
-	if !slices.Equal(ev, want) || bias != e.Bias(7) {
+	if !slices.Equal(ev, want) || bias != s.eng.Bias(7) {
 		t.Errorf("evidence(1, 7) differs from the analysis")
 	}
 	if _, _, err := s.evidence(1, 10); err == nil {
@@ -238,12 +233,7 @@ func TestStoreKeepsLatest(t *testing.T) {
 }
 
 func TestOcclude(t *testing.T) {
-	e, _ := testEngine(t)
-	s := worker{eng: e}
-	orig, _, err := s.classify(1, pngBytes(t, 90, 70, 3), 3, clock())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, orig, _ := classifiedSample(t, 3)
 	a, m, err := s.occlude(2, 1, [4]int{10, 12, 30, 20}, 3, clock())
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +242,7 @@ func TestOcclude(t *testing.T) {
 	if o == nil || o.Of != 1 || o.Rect != [4]int{10, 12, 30, 20} || o.Cells != 16 || o.Recomputed != (o.Rows[1]-o.Rows[0])*(o.Cols[1]-o.Cols[0]) {
 		t.Fatalf("occlusion %+v", o)
 	}
-	full, err := e.ClassifyRGB(a.Input, orig.Transform, 3)
+	full, err := s.eng.ClassifyRGB(a.Input, orig.Transform, 3)
 	if err != nil || !slices.Equal(full.Logits, m.Result.Logits) {
 		t.Errorf("occluded logits %v, a full pass %v (%v)", m.Result.Logits, full.Logits, err)
 	}
@@ -377,4 +367,17 @@ func TestWarmUp(t *testing.T) {
 	if err := bandWarmUp(e); err != nil {
 		t.Errorf("bandWarmUp: %v", err)
 	}
+}
+
+// classifiedSample is a worker on the test engine that has classified a
+// 90x70 test PNG as request 1 (its topK best classes), failing t on error.
+func classifiedSample(t *testing.T, topK int) (*worker, *engine.Analysis, *resultMsg) {
+	t.Helper()
+	e, _ := testEngine(t)
+	s := &worker{eng: e}
+	a, m, err := s.classify(1, pngBytes(t, 90, 70, 3), topK, clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, a, m
 }
