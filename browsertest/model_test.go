@@ -435,25 +435,41 @@ func (tb *tab) occlusionMap(size int) func(x, y float64) (float64, float64) {
 // it returns the time from releasing the pointer to the page being done.
 func (tb *tab) occlude(size int, x0, y0, x1, y1 float64) time.Duration {
 	tb.t.Helper()
-	px := tb.occlusionMap(size)
-	ax, ay := px(x0, y0)
-	bx, by := px(x1, y1)
-	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](armJS),
-		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, ax, ay),
-		chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, ax, ay, chromedp.ButtonLeft, chromedp.ClickCount(1)),
-		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, (ax+bx)/2, (ay+by)/2, chromedp.ButtonLeft),
-		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, bx, by, chromedp.ButtonLeft),
-	); err != nil {
-		tb.t.Fatal(err)
+	for try := 1; ; try++ {
+		px := tb.occlusionMap(size)
+		ax, ay := px(x0, y0)
+		bx, by := px(x1, y1)
+		if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](armJS),
+			chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, ax, ay),
+			chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, ax, ay, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+			chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, (ax+bx)/2, (ay+by)/2, chromedp.ButtonLeft),
+			chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, bx, by, chromedp.ButtonLeft),
+		); err != nil {
+			tb.t.Fatal(err)
+		}
+		t0 := time.Now()
+		if err := chromedp.Do(tb.ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, bx, by, chromedp.ButtonLeft, chromedp.ClickCount(1))); err != nil {
+			tb.t.Fatal(err)
+		}
+		// A gesture the page never reacted to (seen once in three CI-like
+		// runs on a loaded machine, TestOcclusion/2_workers: no state
+		// change at all) is repeated once and logged, so that the log
+		// shows it; a second miss fails.
+		st, ok := tb.tryWaitFor(settledJS, 20*time.Second)
+		if !ok && try == 1 {
+			if seen, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`(window.__bt?.states ?? []).length`)); err == nil && seen == 0 {
+				tb.t.Logf("occlusion: no reaction to the gesture within 20 s: repeating it")
+				continue
+			}
+		}
+		if !ok {
+			st = tb.waitFor(settledJS)
+		}
+		if st != "done" {
+			tb.t.Fatalf("occlusion: data-state=%q; #error: %q", st, tb.text("#error"))
+		}
+		return time.Since(t0)
 	}
-	t0 := time.Now()
-	if err := chromedp.Do(tb.ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, bx, by, chromedp.ButtonLeft, chromedp.ClickCount(1))); err != nil {
-		tb.t.Fatal(err)
-	}
-	if st := tb.waitFor(settledJS); st != "done" {
-		tb.t.Fatalf("occlusion: data-state=%q; #error: %q", st, tb.text("#error"))
-	}
-	return time.Since(t0)
 }
 
 // occlusion reads the last edit's record (protocol.Occlusion).
