@@ -57,7 +57,8 @@ type Root struct {
 	Batch   *Batch      // the folder of images being (or last) classified
 	Teach   *Teaching   // the folder being (or last) taught
 
-	Yours Yours // the user's models kept in this browser (yours.go)
+	Yours Yours         // the user's models kept in this browser (yours.go)
+	Named *NamedClasses // classes made by name in the page, to teach (namedclasses.go)
 
 	lastSeed  int64
 	pics      pictures // the pictures drawn recently, for every analysis (draw.go)
