@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/bagnetweb/bagnet/engine"
@@ -183,6 +185,33 @@ func TestTeachStored(t *testing.T) {
 		t.Errorf("#storage-yours %q", txt)
 	}
 	tb.screenshot("teach-stored")
+
+	// Its Download button saves the stored file: bagnet teach's bytes.
+	dir := t.TempDir()
+	if _, err := chromedp.Call(tb.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir,
+		BrowserContextID: chromedp.FromContext(tb.ctx).BrowserContextID}); err != nil {
+		t.Fatal(err)
+	}
+	tb.js(fmt.Sprintf(`document.querySelector('#yours-list li[data-key=%q] .yours-save').click()`, key))
+	var saved []byte
+	for deadline := time.Now().Add(stateTimeout); time.Now().Before(deadline) && len(saved) < len(want); time.Sleep(100 * time.Millisecond) {
+		saved, _ = os.ReadFile(filepath.Join(dir, "mine.safetensors"))
+	}
+	if !bytes.Equal(saved, want) {
+		t.Errorf("the downloaded stored model (%d bytes) differs from bagnet teach's file (%d bytes)", len(saved), len(want))
+	}
+
+	// "Clear the offline copy" keeps it, and says so.
+	tb.waitFor(`document.querySelector("#storage-clear")?.disabled === false ? "ok" : ""`)
+	tb.js(`document.querySelector("#storage-clear").click()`)
+	note := tb.waitFor(`document.querySelector("#storage-note")?.textContent.startsWith("Cleared") ? document.querySelector("#storage-note").textContent : ""`)
+	if !strings.Contains(note, "Your models (1 model, ") {
+		t.Errorf("after Clear: #storage-note %q, want it to say the model is kept", note)
+	}
+	if got := tb.storedSHA256(key); got != key {
+		t.Errorf("after Clear the stored model's SHA-256 is %q", got)
+	}
 
 	// Delete: gone from the list, the picker and the browser; the model
 	// stays in use as the user's file.
