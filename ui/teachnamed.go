@@ -79,6 +79,9 @@ func CountText(cl *NamedClass) string {
 	return fmt.Sprintf("%d %s", len(cl.Names), plural(len(cl.Names), "image", "images"))
 }
 
+// CameraLabel is the accessible name of class cl's camera button.
+func CameraLabel(cl *NamedClass) string { return "Add the camera's frame to " + cl.Name }
+
 // FilesID is the id of class cl's file input.
 func FilesID(cl *NamedClass) string { return "teach-files-" + cl.ID }
 
