@@ -63,11 +63,16 @@ func (c *ModelCard) SiteChoices() []protocol.SiteModel {
 }
 
 // YourChoices are the user's models kept in this browser ("Your models"),
-// their File yoursPrefix and the key.
+// their File yoursPrefix and the key; models of the same name and file
+// name are told apart by the start of their SHA-256.
 func (c *ModelCard) YourChoices() []protocol.SiteModel {
 	var out []protocol.SiteModel
 	for _, m := range c.Yours.List {
-		out = append(out, protocol.SiteModel{File: yoursPrefix + m.Key, Name: m.Name + " (" + m.File + ")", Bytes: m.Bytes, Classes: m.Classes})
+		label := m.Name + " (" + m.File + ")"
+		if slices.ContainsFunc(c.Yours.List, func(o StoredModel) bool { return o.Key != m.Key && o.Name == m.Name && o.File == m.File }) {
+			label = m.Name + " (" + m.File + ", " + m.Key[:min(8, len(m.Key))] + ")" // tell apart models of the same name
+		}
+		out = append(out, protocol.SiteModel{File: yoursPrefix + m.Key, Name: label, Bytes: m.Bytes, Classes: m.Classes})
 	}
 	return out
 }

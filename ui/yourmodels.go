@@ -10,13 +10,13 @@ type YourModels struct {
 	OnSave, OnDelete func(key string)
 }
 
-// Detail is "taught here · 3 classes · 1.1 MB · mine.safetensors".
+// Detail is "taught here · 3 classes · 1.1 MB · mine.safetensors · SHA-256 3f2a9c01…".
 func (c *YourModels) Detail(m StoredModel) string {
 	how := "your file"
 	if m.Taught {
 		how = "taught here"
 	}
-	return fmt.Sprintf("%s · %d classes · %s · %s", how, m.Classes, Bytes(int64(m.Bytes)), m.File)
+	return fmt.Sprintf("%s · %d classes · %s · %s · SHA-256 %s…", how, m.Classes, Bytes(int64(m.Bytes)), m.File, m.Key[:min(8, len(m.Key))])
 }
 
 // InUse marks the model in use.

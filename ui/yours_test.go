@@ -27,6 +27,14 @@ func TestModelCardYours(t *testing.T) {
 	if n := len(c.Choices()); n != 2 {
 		t.Errorf("choices %d, want 2", n)
 	}
+	// Two kept models of the same name and file name: told apart.
+	c.Yours.List = append(c.Yours.List, StoredModel{Key: "abcdef0123", Name: "BagNet taught: mine", File: "mine.safetensors"})
+	if yc := c.YourChoices(); yc[0].Name != "BagNet taught: mine (mine.safetensors, k1)" || yc[1].Name != "BagNet taught: mine (mine.safetensors, abcdef01)" {
+		t.Errorf("same names: %q, %q", yc[0].Name, yc[1].Name)
+	}
+	if d := (&YourModels{}).Detail(c.Yours.List[1]); d != "your file · 0 classes · 0 B · mine.safetensors · SHA-256 abcdef01…" {
+		t.Errorf("detail %q", d)
+	}
 	p := &StoragePanel{Yours: y.List}
 	if got := p.YoursText(); !strings.Contains(got, "Your models: 1 model, ") {
 		t.Errorf("storage: %q", got)
