@@ -226,6 +226,7 @@ func (c *Root) onMessage(m js.Value) {
 		c.publishDeadlines()
 		c.Switching = ""
 		c.Loaded++
+		c.keepYours(c.Info) // the user's file is kept in this browser (yours.go)
 		for _, p := range c.Progress {
 			p.Done = true
 		}

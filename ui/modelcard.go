@@ -25,6 +25,10 @@ type ModelCard struct {
 	OnPick    func(file string)
 	OnFile    func(label string, file js.Value)
 
+	Yours         Yours // the user's models kept in this browser (yours.go)
+	OnSaveYours   func(key string)
+	OnDeleteYours func(key string)
+
 	ClassesOpen bool // "All classes" is open (vugu re-renders the attribute)
 }
 
@@ -41,12 +45,34 @@ func (c *ModelCard) OnClassesToggle(e vugu.DOMEvent) {
 	c.ClassesOpen = e.JSEventTarget().Get("open").Bool()
 }
 
-// Choices are the picker's entries: the site's models, and the user's own
-// file when one is loaded.
+// Choices are the picker's entries: the site's models, the user's own
+// file when one not kept in this browser is in use, and the user's kept
+// models.
 func (c *ModelCard) Choices() []protocol.SiteModel {
+	return append(c.SiteChoices(), c.YourChoices()...)
+}
+
+// SiteChoices are the site's models, and the user's own file when one not
+// kept in this browser is in use.
+func (c *ModelCard) SiteChoices() []protocol.SiteModel {
 	out := slices.Clone(c.Models)
-	if c.Info != nil && !slices.ContainsFunc(out, func(m protocol.SiteModel) bool { return m.File == c.Info.Source }) {
+	if c.Info != nil && c.Yours.Current == "" && !slices.ContainsFunc(out, func(m protocol.SiteModel) bool { return m.File == c.Info.Source }) {
 		out = append(out, protocol.SiteModel{File: c.Info.Source, Name: c.Info.Name + " (your file)", Bytes: c.Info.WeightsBytes, Classes: len(c.Info.Classes)})
+	}
+	return out
+}
+
+// YourChoices are the user's models kept in this browser ("Your models"),
+// their File yoursPrefix and the key; models of the same name and file
+// name are told apart by the start of their SHA-256.
+func (c *ModelCard) YourChoices() []protocol.SiteModel {
+	var out []protocol.SiteModel
+	for _, m := range c.Yours.List {
+		label := m.Name + " (" + m.File + ")"
+		if slices.ContainsFunc(c.Yours.List, func(o StoredModel) bool { return o.Key != m.Key && o.Name == m.Name && o.File == m.File }) {
+			label = m.Name + " (" + m.File + ", " + m.Key[:min(8, len(m.Key))] + ")" // tell apart models of the same name
+		}
+		out = append(out, protocol.SiteModel{File: yoursPrefix + m.Key, Name: label, Bytes: m.Bytes, Classes: m.Classes})
 	}
 	return out
 }
@@ -58,7 +84,10 @@ func ChoiceText(m protocol.SiteModel) string {
 
 // IsCurrent reports whether m is the model in use.
 func (c *ModelCard) IsCurrent(m protocol.SiteModel) bool {
-	return c.Info != nil && c.Info.Source == m.File
+	if key, ok := strings.CutPrefix(m.File, yoursPrefix); ok {
+		return key == c.Yours.Current
+	}
+	return c.Info != nil && c.Yours.Current == "" && c.Info.Source == m.File
 }
 
 // OnPickModel follows the picker.

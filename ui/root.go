@@ -57,6 +57,9 @@ type Root struct {
 	Batch   *Batch      // the folder of images being (or last) classified
 	Teach   *Teaching   // the folder being (or last) taught
 
+	Yours Yours         // the user's models kept in this browser (yours.go)
+	Named *NamedClasses // classes made by name in the page, to teach (namedclasses.go)
+
 	lastSeed  int64
 	pics      pictures // the pictures drawn recently, for every analysis (draw.go)
 	published string   // last data-state written to the DOM
@@ -104,6 +107,7 @@ func (c *Root) Init(ctx vugu.InitCtx) {
 	c.listen(boot, site)
 	c.hookPaste()
 	c.hookWindowDrop()
+	go c.readYours()
 	if site.Samples != "" {
 		go c.loadSamples(site.Samples)
 	}
@@ -296,6 +300,9 @@ func (c *Root) Select(k int) {
 // PickModel loads the site model file (downloaded once, with progress;
 // the service worker keeps it for offline use).
 func (c *Root) PickModel(file string) {
+	if c.pickYours(file) {
+		return
+	}
 	for _, m := range c.Models {
 		if m.File != file || (c.Info != nil && c.Info.Source == m.File) || c.Busy() {
 			continue

@@ -16,6 +16,9 @@ import (
 type StoragePanel struct {
 	Models  []protocol.SiteModel
 	Version int // changes when a model was loaded: the panel looks again
+	// Yours are the user's models, kept apart (IndexedDB): counted, never
+	// cleared here.
+	Yours []StoredModel
 
 	Rows    []StorageRow
 	Usage   float64 // bytes of the responses in the site's caches, -1 unknown
@@ -207,7 +210,7 @@ func (c *StoragePanel) Clear() {
 			c.Note = "Could not clear: " + err.Error()
 			return
 		}
-		c.Note = clearedText(n, files, bytes)
+		c.Note = clearedText(n, files, bytes) + keptText(c.Yours)
 	}()
 }
 
@@ -247,4 +250,29 @@ func clearStorage() (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// YoursText counts the user's models kept in this browser ("" when none).
+func (c *StoragePanel) YoursText() string {
+	if len(c.Yours) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Your models: %s kept apart from the offline copy (listed under \"Your models\", each with a Delete button).", yoursCount(c.Yours))
+}
+
+// yoursCount is "2 models, 2.2 MB".
+func yoursCount(ms []StoredModel) string {
+	total := 0
+	for _, m := range ms {
+		total += m.Bytes
+	}
+	return fmt.Sprintf("%d %s, %s", len(ms), plural(len(ms), "model", "models"), Bytes(int64(total)))
+}
+
+// keptText says that clearing kept the user's models.
+func keptText(ms []StoredModel) string {
+	if len(ms) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" Your models (%s) are kept: delete them under \"Your models\".", yoursCount(ms))
 }

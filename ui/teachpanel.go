@@ -15,6 +15,9 @@ type TeachPanel struct {
 	Busy    bool
 	OnFiles func(files js.Value)
 	OnSave  func()
+
+	Named        *NamedClasses // classes made by name (teach-named.vugu)
+	OnTeachNamed func()
 }
 
 // BusyAttr is aria-disabled.

@@ -55,6 +55,9 @@ self.addEventListener('install', (event) => {
   })());
 });
 
+// The user's own models are not in a cache but in IndexedDB
+// (ui/modelstore.go): this cleanup, and the page's "Clear the offline
+// copy", leave them alone.
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
     for (const key of await caches.keys()) {
