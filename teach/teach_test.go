@@ -444,3 +444,19 @@ func TestTeachBitIdenticalInWasm(t *testing.T) {
 	}
 	t.Logf("native and js/wasm agree: file %s, report %s", file, rep)
 }
+
+// BenchmarkTrain trains a head for 10 classes of 10 images (and their
+// mirror images) with 512 features, the size of teaching the shipped
+// model from 10 images per class, with each method.
+func BenchmarkTrain(b *testing.B) {
+	ex := synthetic(10, 10, 512)
+	for _, m := range []Method{LDA, LogReg} {
+		b.Run(string(m), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Train(ex, 10, Options{Method: m}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
