@@ -387,7 +387,7 @@ func research(c *cache) {
 		}))
 	}
 	for _, wa := range []float64{0.5, 0.7} {
-		evalAll(c, fmt.Sprintf("%g lda 0.8 + %g logreg (logits)", wa, 1-wa), two, std(func(z mat, K int) head {
+		evalAll(c, fmt.Sprintf("%.1f lda 0.8 + %.1f logreg (logits)", wa, 1-wa), two, std(func(z mat, K int) head {
 			return addHeads(norml(ldaT(z, K, 0.8, true), z), norml(lr(z, K, 0.01, 300, 0, nil), z), wa)
 		}))
 	}
