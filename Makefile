@@ -128,6 +128,12 @@ build/ortnode/ready:
 		$(PYTHON) $(KBENCH)/quantize_onnx.py build/ortnode/bagnet33.onnx build/ortnode/bagnet33_int8.onnx; fi
 	touch $@
 
+# The few-shot table of docs/teach.md (features cached in /tmp; a first
+# run computes them: minutes).
+.PHONY: fewshot
+fewshot:
+	$(GO) run ./teach/internal/fewshot
+
 bench-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -exec "$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -run '^$$' -bench '$(BENCH)' -benchtime 3x ./model/
 	GOOS=js GOARCH=wasm $(GO) test -exec "$(CURDIR)/wasm/simd/testdata/go_js_wasm_exec" -run '^$$' -bench '$(BENCH)' -benchtime 3x ./wasm/simd/

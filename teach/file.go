@@ -112,9 +112,12 @@ func Teach(backbone *weights.Model, ex []Example, classes []weights.Class, name 
 	if opt.NoMirror {
 		mirror = "without mirror images"
 	}
+	how := fmt.Sprintf("a shrinkage linear discriminant (within-class covariance shrunk %g toward its diagonal, equal class priors)", opt.shrink())
+	if opt.method() == LogReg {
+		how = fmt.Sprintf("multinomial logistic regression (L2 %g on standardised features, %d full-batch Nesterov steps)", opt.l2(), opt.steps())
+	}
 	info := map[string]string{
-		"teach": fmt.Sprintf("head taught by multinomial logistic regression on the pooled final features of %d images (%s), L2 %g on standardised features, %d full-batch Nesterov steps",
-			len(ex), mirror, opt.l2(), opt.steps()),
+		"teach": fmt.Sprintf("head taught by %s on the pooled final features of %d images (%s)", how, len(ex), mirror),
 	}
 	return File(backbone, h.Quantize(), name, classes, info)
 }

@@ -1,9 +1,10 @@
 // Package teach trains a new head for a loaded int8 BagNet: "teach your own
 // classes". Each image's final feature map is pooled once (Pool: the exact
 // integer channel sums the int8 head sees) together with its mirror image's
-// (augmentation); a multinomial logistic regression with an L2 penalty is
-// trained on the pooled features by a fixed number of full-batch
-// accelerated gradient steps (Train); the head is quantised into the int8
+// (augmentation); a linear head is fitted on the pooled features (Train:
+// by default a shrinkage linear discriminant solved exactly, or a
+// multinomial logistic regression with an L2 penalty by a fixed number of
+// full-batch accelerated gradient steps); the head is quantised into the int8
 // engine's head format (model.QLinear) and written with the unchanged
 // backbone and the user's class names as a new model file (File).
 //

@@ -80,8 +80,14 @@ func synthetic(classes, n, c int) []Example {
 }
 
 func TestTrainSeparates(t *testing.T) {
+	for _, m := range []Method{LDA, LogReg} {
+		t.Run(string(m), func(t *testing.T) { testTrainSeparates(t, Options{Method: m}) })
+	}
+}
+
+func testTrainSeparates(t *testing.T, opt Options) {
 	ex := synthetic(3, 8, 24)
-	h, err := Train(ex, 3, Options{})
+	h, err := Train(ex, 3, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,12 +114,127 @@ func TestTrainSeparates(t *testing.T) {
 		}
 	}
 	// Held-out: new examples from the same distribution.
-	rep, err := CrossValidate(ex, 3, 4, Options{})
+	rep, err := CrossValidate(ex, 3, 4, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Images != len(ex) || rep.Accuracy() < 0.9 {
 		t.Fatalf("cross-validation: %d images, accuracy %v", rep.Images, rep.Accuracy())
+	}
+}
+
+// TestLDA checks the discriminant against its definition, computed here
+// directly in the map's units: with the class means μ_c, the mean m and
+// the standard deviation sd_k of the training features (images and mirror
+// images), the within-class covariance S and
+// M = (1-a)·S + a·diag(S) + a·ridge·diag(sd²) (Σ of trainLDA brought back
+// from standardised units), the weights solve M·w_c = μ_c - m and the bias
+// is -½·(μ_c - m)ᵀw_c.
+func TestLDA(t *testing.T) {
+	const K, C = 3, 12
+	for _, a := range []float64{0.3, DefaultShrink, 1} {
+		ex := synthetic(K, 5, C)
+		h, err := Train(ex, K, Options{Shrink: a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var xs [][]float64
+		var ys []int
+		for _, e := range ex {
+			for _, p := range []Pooled{e.Image, e.Flip} {
+				x := make([]float64, C)
+				for k := range x {
+					x[k] = float64(p.Sum[k]) / float64(p.Cells)
+				}
+				xs, ys = append(xs, x), append(ys, e.Class)
+			}
+		}
+		n := float64(len(xs))
+		m, mu, cnt := make([]float64, C), make([][]float64, K), make([]float64, K)
+		for c := range mu {
+			mu[c] = make([]float64, C)
+		}
+		for i, x := range xs {
+			cnt[ys[i]]++
+			for k, v := range x {
+				m[k] += v / n
+				mu[ys[i]][k] += v
+			}
+		}
+		for c := range mu {
+			for k := range mu[c] {
+				mu[c][k] /= cnt[c]
+			}
+		}
+		M := make([][]float64, C)
+		for p := range M {
+			M[p] = make([]float64, C)
+		}
+		for i, x := range xs {
+			for p := range C {
+				for q := range C {
+					M[p][q] += (x[p] - mu[ys[i]][p]) * (x[q] - mu[ys[i]][q]) / n
+				}
+			}
+		}
+		for p := range C {
+			var v float64
+			for _, x := range xs {
+				v += (x[p] - m[p]) * (x[p] - m[p]) / n
+			}
+			for q := range C {
+				if q != p {
+					M[p][q] *= 1 - a
+				}
+			}
+			M[p][p] += a * ridge * v
+		}
+		for c := 0; c < K; c++ {
+			w := h.Weight[c*C : (c+1)*C]
+			var norm, bias float64
+			for p := range C {
+				norm = max(norm, math.Abs(mu[c][p]-m[p]))
+				bias += -0.5 * (mu[c][p] - m[p]) * w[p]
+			}
+			for p := range C {
+				var got float64
+				for q := range C {
+					got += M[p][q] * w[q]
+				}
+				if want := mu[c][p] - m[p]; math.Abs(got-want) > 1e-9*norm {
+					t.Fatalf("shrink %g, class %d, row %d: M·w = %v, want μ_c - m = %v", a, c, p, got, want)
+				}
+			}
+			for k := range C {
+				if math.Abs(h.Center[k]-m[k]) > 1e-9*math.Abs(m[k]) {
+					t.Fatalf("center %d: %v, want the mean %v", k, h.Center[k], m[k])
+				}
+			}
+			if math.Abs(h.Bias[c]-bias) > 1e-9*(1+math.Abs(bias)) {
+				t.Fatalf("shrink %g, class %d: bias %v, want %v", a, c, h.Bias[c], bias)
+			}
+		}
+	}
+}
+
+// TestLDAAbsentClass: a class without training images (as in a
+// cross-validation fold) is never predicted.
+func TestLDAAbsentClass(t *testing.T) {
+	var ex []Example
+	for _, e := range synthetic(3, 6, 12) {
+		if e.Class != 1 {
+			ex = append(ex, e)
+		}
+	}
+	h, err := Train(ex, 3, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := h.Quantize()
+	for i, e := range synthetic(3, 6, 12) {
+		if p := Predict(&q, e.Image); p == 1 {
+			t.Fatalf("image %d (class %d) classified as the absent class", i, e.Class)
+		}
 	}
 }
 
@@ -145,6 +266,9 @@ func TestErrors(t *testing.T) {
 		{"class range", func() error { _, err := Train(out, 2, Options{}); return err }(), "image 2 has class 5"},
 		{"steps", func() error { _, err := Train(ex, 2, Options{Steps: -1}); return err }(), "-1 steps"},
 		{"l2", func() error { _, err := Train(ex, 2, Options{L2: math.NaN()}); return err }(), "L2 penalty NaN"},
+		{"method", func() error { _, err := Train(ex, 2, Options{Method: "svm"}); return err }(), `unknown method "svm"`},
+		{"shrink", func() error { _, err := Train(ex, 2, Options{Shrink: 1.5}); return err }(), "shrinkage 1.5"},
+		{"shrink NaN", func() error { _, err := Train(ex, 2, Options{Shrink: math.NaN()}); return err }(), "shrinkage NaN"},
 		{"folds", func() error { _, err := CrossValidate(ex, 2, 1, Options{}); return err }(), "1 folds"},
 		{"one image per class", func() error {
 			_, err := CrossValidate(synthetic(2, 1, 4), 2, 5, Options{})
@@ -319,4 +443,20 @@ func TestTeachBitIdenticalInWasm(t *testing.T) {
 		t.Fatalf("taught results differ: native file %s report %s, js/wasm file %s report %s", file, rep, m[1], m[2])
 	}
 	t.Logf("native and js/wasm agree: file %s, report %s", file, rep)
+}
+
+// BenchmarkTrain trains a head for 10 classes of 10 images (and their
+// mirror images) with 512 features, the size of teaching the shipped
+// model from 10 images per class, with each method.
+func BenchmarkTrain(b *testing.B) {
+	ex := synthetic(10, 10, 512)
+	for _, m := range []Method{LDA, LogReg} {
+		b.Run(string(m), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Train(ex, 10, Options{Method: m}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -10,22 +10,61 @@ import (
 // Options are the training settings; the zero value means the defaults.
 // They are part of what decides the model file's bytes.
 type Options struct {
-	// L2 is the penalty (L2/2)·|W|² on the weights of the standardised
-	// features (0: DefaultL2; negative: none).
+	// Method is the training method ("": DefaultMethod).
+	Method Method
+	// Shrink is LDA's shrinkage of the within-class covariance toward its
+	// diagonal, in (0, 1] (0: DefaultShrink).
+	Shrink float64
+	// L2 is LogReg's penalty (L2/2)·|W|² on the weights of the
+	// standardised features (0: DefaultL2; negative: none).
 	L2 float64
-	// Steps is the number of full-batch gradient steps (0: DefaultSteps).
+	// Steps is LogReg's number of full-batch gradient steps (0:
+	// DefaultSteps).
 	Steps int
 	// NoMirror trains on the images only, without their mirror images.
 	NoMirror bool
 }
 
+// Method is a way of fitting the head.
+type Method string
+
+// The methods.
+const (
+	// LDA is a shrinkage linear discriminant: class means and a pooled
+	// within-class covariance shrunk toward its diagonal (Options.Shrink),
+	// solved exactly (Cholesky). From 10 images per class it classifies
+	// 2 to 3 points more of Imagenette's validation images than LogReg
+	// (docs/teach.md) and it trains in one pass over the data.
+	LDA Method = "lda"
+	// LogReg is multinomial logistic regression with an L2 penalty
+	// (Options.L2), fitted by a fixed number of full-batch Nesterov
+	// gradient steps (Options.Steps).
+	LogReg Method = "logreg"
+)
+
 // Defaults.
 const (
-	DefaultL2    = 1e-2
-	DefaultSteps = 300
+	DefaultMethod = LDA
+	DefaultShrink = 0.8
+	DefaultL2     = 1e-2
+	DefaultSteps  = 300
 	// MaxSteps bounds Options.Steps.
 	MaxSteps = 100000
 )
+
+func (o Options) method() Method {
+	if o.Method == "" {
+		return DefaultMethod
+	}
+	return o.Method
+}
+
+func (o Options) shrink() float64 {
+	if o.Shrink == 0 {
+		return DefaultShrink
+	}
+	return o.Shrink
+}
 
 func (o Options) l2() float64 {
 	switch {
@@ -46,6 +85,12 @@ func (o Options) steps() int {
 
 // check validates the options.
 func (o Options) check() error {
+	if m := o.method(); m != LDA && m != LogReg {
+		return fmt.Errorf("teach: unknown method %q (want %q or %q)", o.Method, LDA, LogReg)
+	}
+	if !(o.Shrink >= 0 && o.Shrink <= 1) {
+		return fmt.Errorf("teach: shrinkage %v: want a number in (0, 1] (0: the default %g)", o.Shrink, float64(DefaultShrink))
+	}
 	if math.IsNaN(o.L2) || math.IsInf(o.L2, 0) || o.L2 > 1e6 {
 		return fmt.Errorf("teach: L2 penalty %v: want a finite number up to 1e6", o.L2)
 	}
@@ -237,12 +282,15 @@ func (d *data) gradient(w, b, gw, gb []float64, l2 float64, logits []float64) {
 	}
 }
 
-// Train fits the head: multinomial logistic regression on the standardised
-// pooled features of the examples (and of their mirror images), with the
-// penalty L2, by Steps accelerated (Nesterov) full-batch gradient steps of
-// size 1/L, L the gradient's Lipschitz bound from a power iteration. Every
-// step is the same on every platform (see the package comment). A class
-// without examples is allowed (its logit is pushed down).
+// Train fits the head on the standardised pooled features of the examples
+// (and of their mirror images) with opt.Method: a shrinkage linear
+// discriminant (LDA, the default; see trainLDA) or multinomial logistic
+// regression with the penalty L2 by Steps accelerated (Nesterov)
+// full-batch gradient steps of size 1/L, L the gradient's Lipschitz bound
+// from a power iteration (LogReg). Either way the head is linear in the
+// mean feature, and every step is the same on every platform (see the
+// package comment). A class without examples is allowed (it is never, or
+// hardly ever, predicted).
 func Train(ex []Example, classes int, opt Options) (*Head, error) {
 	if err := opt.check(); err != nil {
 		return nil, err
@@ -251,19 +299,42 @@ func Train(ex []Example, classes int, opt Options) (*Head, error) {
 		return nil, err
 	}
 	d := newData(ex, classes, !opt.NoMirror)
-	l2 := opt.l2()
+	if opt.method() == LDA {
+		w, b, err := d.trainLDA(opt.shrink())
+		if err != nil {
+			return nil, err
+		}
+		return d.head(w, b), nil
+	}
+	return d.head(d.trainLogReg(opt.l2(), opt.steps())), nil
+}
+
+// head brings weights w and biases b on the standardised features back to
+// the map's units.
+func (d *data) head(w, b []float64) *Head {
+	K, C := d.labels, d.c
+	for j := 0; j < K; j++ {
+		for k := 0; k < C; k++ {
+			w[j*C+k] = float64(w[j*C+k] * d.inv[k])
+		}
+	}
+	return &Head{Classes: K, Features: C, Weight: w, Center: d.mean, Bias: b}
+}
+
+// trainLogReg fits multinomial logistic regression (see Train).
+func (d *data) trainLogReg(l2 float64, steps int) (w, b []float64) {
 	// The softmax cross-entropy's Hessian is at most ½·[Z 1]ᵀ[Z 1]/n; the
 	// centred Z makes the bias column's eigenvalue 1. 10% covers the power
 	// iteration's shortfall.
 	lip := float64(0.55*max(d.topEigen(), 1)) + l2
 	step := 1 / lip
-	K, C := classes, d.c
-	w, b := make([]float64, K*C), make([]float64, K)
+	K, C := d.labels, d.c
+	w, b = make([]float64, K*C), make([]float64, K)
 	pw, pb := make([]float64, K*C), make([]float64, K)
 	yw, yb := make([]float64, K*C), make([]float64, K)
 	gw, gb := make([]float64, K*C), make([]float64, K)
 	logits := make([]float64, K)
-	for t := 0; t < opt.steps(); t++ {
+	for t := 0; t < steps; t++ {
 		mu := float64(t) / float64(t+3)
 		for k := range w {
 			yw[k] = w[k] + float64(mu*float64(w[k]-pw[k]))
@@ -281,13 +352,7 @@ func Train(ex []Example, classes int, opt Options) (*Head, error) {
 			b[j] = yb[j] - float64(step*gb[j])
 		}
 	}
-	h := &Head{Classes: K, Features: C, Weight: w, Center: d.mean, Bias: b}
-	for j := 0; j < K; j++ {
-		for k := 0; k < C; k++ {
-			w[j*C+k] = float64(w[j*C+k] * d.inv[k])
-		}
-	}
-	return h, nil
+	return w, b
 }
 
 // Quantize makes the int8 engine's head (model.QLinear) from h: each

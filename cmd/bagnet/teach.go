@@ -17,15 +17,16 @@ import (
 
 var teachCmd = &command{name: "teach", opts: func() options { return new(teachOpts) },
 	summary: "teach the model new classes: train a new head on DIR, one folder of images per class (the folder name is the class id and name; DIR/classes.tsv may give names: id<TAB>name), report its k-fold held-out accuracy and write the new model file",
-	usage:   "[-weights BACKBONE] [-name NAME] [-o FILE] [-workers N] [-folds K] [-limit N] [-l2 X] [-steps N] DIR"}
+	usage:   "[-weights BACKBONE] [-name NAME] [-o FILE] [-workers N] [-folds K] [-limit N] [-method lda|logreg] [-shrink A] [-l2 X] [-steps N] DIR"}
 
 type teachOpts struct {
 	modelOpts
-	name  string
-	out   string
-	folds int
-	limit int
-	opt   teach.Options
+	name   string
+	out    string
+	folds  int
+	limit  int
+	method string
+	opt    teach.Options
 }
 
 // define adds the command's flags.
@@ -35,8 +36,10 @@ func (o *teachOpts) define(fs *flag.FlagSet) {
 	fs.StringVar(&o.out, "o", "taught.safetensors", "the model file to write")
 	fs.IntVar(&o.folds, "folds", teach.DefaultFolds, "folds of the held-out accuracy (k-fold cross-validation; 0: skip it)")
 	fs.IntVar(&o.limit, "limit", 0, "use only the first N images of each class, in sorted order (0: all)")
-	fs.Float64Var(&o.opt.L2, "l2", teach.DefaultL2, "L2 penalty on the head's weights (of standardised features; negative: none)")
-	fs.IntVar(&o.opt.Steps, "steps", teach.DefaultSteps, "full-batch gradient steps")
+	fs.StringVar(&o.method, "method", string(teach.DefaultMethod), "how the head is fitted: lda (shrinkage linear discriminant) or logreg (logistic regression)")
+	fs.Float64Var(&o.opt.Shrink, "shrink", teach.DefaultShrink, "lda: shrinkage of the within-class covariance toward its diagonal, in (0, 1]")
+	fs.Float64Var(&o.opt.L2, "l2", teach.DefaultL2, "logreg: L2 penalty on the head's weights (of standardised features; negative: none)")
+	fs.IntVar(&o.opt.Steps, "steps", teach.DefaultSteps, "logreg: full-batch gradient steps")
 	fs.BoolVar(&o.opt.NoMirror, "no-mirror", false, "do not add each image's mirror image to the training set")
 }
 
@@ -62,9 +65,14 @@ func (o *teachOpts) run(e *env, args []string) error {
 		return usagef("-steps %d out of range [1, %d]", o.opt.Steps, teach.MaxSteps)
 	case o.opt.L2 != o.opt.L2 || o.opt.L2 > 1e6:
 		return usagef("-l2 %v: want a number up to 1e6", o.opt.L2)
+	case o.method != string(teach.LDA) && o.method != string(teach.LogReg):
+		return usagef("-method %q: want %s or %s", o.method, teach.LDA, teach.LogReg)
+	case !(o.opt.Shrink > 0 && o.opt.Shrink <= 1):
+		return usagef("-shrink %v: want a number in (0, 1]", o.opt.Shrink)
 	case o.out == "":
 		return usagef("-o: want a file name")
 	}
+	o.opt.Method = teach.Method(o.method)
 	if o.opt.L2 == 0 {
 		o.opt.L2 = -1 // -l2 0 means no penalty; teach.Options' 0 means the default
 	}

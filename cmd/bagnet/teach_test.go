@@ -117,6 +117,9 @@ func TestTeachErrors(t *testing.T) {
 		{"no dir", []string{"teach"}, 2, "want exactly one directory"},
 		{"folds 1", []string{"teach", "-folds", "1", dir}, 2, "-folds 1"},
 		{"steps 0", []string{"teach", "-steps", "0", dir}, 2, "-steps 0"},
+		{"method", []string{"teach", "-method", "svm", dir}, 2, `-method "svm": want lda or logreg`},
+		{"shrink 0", []string{"teach", "-shrink", "0", dir}, 2, "-shrink 0: want a number in (0, 1]"},
+		{"shrink 1.5", []string{"teach", "-shrink", "1.5", dir}, 2, "-shrink 1.5"},
 		{"workers 0", []string{"teach", "-workers", "0", dir}, 2, "-workers 0"},
 		{"one class", []string{"teach", "-o", o, one}, 1, "has 1 class folders: teaching needs at least 2"},
 		{"empty class", []string{"teach", "-o", o, empty}, 1, "empty: no images"},
@@ -183,6 +186,7 @@ func TestTeachImagenette(t *testing.T) {
 }
 
 // minTeach10 is the top-1 that teaching from 10 images per class must
-// reach on the validation subset: measured 78.6% on all of val (the issue
-// asks 80%; see docs/teach.md), less a margin for the subset.
-const minTeach10 = 0.75
+// reach on the validation subset: with the default method (LDA) measured
+// 82.0% on this subset and 80.8% on all of val (logistic regression:
+// 78.6%; see docs/teach.md), less a margin.
+const minTeach10 = 0.78
