@@ -15,6 +15,8 @@ type TeachPanel struct {
 	Busy    bool
 	OnFiles func(files js.Value)
 	OnSave  func()
+
+	folderDrop // a folder dropped on the panel (drop.go)
 }
 
 // BusyAttr is aria-disabled.
@@ -22,6 +24,11 @@ func (c *TeachPanel) BusyAttr() string { return fmt.Sprint(c.Busy) }
 
 // OnChoose teaches the chosen folder.
 func (c *TeachPanel) OnChoose(e vugu.DOMEvent) { takeChosen(e, c.Busy, c.OnFiles) }
+
+// OnDrop teaches a dropped folder.
+func (c *TeachPanel) OnDrop(e vugu.DOMEvent) {
+	c.takeDrop(e, c.Busy || (c.T != nil && c.T.Running), c.OnFiles)
+}
 
 // ProgressText says how far the features are.
 func (c *TeachPanel) ProgressText() string {
