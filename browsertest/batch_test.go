@@ -83,6 +83,9 @@ type batchState struct {
 	Rate      float64 `json:"rate"`
 	Errors    int     `json:"errors"`
 	Report    string  `json:"report"`
+	Thumbs    int     `json:"thumbs"`
+	ThumbMax  int     `json:"thumbMax"`
+	ThumbSum  int     `json:"thumbSum"`
 }
 
 // TestBatchFolder chooses a labelled folder through the folder input

@@ -44,6 +44,8 @@ type BatchItem struct {
 	Top   []protocol.Prediction
 	Err   string
 	Done  bool
+	Thumb string   // a small picture of the image (a data: URL), once classified; never its pixels
+	file  js.Value // its File: a handle the browser reads when asked (batchopen.go), not its bytes
 }
 
 // Right reports whether a labelled item's top-1 is its label.
@@ -159,9 +161,10 @@ func (c *Root) batchNext() {
 		return
 	}
 	it := b.Items[i]
+	it.file = f
 	c.State = StateWorking
 	c.Status = fmt.Sprintf("Classifying %s (%d of %d)…", it.Path, i+1, len(b.Items))
-	msg := &protocol.ClassifyRequest{Header: protocol.Header{Type: protocol.KindClassify}, TopK: TopK}
+	msg := &protocol.ClassifyRequest{Header: protocol.Header{Type: protocol.KindClassify}, TopK: TopK, Thumb: ThumbSide}
 	c.sendFile(f, it.Path, msg, b.ids, i,
 		func() bool { return c.Batch == b && b.Running },
 		func(reason string) { c.batchDone(i, nil, reason) }, nil)
@@ -232,6 +235,7 @@ func (c *Root) batchAnswer(id int, raw []byte, failed bool, errMsg string) bool 
 	if r.Meta.Result.Model != "" {
 		b.Model = r.Meta.Result.Model
 	}
+	b.Items[i].Thumb = r.Thumb
 	c.batchDone(i, r.Meta.Result.Top, "")
 	return true
 }
@@ -270,6 +274,9 @@ type batchState struct {
 	Rate      float64 `json:"rate"` // images per second
 	Errors    int     `json:"errors"`
 	Report    string  `json:"report,omitempty"` // what Save results (JSON) saves: eval -json's output
+	Thumbs    int     `json:"thumbs"`           // items with a thumbnail
+	ThumbMax  int     `json:"thumbMax"`         // the largest thumbnail's size in bytes (its data: URL)
+	ThumbSum  int     `json:"thumbSum"`         // all thumbnails' bytes
 }
 
 // publishBatch sets window.bagnetBatch.
@@ -279,6 +286,11 @@ func (c *Root) publishBatch() {
 	for _, it := range b.Items {
 		if it.Err != "" {
 			s.Errors++
+		}
+		if it.Thumb != "" {
+			s.Thumbs++
+			s.ThumbSum += len(it.Thumb)
+			s.ThumbMax = max(s.ThumbMax, len(it.Thumb))
 		}
 	}
 	if rep := b.Report(); rep != nil {
