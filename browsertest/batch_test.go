@@ -86,6 +86,8 @@ type batchState struct {
 	Thumbs    int     `json:"thumbs"`
 	ThumbMax  int     `json:"thumbMax"`
 	ThumbSum  int     `json:"thumbSum"`
+	WorkMs    float64 `json:"workMs"`
+	ElapsedMs float64 `json:"elapsedMs"`
 }
 
 // TestBatchFolder chooses a labelled folder through the folder input

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/bagnetweb/bagnet/preprocess"
 )
@@ -99,7 +100,9 @@ func TestBatchRows(t *testing.T) {
 		if st, ok := tb.tryWaitFor(armJS+`, "x"`, time.Minute); !ok {
 			t.Fatal(st)
 		}
-		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		// From the keyboard: a mouse click's coordinates go stale while the
+		// page still scrolls (smoothly) to the previous result.
+		if err := chromedp.Do(tb.ctx, chromedp.Focus(chromedp.CSS(sel)), chromedp.KeyEvent(kb.Enter)); err != nil {
 			t.Fatal(err)
 		}
 		if st, ok := tb.tryWaitFor(settledJS, time.Minute); !ok || st != "done" {

@@ -27,7 +27,7 @@ import (
 // folders, paths like webkitdirectory's) and everything after it in the
 // page, in every browser; not the browser's own entries of a real drag.
 
-// putFilesJS makes window.__drop[rel] a File with the bytes of each file
+// putFiles makes window.__drop[rel] a File with the bytes of each file
 // under dir, rel being its path from dir's parent (FOLDER/CLASS/NAME).
 func putFiles(t *testing.T, rt *rtab, dir string) int {
 	t.Helper()
@@ -44,12 +44,7 @@ func putFiles(t *testing.T, rt *rtab, dir string) int {
 		if err != nil {
 			return err
 		}
-		js := fmt.Sprintf(`(() => {
-			const b = atob(%q), u = new Uint8Array(b.length);
-			for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i);
-			(window.__drop = window.__drop || {})[%q] = new File([u], %q);
-			return Object.keys(window.__drop).length;
-		})()`, base64.StdEncoding.EncodeToString(b), filepath.ToSlash(rel), d.Name())
+		js := fmt.Sprintf(`((window.__drop = window.__drop || {})[%q] = %s, 0)`, filepath.ToSlash(rel), fileJS(b, d.Name()))
 		if _, err := rt.p.eval(rt.ctx, js); err != nil {
 			return fmt.Errorf("%s: %v", rel, err)
 		}
@@ -60,6 +55,16 @@ func putFiles(t *testing.T, rt *rtab, dir string) int {
 		t.Fatalf("%s: put the files in the page: %v", rt.name, err)
 	}
 	return n
+}
+
+// fileJS is a JavaScript expression that makes a File named name with the
+// bytes b.
+func fileJS(b []byte, name string) string {
+	return fmt.Sprintf(`(() => {
+		const s = atob(%q), u = new Uint8Array(s.length);
+		for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
+		return new File([u], %q);
+	})()`, base64.StdEncoding.EncodeToString(b), name)
 }
 
 // dropTreeJS drops the files of window.__drop on the element %q as one
@@ -212,11 +217,7 @@ func TestFolderDrop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tb.js(fmt.Sprintf(`(() => {
-			const b = atob(%q), u = new Uint8Array(b.length);
-			for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i);
-			(window.__files = window.__files || []).push(new File([u], %q, {type: "image/jpeg"}));
-		})()`, base64.StdEncoding.EncodeToString(b), f))
+		tb.js(fmt.Sprintf(`(window.__files = window.__files || []).push(%s)`, fileJS(b, f)))
 	}
 	tb.js(`window.bagnetBatch = null; (() => {
 		const dt = new DataTransfer();

@@ -32,7 +32,8 @@ type Batch struct {
 	Cancelled bool
 
 	fileQueue
-	prev string // the page's state before the batch
+	prev   string  // the page's state before the batch
+	workMs float64 // the worker's time on the images so far (their Timings), ms
 }
 
 // BatchItem is one image of a batch and what became of it.
@@ -236,6 +237,8 @@ func (c *Root) batchAnswer(id int, raw []byte, failed bool, errMsg string) bool 
 		b.Model = r.Meta.Result.Model
 	}
 	b.Items[i].Thumb = r.Thumb
+	tm := r.Timings
+	b.workMs += tm.DecodeMs + tm.PreprocessMs + tm.InferMs + tm.EvidenceMs
 	c.batchDone(i, r.Meta.Result.Top, "")
 	return true
 }
@@ -277,12 +280,15 @@ type batchState struct {
 	Thumbs    int     `json:"thumbs"`           // items with a thumbnail
 	ThumbMax  int     `json:"thumbMax"`         // the largest thumbnail's size in bytes (its data: URL)
 	ThumbSum  int     `json:"thumbSum"`         // all thumbnails' bytes
+	WorkMs    float64 `json:"workMs"`           // the worker's time on the images (decode, preprocess, network, evidence)
+	ElapsedMs float64 `json:"elapsedMs"`        // from the start to the last answer
 }
 
 // publishBatch sets window.bagnetBatch.
 func (c *Root) publishBatch() {
 	b := c.Batch
-	s := batchState{Total: len(b.Items), Done: b.Done, Running: b.Running, Cancelled: b.Cancelled, Rate: b.Rate()}
+	s := batchState{Total: len(b.Items), Done: b.Done, Running: b.Running, Cancelled: b.Cancelled, Rate: b.Rate(),
+		WorkMs: b.workMs, ElapsedMs: b.Elapsed}
 	for _, it := range b.Items {
 		if it.Err != "" {
 			s.Errors++
