@@ -6,6 +6,7 @@ import (
 	_ "image/jpeg"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,27 +46,11 @@ func TestBatchRows(t *testing.T) {
 	}
 	t.Logf("%d thumbnails, %d bytes in all (largest %d); %.2f images/s", s.Thumbs, s.ThumbSum, s.ThumbMax, s.Rate)
 
-	type row struct {
-		Path    string `json:"path"`
-		Verdict string `json:"verdict"`
-		W       int    `json:"w"`
-		H       int    `json:"h"`
-		Src     string `json:"src"`
-	}
-	rows, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]row](`Promise.all([...document.querySelectorAll("#batch-table tbody tr")].map(async r => {
-		const img = r.querySelector("td.thumb img");
-		if (img) await img.decode().catch(() => {});
-		return {path: r.querySelector(".file").textContent.trim(), verdict: r.dataset.verdict,
-			w: img ? img.naturalWidth : 0, h: img ? img.naturalHeight : 0, src: img ? img.src.slice(0, 23) : ""};
-	}))`, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 15 {
-		t.Fatalf("%d rows, want 15", len(rows))
-	}
-	var open []row
+	rows := tb.thumbRows(15)
+	var open []thumbRow
+	thumbs := map[string]string{}
 	for _, r := range rows {
+		thumbs[r.Path] = r.Src
 		if r.Verdict == "error" {
 			if r.Src != "" {
 				t.Errorf("%s (error): has a thumbnail", r.Path)
@@ -82,11 +67,24 @@ func TestBatchRows(t *testing.T) {
 			t.Fatal(err)
 		}
 		w, h := preprocess.ThumbSize(cfg.Width, cfg.Height, thumbSide)
-		if r.Src != "data:image/jpeg;base64," || r.W != w || r.H != h {
-			t.Errorf("%s (%dx%d): thumbnail %dx%d %q, want a %dx%d JPEG", r.Path, cfg.Width, cfg.Height, r.W, r.H, r.Src, w, h)
+		if !strings.HasPrefix(r.Src, "data:image/jpeg;base64,") || r.W != w || r.H != h {
+			t.Errorf("%s (%dx%d): thumbnail %dx%d %.23q, want a %dx%d JPEG", r.Path, cfg.Width, cfg.Height, r.W, r.H, r.Src, w, h)
 		}
 		if len(open) < 3 && (len(open) == 0 || open[len(open)-1].Path != r.Path) {
 			open = append(open, r)
+		}
+	}
+
+	// Sorted otherwise, each row still shows its own image's thumbnail
+	// (and the error row none).
+	if err := chromedp.Do(tb.ctx, chromedp.SetValue(chromedp.CSS("#batch-sort"), "prob"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#batch-sort").dispatchEvent(new Event("change", {bubbles: true}))`)); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitFor(`document.querySelector("#batch-table tbody tr:last-child").dataset.verdict === "error" ? "yes" : ""`)
+	for i, r := range tb.thumbRows(15) {
+		if r.Src != thumbs[r.Path] {
+			t.Errorf("sorted by probability, row %d (%s) shows thumbnail %.60q, want %.60q", i+1, r.Path, r.Src, thumbs[r.Path])
 		}
 	}
 
@@ -114,4 +112,31 @@ func TestBatchRows(t *testing.T) {
 		tb.waitFor(`document.activeElement && document.activeElement.id === "viewer-title" ? "yes" : ""`)
 	}
 	tb.screenshot("batch-rows")
+}
+
+// thumbRow is a row of the batch's results table.
+type thumbRow struct {
+	Path    string `json:"path"`
+	Verdict string `json:"verdict"`
+	W       int    `json:"w"` // the shown thumbnail's size (0 when none is shown)
+	H       int    `json:"h"`
+	Src     string `json:"src"` // its data: URL, "" when none is shown
+}
+
+// thumbRows reads the n rows of the batch's results table.
+func (tb *tab) thumbRows(n int) []thumbRow {
+	tb.t.Helper()
+	rows, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]thumbRow](`Promise.all([...document.querySelectorAll("#batch-table tbody tr")].map(async r => {
+		const img = r.querySelector("td.thumb img:not([hidden])");
+		if (img) await img.decode().catch(() => {});
+		return {path: r.querySelector(".file").textContent.trim(), verdict: r.dataset.verdict,
+			w: img ? img.naturalWidth : 0, h: img ? img.naturalHeight : 0, src: img?.getAttribute("src") ?? ""};
+	}))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	if len(rows) != n {
+		tb.t.Fatalf("%d rows, want %d", len(rows), n)
+	}
+	return rows
 }
