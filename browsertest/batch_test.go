@@ -83,6 +83,11 @@ type batchState struct {
 	Rate      float64 `json:"rate"`
 	Errors    int     `json:"errors"`
 	Report    string  `json:"report"`
+	Thumbs    int     `json:"thumbs"`
+	ThumbMax  int     `json:"thumbMax"`
+	ThumbSum  int     `json:"thumbSum"`
+	WorkMs    float64 `json:"workMs"`
+	ElapsedMs float64 `json:"elapsedMs"`
 }
 
 // TestBatchFolder chooses a labelled folder through the folder input

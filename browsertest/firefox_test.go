@@ -29,7 +29,9 @@ func TestFirefoxMatchesNative(t *testing.T) {
 		}
 	})
 
-	testRemoteMatchesNative(t, &rtab{ctx: ctx, p: ff, name: "firefox"})
+	rt := &rtab{ctx: ctx, p: ff, name: "firefox"}
+	testRemoteMatchesNative(t, rt)
+	t.Run("folder", func(t *testing.T) { testFolderDrop(t, rt) })
 
 	// Over BiDi the browser reports every request of the page and its
 	// workers (and of its service worker): all on the origin, none failed.

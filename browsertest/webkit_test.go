@@ -45,5 +45,7 @@ func TestWebKitMatchesNative(t *testing.T) {
 		}
 	})
 
-	testRemoteMatchesNative(t, &rtab{ctx: ctx, p: wk, name: "webkit"})
+	rt := &rtab{ctx: ctx, p: wk, name: "webkit"}
+	testRemoteMatchesNative(t, rt)
+	t.Run("folder", func(t *testing.T) { testFolderDrop(t, rt) })
 }

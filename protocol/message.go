@@ -127,11 +127,18 @@ type ModelRequest struct {
 }
 
 // ClassifyRequest classifies an encoded image (KindClassify), its bytes an
-// ArrayBuffer in FieldBytes (transferred).
+// ArrayBuffer in FieldBytes (transferred). Thumb > 0 (at most MaxThumb)
+// asks for a thumbnail of the decoded image too, at most Thumb pixels on
+// its longest side (ResultReply.Thumb): the page's batch keeps that, never
+// the image's pixels.
 type ClassifyRequest struct {
 	Header
-	TopK int `json:"topK"`
+	TopK  int `json:"topK"`
+	Thumb int `json:"thumb,omitempty"`
 }
+
+// MaxThumb bounds ClassifyRequest.Thumb.
+const MaxThumb = 256
 
 // ScrambleRequest shuffles the tiles of analysis Of's model input (seeded)
 // and classifies that (KindScramble).
@@ -278,6 +285,9 @@ type Ready struct {
 type ResultReply struct {
 	Header
 	Meta
+	// Thumb is the thumbnail a ClassifyRequest asked for: a data: URL of
+	// a JPEG image.
+	Thumb string `json:"thumb,omitempty"`
 }
 
 // EvidenceReply is class Class's evidence map (FieldEvidence) of the

@@ -32,7 +32,8 @@ type Batch struct {
 	Cancelled bool
 
 	fileQueue
-	prev string // the page's state before the batch
+	prev   string  // the page's state before the batch
+	workMs float64 // the worker's time on the images so far (their Timings), ms
 }
 
 // BatchItem is one image of a batch and what became of it.
@@ -44,6 +45,8 @@ type BatchItem struct {
 	Top   []protocol.Prediction
 	Err   string
 	Done  bool
+	Thumb string   // a small picture of the image (a data: URL), once classified; never its pixels
+	file  js.Value // its File: a handle the browser reads when asked (batchopen.go), not its bytes
 }
 
 // Right reports whether a labelled item's top-1 is its label.
@@ -159,9 +162,10 @@ func (c *Root) batchNext() {
 		return
 	}
 	it := b.Items[i]
+	it.file = f
 	c.State = StateWorking
 	c.Status = fmt.Sprintf("Classifying %s (%d of %d)…", it.Path, i+1, len(b.Items))
-	msg := &protocol.ClassifyRequest{Header: protocol.Header{Type: protocol.KindClassify}, TopK: TopK}
+	msg := &protocol.ClassifyRequest{Header: protocol.Header{Type: protocol.KindClassify}, TopK: TopK, Thumb: ThumbSide}
 	c.sendFile(f, it.Path, msg, b.ids, i,
 		func() bool { return c.Batch == b && b.Running },
 		func(reason string) { c.batchDone(i, nil, reason) }, nil)
@@ -232,6 +236,9 @@ func (c *Root) batchAnswer(id int, raw []byte, failed bool, errMsg string) bool 
 	if r.Meta.Result.Model != "" {
 		b.Model = r.Meta.Result.Model
 	}
+	b.Items[i].Thumb = r.Thumb
+	tm := r.Timings
+	b.workMs += tm.DecodeMs + tm.PreprocessMs + tm.InferMs + tm.EvidenceMs
 	c.batchDone(i, r.Meta.Result.Top, "")
 	return true
 }
@@ -270,15 +277,26 @@ type batchState struct {
 	Rate      float64 `json:"rate"` // images per second
 	Errors    int     `json:"errors"`
 	Report    string  `json:"report,omitempty"` // what Save results (JSON) saves: eval -json's output
+	Thumbs    int     `json:"thumbs"`           // items with a thumbnail
+	ThumbMax  int     `json:"thumbMax"`         // the largest thumbnail's size in bytes (its data: URL)
+	ThumbSum  int     `json:"thumbSum"`         // all thumbnails' bytes
+	WorkMs    float64 `json:"workMs"`           // the worker's time on the images (decode, preprocess, network, evidence)
+	ElapsedMs float64 `json:"elapsedMs"`        // from the start to the last answer
 }
 
 // publishBatch sets window.bagnetBatch.
 func (c *Root) publishBatch() {
 	b := c.Batch
-	s := batchState{Total: len(b.Items), Done: b.Done, Running: b.Running, Cancelled: b.Cancelled, Rate: b.Rate()}
+	s := batchState{Total: len(b.Items), Done: b.Done, Running: b.Running, Cancelled: b.Cancelled, Rate: b.Rate(),
+		WorkMs: b.workMs, ElapsedMs: b.Elapsed}
 	for _, it := range b.Items {
 		if it.Err != "" {
 			s.Errors++
+		}
+		if it.Thumb != "" {
+			s.Thumbs++
+			s.ThumbSum += len(it.Thumb)
+			s.ThumbMax = max(s.ThumbMax, len(it.Thumb))
 		}
 	}
 	if rep := b.Report(); rep != nil {

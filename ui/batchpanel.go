@@ -21,9 +21,12 @@ type BatchPanel struct {
 	OnFiles  func(files js.Value)
 	OnCancel func()
 	OnSave   func()
+	OnOpen   func(it *BatchItem) // opens an item's file in the full analysis
 
 	Sort   string // file, prob or verdict
 	Filter string // all, wrong or error
+
+	folderDrop // a folder or files dropped on the panel (drop.go)
 
 	rep     *evalreport.Report
 	repDone int
@@ -35,6 +38,16 @@ func (c *BatchPanel) BusyAttr() string { return fmt.Sprint(c.Busy) }
 
 // OnChoose starts a batch with the chosen folder's files.
 func (c *BatchPanel) OnChoose(e vugu.DOMEvent) { takeChosen(e, c.Busy, c.OnFiles) }
+
+// Open opens an item's file in the full analysis.
+func (c *BatchPanel) Open(it *BatchItem) {
+	if c.OnOpen != nil {
+		c.OnOpen(it)
+	}
+}
+
+// OnDrop starts a batch with a dropped folder or files.
+func (c *BatchPanel) OnDrop(e vugu.DOMEvent) { c.takeDrop(e, c.Busy || c.Running(), c.OnFiles) }
 
 // takeChosen hands the files a file input chose to on, unless busy, and
 // clears the input (so that choosing the same folder again is a change).

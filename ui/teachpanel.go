@@ -18,6 +18,8 @@ type TeachPanel struct {
 
 	Named        *NamedClasses // classes made by name (teach-named.vugu)
 	OnTeachNamed func()
+
+	folderDrop // a folder dropped on the panel (drop.go)
 }
 
 // BusyAttr is aria-disabled.
@@ -25,6 +27,11 @@ func (c *TeachPanel) BusyAttr() string { return fmt.Sprint(c.Busy) }
 
 // OnChoose teaches the chosen folder.
 func (c *TeachPanel) OnChoose(e vugu.DOMEvent) { takeChosen(e, c.Busy, c.OnFiles) }
+
+// OnDrop teaches a dropped folder.
+func (c *TeachPanel) OnDrop(e vugu.DOMEvent) {
+	c.takeDrop(e, c.Busy || (c.T != nil && c.T.Running), c.OnFiles)
+}
 
 // ProgressText says how far the features are.
 func (c *TeachPanel) ProgressText() string {

@@ -524,6 +524,10 @@ func (w *worker) onClassify(id *int, raw []byte, msg js.Value) error {
 	if img == nil {
 		return fmt.Errorf("classify: no image bytes")
 	}
+	if req.Thumb != 0 {
+		a, m, err := w.classifyThumb(n, img, req.TopK, req.Thumb, ms)
+		return postResult(id, a, m, err)
+	}
 	a, m, err := w.classify(n, img, req.TopK, ms)
 	return postResult(id, a, m, err)
 }
@@ -579,7 +583,7 @@ func postResult(id *int, a *engine.Analysis, m *resultMsg, err error) error {
 	if err != nil {
 		return err
 	}
-	out, err := message(&protocol.ResultReply{Header: protocol.Header{Type: protocol.KindResult, ID: id}, Meta: m.Meta})
+	out, err := message(&protocol.ResultReply{Header: protocol.Header{Type: protocol.KindResult, ID: id}, Meta: m.Meta, Thumb: m.Thumb})
 	if err != nil {
 		postMsg(errorReply(id, protocol.KindResult, err))
 		return nil

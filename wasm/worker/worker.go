@@ -66,6 +66,7 @@ type resultMsg struct {
 	protocol.Meta
 	Classes []int // classes whose maps are sent
 	Maps    map[int][]float32
+	Thumb   string // protocol.ResultReply.Thumb, when asked for (thumb.go)
 }
 
 // keep is how many analyses the worker remembers for follow-up requests
