@@ -112,7 +112,11 @@ func Teach(backbone *weights.Model, ex []Example, classes []weights.Class, name 
 	if opt.NoMirror {
 		mirror = "without mirror images"
 	}
-	how := fmt.Sprintf("a shrinkage linear discriminant (within-class covariance shrunk %g toward its diagonal, equal class priors)", opt.shrink())
+	means := "class means"
+	if t := opt.threshold(); t > 0 {
+		means = fmt.Sprintf("class means soft-thresholded by %g standard errors", t)
+	}
+	how := fmt.Sprintf("a shrinkage linear discriminant (within-class covariance shrunk %g toward its diagonal, %s, equal class priors)", opt.shrink(), means)
 	if opt.method() == LogReg {
 		how = fmt.Sprintf("multinomial logistic regression (L2 %g on standardised features, %d full-batch Nesterov steps)", opt.l2(), opt.steps())
 	}

@@ -16,19 +16,26 @@ const ridge = 1e-3
 const absentBias = -1e30
 
 // trainLDA fits a shrinkage linear discriminant on the standardised
-// features of d: the class means μ_c and the pooled within-class
-// covariance S (divided by the number of samples), shrunk toward its own
+// features of d: the pooled within-class covariance S (divided by the
+// number of samples, around the class means m_c), shrunk toward its own
 // diagonal,
 //
 //	Σ = (1-a)·S + a·(diag(S) + ridge·I),
 //
-// give the weights w_c = Σ⁻¹μ_c and the bias -½·μ_cᵀw_c (equal class
+// and the class means shrunk toward their average m̄ (over the classes with
+// samples) by soft thresholding each feature (nearest shrunken centroids):
+//
+//	μ_ck = m̄_k + sign(v)·max(|v| - t·sqrt(S_kk/n_c), 0),  v = m_ck - m̄_k,
+//
+// t the threshold in standard errors of a class mean, n_c the class's
+// images (a mirror image is not counted: it is not an independent
+// sample), give the weights w_c = Σ⁻¹μ_c and the bias -½·μ_cᵀw_c (equal class
 // priors), by a Cholesky factorisation and triangular solves. A class
 // without samples (in a cross-validation fold) gets zero weights and the
 // bias absentBias, so it is never predicted. Every
 // operation is a +, -, *, / or math.Sqrt on float64 in a fixed order, each
 // product rounded explicitly, so the result is the same on every platform.
-func (d *data) trainLDA(a float64) ([]float64, []float64, error) {
+func (d *data) trainLDA(a, t float64, mirror bool) ([]float64, []float64, error) {
 	K, C := d.labels, d.c
 	mu := make([]float64, K*C)
 	count := make([]int, K)
@@ -67,6 +74,9 @@ func (d *data) trainLDA(a float64) ([]float64, []float64, error) {
 		}
 	}
 	n := float64(d.n)
+	if t > 0 {
+		d.shrinkMeans(mu, count, s, t, mirror)
+	}
 	for p := 0; p < C; p++ {
 		for q := 0; q < p; q++ {
 			s[p*C+q] = float64(float64(1-a) * float64(s[p*C+q]/n))
@@ -91,6 +101,49 @@ func (d *data) trainLDA(a float64) ([]float64, []float64, error) {
 		b[c] = float64(-0.5 * dot)
 	}
 	return w, b, nil
+}
+
+// shrinkMeans soft-thresholds the class means mu toward their average
+// (see trainLDA); s holds the sums of squared residuals on its diagonal.
+func (d *data) shrinkMeans(mu []float64, count []int, s []float64, t float64, mirror bool) {
+	K, C := d.labels, d.c
+	n := float64(d.n)
+	grand := make([]float64, C)
+	present := 0
+	for c := 0; c < K; c++ {
+		if count[c] == 0 {
+			continue
+		}
+		present++
+		for k := range C {
+			grand[k] += mu[c*C+k]
+		}
+	}
+	for k := range C {
+		grand[k] /= float64(present)
+	}
+	for c := 0; c < K; c++ {
+		if count[c] == 0 {
+			continue
+		}
+		images := float64(count[c])
+		if mirror {
+			images /= 2
+		}
+		for k := range C {
+			th := float64(t * math.Sqrt(s[k*C+k]/n/images))
+			v := mu[c*C+k] - grand[k]
+			switch {
+			case v > th:
+				v -= th
+			case v < -th:
+				v += th
+			default:
+				v = 0
+			}
+			mu[c*C+k] = grand[k] + v
+		}
+	}
 }
 
 // cholesky replaces the lower triangle of the symmetric positive definite

@@ -128,13 +128,21 @@ func testTrainSeparates(t *testing.T, opt Options) {
 // the standard deviation sd_k of the training features (images and mirror
 // images), the within-class covariance S and
 // M = (1-a)·S + a·diag(S) + a·ridge·diag(sd²) (Σ of trainLDA brought back
-// from standardised units), the weights solve M·w_c = μ_c - m and the bias
-// is -½·(μ_c - m)ᵀw_c.
+// from standardised units), and the class means soft-thresholded toward
+// their average μ̄ by t standard errors, μ'_ck = μ̄_k + sign(v)·max(|v| -
+// t·sqrt(S_kk/n_c), 0) with v = μ_ck - μ̄_k and n_c the class's images
+// (not counting mirror images), the weights solve M·w_c = μ'_c - m and the
+// bias is -½·(μ'_c - m)ᵀw_c.
 func TestLDA(t *testing.T) {
 	const K, C = 3, 12
-	for _, a := range []float64{0.3, DefaultShrink, 1} {
+	zeroed, kept := 0, 0
+	for _, at := range [][2]float64{{0.3, -1}, {DefaultShrink, -1}, {1, -1}, {0.3, 0.5}, {DefaultShrink, 0}, {1, 5}} {
+		a, th := at[0], at[1]
+		if th == 0 {
+			th = DefaultThreshold
+		}
 		ex := synthetic(K, 5, C)
-		h, err := Train(ex, K, Options{Shrink: a})
+		h, err := Train(ex, K, Options{Shrink: a, Threshold: at[1]})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,6 +185,30 @@ func TestLDA(t *testing.T) {
 				}
 			}
 		}
+		if th > 0 {
+			for k := range C {
+				var bar float64
+				for c := range mu {
+					bar += mu[c][k] / K
+				}
+				for c := range mu {
+					se := math.Sqrt(M[k][k] / (cnt[c] / 2))
+					v := mu[c][k] - bar
+					switch {
+					case math.Abs(v) <= th*se:
+						v = 0
+						zeroed++
+					case v > 0:
+						v -= th * se
+						kept++
+					default:
+						v += th * se
+						kept++
+					}
+					mu[c][k] = bar + v
+				}
+			}
+		}
 		for p := range C {
 			var v float64
 			for _, x := range xs {
@@ -202,7 +234,7 @@ func TestLDA(t *testing.T) {
 					got += M[p][q] * w[q]
 				}
 				if want := mu[c][p] - m[p]; math.Abs(got-want) > 1e-9*norm {
-					t.Fatalf("shrink %g, class %d, row %d: M·w = %v, want μ_c - m = %v", a, c, p, got, want)
+					t.Fatalf("shrink %g, threshold %g, class %d, row %d: M·w = %v, want μ_c - m = %v", a, th, c, p, got, want)
 				}
 			}
 			for k := range C {
@@ -211,9 +243,12 @@ func TestLDA(t *testing.T) {
 				}
 			}
 			if math.Abs(h.Bias[c]-bias) > 1e-9*(1+math.Abs(bias)) {
-				t.Fatalf("shrink %g, class %d: bias %v, want %v", a, c, h.Bias[c], bias)
+				t.Fatalf("shrink %g, threshold %g, class %d: bias %v, want %v", a, th, c, h.Bias[c], bias)
 			}
 		}
+	}
+	if zeroed == 0 || kept == 0 {
+		t.Fatalf("the thresholds zeroed %d class-mean deviations and kept %d: the test needs both", zeroed, kept)
 	}
 }
 
@@ -269,6 +304,8 @@ func TestErrors(t *testing.T) {
 		{"method", func() error { _, err := Train(ex, 2, Options{Method: "svm"}); return err }(), `unknown method "svm"`},
 		{"shrink", func() error { _, err := Train(ex, 2, Options{Shrink: 1.5}); return err }(), "shrinkage 1.5"},
 		{"shrink NaN", func() error { _, err := Train(ex, 2, Options{Shrink: math.NaN()}); return err }(), "shrinkage NaN"},
+		{"threshold NaN", func() error { _, err := Train(ex, 2, Options{Threshold: math.NaN()}); return err }(), "threshold NaN"},
+		{"threshold Inf", func() error { _, err := Train(ex, 2, Options{Threshold: math.Inf(1)}); return err }(), "threshold +Inf"},
 		{"folds", func() error { _, err := CrossValidate(ex, 2, 1, Options{}); return err }(), "1 folds"},
 		{"one image per class", func() error {
 			_, err := CrossValidate(synthetic(2, 1, 4), 2, 5, Options{})

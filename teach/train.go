@@ -15,6 +15,10 @@ type Options struct {
 	// Shrink is LDA's shrinkage of the within-class covariance toward its
 	// diagonal, in (0, 1] (0: DefaultShrink).
 	Shrink float64
+	// Threshold is LDA's soft threshold on the class means (see
+	// trainLDA), in standard errors of a class mean (0: DefaultThreshold;
+	// negative: none, the plain class means).
+	Threshold float64
 	// L2 is LogReg's penalty (L2/2)·|W|² on the weights of the
 	// standardised features (0: DefaultL2; negative: none).
 	L2 float64
@@ -45,9 +49,11 @@ const (
 // Defaults.
 const (
 	DefaultMethod = LDA
-	DefaultShrink = 0.8
-	DefaultL2     = 1e-2
-	DefaultSteps  = 300
+	DefaultShrink = 0.85
+	// DefaultThreshold is LDA's soft threshold on the class means.
+	DefaultThreshold = 1.25
+	DefaultL2        = 1e-2
+	DefaultSteps     = 300
 	// MaxSteps bounds Options.Steps.
 	MaxSteps = 100000
 )
@@ -64,6 +70,16 @@ func (o Options) shrink() float64 {
 		return DefaultShrink
 	}
 	return o.Shrink
+}
+
+func (o Options) threshold() float64 {
+	switch {
+	case o.Threshold == 0:
+		return DefaultThreshold
+	case o.Threshold < 0:
+		return 0
+	}
+	return o.Threshold
 }
 
 func (o Options) l2() float64 {
@@ -90,6 +106,9 @@ func (o Options) check() error {
 	}
 	if !(o.Shrink >= 0 && o.Shrink <= 1) {
 		return fmt.Errorf("teach: shrinkage %v: want a number in (0, 1] (0: the default %g)", o.Shrink, float64(DefaultShrink))
+	}
+	if math.IsNaN(o.Threshold) || math.IsInf(o.Threshold, 0) || o.Threshold > 100 {
+		return fmt.Errorf("teach: threshold %v: want a finite number up to 100 (0: the default %g; negative: none)", o.Threshold, float64(DefaultThreshold))
 	}
 	if math.IsNaN(o.L2) || math.IsInf(o.L2, 0) || o.L2 > 1e6 {
 		return fmt.Errorf("teach: L2 penalty %v: want a finite number up to 1e6", o.L2)
@@ -300,7 +319,7 @@ func Train(ex []Example, classes int, opt Options) (*Head, error) {
 	}
 	d := newData(ex, classes, !opt.NoMirror)
 	if opt.method() == LDA {
-		w, b, err := d.trainLDA(opt.shrink())
+		w, b, err := d.trainLDA(opt.shrink(), opt.threshold(), !opt.NoMirror)
 		if err != nil {
 			return nil, err
 		}

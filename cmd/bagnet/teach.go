@@ -17,7 +17,7 @@ import (
 
 var teachCmd = &command{name: "teach", opts: func() options { return new(teachOpts) },
 	summary: "teach the model new classes: train a new head on DIR, one folder of images per class (the folder name is the class id and name; DIR/classes.tsv may give names: id<TAB>name), report its k-fold held-out accuracy and write the new model file",
-	usage:   "[-weights BACKBONE] [-name NAME] [-o FILE] [-workers N] [-folds K] [-limit N] [-method lda|logreg] [-shrink A] [-l2 X] [-steps N] DIR"}
+	usage:   "[-weights BACKBONE] [-name NAME] [-o FILE] [-workers N] [-folds K] [-limit N] [-method lda|logreg] [-shrink A] [-threshold T] [-l2 X] [-steps N] DIR"}
 
 type teachOpts struct {
 	modelOpts
@@ -38,6 +38,7 @@ func (o *teachOpts) define(fs *flag.FlagSet) {
 	fs.IntVar(&o.limit, "limit", 0, "use only the first N images of each class, in sorted order (0: all)")
 	fs.StringVar(&o.method, "method", string(teach.DefaultMethod), "how the head is fitted: lda (shrinkage linear discriminant) or logreg (logistic regression)")
 	fs.Float64Var(&o.opt.Shrink, "shrink", teach.DefaultShrink, "lda: shrinkage of the within-class covariance toward its diagonal, in (0, 1]")
+	fs.Float64Var(&o.opt.Threshold, "threshold", teach.DefaultThreshold, "lda: soft threshold on the class means' deviations from their average, in standard errors of a class mean (0: none)")
 	fs.Float64Var(&o.opt.L2, "l2", teach.DefaultL2, "logreg: L2 penalty on the head's weights (of standardised features; negative: none)")
 	fs.IntVar(&o.opt.Steps, "steps", teach.DefaultSteps, "logreg: full-batch gradient steps")
 	fs.BoolVar(&o.opt.NoMirror, "no-mirror", false, "do not add each image's mirror image to the training set")
@@ -69,12 +70,17 @@ func (o *teachOpts) run(e *env, args []string) error {
 		return usagef("-method %q: want %s or %s", o.method, teach.LDA, teach.LogReg)
 	case !(o.opt.Shrink > 0 && o.opt.Shrink <= 1):
 		return usagef("-shrink %v: want a number in (0, 1]", o.opt.Shrink)
+	case !(o.opt.Threshold >= 0 && o.opt.Threshold <= 100):
+		return usagef("-threshold %v: want a number from 0 (none) to 100", o.opt.Threshold)
 	case o.out == "":
 		return usagef("-o: want a file name")
 	}
 	o.opt.Method = teach.Method(o.method)
 	if o.opt.L2 == 0 {
 		o.opt.L2 = -1 // -l2 0 means no penalty; teach.Options' 0 means the default
+	}
+	if o.opt.Threshold == 0 {
+		o.opt.Threshold = -1 // likewise: -threshold 0 means no threshold
 	}
 	dir := args[0]
 	if err := checkOut(o.out); err != nil {

@@ -71,6 +71,14 @@ func run(data, wpath, cpath string, workers int) error {
 		mapsResearch(c, mp)
 		return nil
 	}
+	if *tryFlag != "" {
+		w := *tryFlag
+		if w == "all" {
+			w = ""
+		}
+		tryAll(c, w)
+		return nil
+	}
 	if researchMode {
 		research(c)
 		return nil
