@@ -165,6 +165,8 @@ func (w *worker) handle(msg js.Value) {
 		err = w.onTeach(id, raw)
 	case protocol.KindLive:
 		err = w.onLive(id, raw, msg)
+	case protocol.KindCrops:
+		err = w.onCrops(id, raw, msg)
 	default:
 		err = fmt.Errorf("unknown message type %q", typ)
 	}
@@ -525,6 +527,9 @@ func (w *worker) onClassify(id *int, raw []byte, msg js.Value) error {
 		return fmt.Errorf("classify: no image bytes")
 	}
 	a, m, err := w.classify(n, img, req.TopK, ms)
+	if err == nil && req.Patches > 0 { // a batch's image: its patch candidates too (patches.go)
+		m.Patches, err = w.patchCandidates(a, m, req.Patches)
+	}
 	return postResult(id, a, m, err)
 }
 
@@ -579,7 +584,7 @@ func postResult(id *int, a *engine.Analysis, m *resultMsg, err error) error {
 	if err != nil {
 		return err
 	}
-	out, err := message(&protocol.ResultReply{Header: protocol.Header{Type: protocol.KindResult, ID: id}, Meta: m.Meta})
+	out, err := message(&protocol.ResultReply{Header: protocol.Header{Type: protocol.KindResult, ID: id}, Meta: m.Meta, Patches: m.Patches})
 	if err != nil {
 		postMsg(errorReply(id, protocol.KindResult, err))
 		return nil

@@ -66,6 +66,7 @@ type resultMsg struct {
 	protocol.Meta
 	Classes []int // classes whose maps are sent
 	Maps    map[int][]float32
+	Patches *protocol.PatchCandidates // a batch image's (patches.go), nil when not asked
 }
 
 // keep is how many analyses the worker remembers for follow-up requests

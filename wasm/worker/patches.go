@@ -1,0 +1,74 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/bagnetweb/bagnet/engine"
+	"github.com/bagnetweb/bagnet/geom"
+	"github.com/bagnetweb/bagnet/heatmap"
+	"github.com/bagnetweb/bagnet/patchset"
+	"github.com/bagnetweb/bagnet/preprocess"
+	"github.com/bagnetweb/bagnet/protocol"
+)
+
+// The page's figure of the most evidential patches of a folder (package
+// patchset, as 'bagnet patches'): each classified image of a batch gives
+// its candidate cells of every class, taken from the evidence maps the
+// classification computes anyway; the page asks for the pictures of the
+// final patches only, by image (crops).
+
+// maxPatchesPerImage bounds ClassifyRequest.Patches (bagnet patches
+// -per-image has no bound, but the page asks for 1).
+const maxPatchesPerImage = 64
+
+// patchCandidates are analysis a's candidates for every class, k a list
+// (m's maps are reused: they are every class's when the model has few).
+func (w *worker) patchCandidates(a *engine.Analysis, m *resultMsg, k int) (*protocol.PatchCandidates, error) {
+	if k < 1 || k > maxPatchesPerImage {
+		return nil, fmt.Errorf("patches %d per image: want 1 to %d", k, maxPatchesPerImage)
+	}
+	return patchset.Wire(len(a.Logits), k, func(c int) ([]float32, error) {
+		if ev, ok := m.Maps[c]; ok {
+			return ev, nil
+		}
+		return a.Evidence(c)
+	})
+}
+
+// Bounds of a CropsRequest.
+const (
+	maxCrops    = 1000
+	minCropTile = 16  // bagnet patches -tile's range
+	maxCropTile = 512 //
+)
+
+// crops decodes an encoded image as 'bagnet patches' does and resamples
+// each box of it (image pixels) to tile x tile RGBA pixels
+// (heatmap.Crop), one tile after another.
+func crops(img []byte, boxes [][4]float64, tile int) ([]byte, error) {
+	if tile < minCropTile || tile > maxCropTile {
+		return nil, fmt.Errorf("crops: tile %d out of range [%d, %d]", tile, minCropTile, maxCropTile)
+	}
+	if len(boxes) == 0 || len(boxes) > maxCrops {
+		return nil, fmt.Errorf("crops: %d boxes, want 1 to %d", len(boxes), maxCrops)
+	}
+	for _, b := range boxes {
+		for _, v := range b {
+			if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > 1e7 {
+				return nil, errors.New("crops: a box with a coordinate that is not a finite pixel position")
+			}
+		}
+	}
+	src, _, err := preprocess.Decode(img)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(boxes)*tile*tile*4)
+	for _, b := range boxes {
+		t := heatmap.Crop(src, geom.Rect[float64]{X0: b[0], Y0: b[1], X1: b[2], Y1: b[3]}, tile, tile)
+		out = append(out, t.Pix...)
+	}
+	return out, nil
+}
