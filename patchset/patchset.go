@@ -26,6 +26,13 @@ import (
 	"github.com/bagnetweb/bagnet/protocol"
 )
 
+// The options of 'bagnet patches' by default, which the page uses.
+const (
+	DefaultN        = 16 // patches in each list
+	DefaultPerImage = 1  // at most this many patches of one image in a list
+	DefaultTile     = 96 // the side of a patch's picture in the figure, pixels
+)
+
 // Hit is one patch in one of the lists, and its JSON.
 type Hit struct {
 	Image    string     `json:"image"`

@@ -38,9 +38,9 @@ type patchesOpts struct {
 func (o *patchesOpts) define(fs *flag.FlagSet) {
 	o.modelFlags(fs, "images processed in parallel")
 	fs.StringVar(&o.class, "class", "", "the class: index, WordNet id or name (required)")
-	fs.IntVar(&o.n, "n", 16, "patches in each list")
-	fs.IntVar(&o.perImage, "per-image", 1, "at most this many patches of one image in each list (neighbouring patches overlap and look alike)")
-	fs.IntVar(&o.tile, "tile", 96, "size in pixels of each patch in the PNG")
+	fs.IntVar(&o.n, "n", patchset.DefaultN, "patches in each list")
+	fs.IntVar(&o.perImage, "per-image", patchset.DefaultPerImage, "at most this many patches of one image in each list (neighbouring patches overlap and look alike)")
+	fs.IntVar(&o.tile, "tile", patchset.DefaultTile, "size in pixels of each patch in the PNG")
 	fs.IntVar(&o.limit, "limit", 0, "at most this many images per class folder, evenly spaced over the sorted file list (0: all)")
 	fs.StringVar(&o.out, "o", "", "output PNG (default patches.png; with -json, only when given)")
 	fs.BoolVar(&o.json, "json", false, `print one JSON object: {"model","class":{"index","id","name"},"images","for":[{"image","label","cell":[i,j],"box":[x0,y0,x1,y1],"evidence"}],"distractors":[..],"against":[..]}`)
