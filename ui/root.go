@@ -56,6 +56,8 @@ type Root struct {
 	Hover   Cell        // the patch under the pointer or keyboard cursor
 	Batch   *Batch      // the folder of images being (or last) classified
 	Teach   *Teaching   // the folder being (or last) taught
+	Patches *PatchRun   // the batch's most evidential patches (patches.go)
+	focus   *patchFocus // the class and patch to show when an image opened from the figure comes
 
 	lastSeed  int64
 	pics      pictures // the pictures drawn recently, for every analysis (draw.go)
