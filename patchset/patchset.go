@@ -108,14 +108,31 @@ func (b *Best) Sorted() []*Hit {
 }
 
 // TopCells returns the indices of the k cells of ev with the largest
-// sign*value, best first (ties: the lower index).
+// sign*value, best first (ties: the lower index): the first k of a stable
+// sort, found in one pass that keeps k cells (an image has hundreds of
+// cells and a model up to a thousand classes).
 func TopCells(ev []float32, sign float32, k int) []int {
-	idx := make([]int, len(ev))
-	for i := range idx {
-		idx[i] = i
+	k = max(0, min(k, len(ev)))
+	top := make([]int, 0, k)
+	if k == 0 {
+		return top
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return sign*ev[idx[a]] > sign*ev[idx[b]] })
-	return idx[:min(k, len(idx))]
+	for i, v := range ev {
+		v *= sign
+		if len(top) == k && v <= sign*ev[top[k-1]] {
+			continue // not better than the worst kept (ties: the lower index stays)
+		}
+		at := len(top) // after every kept cell at least as good
+		for at > 0 && sign*ev[top[at-1]] < v {
+			at--
+		}
+		if len(top) < k {
+			top = append(top, 0)
+		}
+		copy(top[at+1:], top[at:len(top)-1])
+		top[at] = i
+	}
+	return top
 }
 
 // Cand is a candidate cell of one image's evidence map for one class.

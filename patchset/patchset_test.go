@@ -2,6 +2,7 @@ package patchset
 
 import (
 	"math/rand"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -133,5 +134,29 @@ func TestCollectionBadCandidates(t *testing.T) {
 	}
 	if l := col.Lists(0).Sorted(); len(l[0]) != 1 || l[0][0].Cell != [2]int{1, 1} || l[2][0].Cell != [2]int{0, 0} {
 		t.Errorf("lists %+v", l)
+	}
+}
+
+// TopCells is the first k of a stable sort by sign*value, for any k.
+func TestTopCells(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for trial := 0; trial < 200; trial++ {
+		ev := make([]float32, 1+r.Intn(40))
+		for i := range ev {
+			ev[i] = float32(r.Intn(7) - 3)
+		}
+		for _, sign := range []float32{1, -1} {
+			idx := make([]int, len(ev))
+			for i := range idx {
+				idx[i] = i
+			}
+			sort.SliceStable(idx, func(a, b int) bool { return sign*ev[idx[a]] > sign*ev[idx[b]] })
+			for _, k := range []int{0, 1, 2, 5, len(ev), len(ev) + 3} {
+				got, want := TopCells(ev, sign, k), idx[:min(k, len(ev))]
+				if !slices.Equal(got, want) {
+					t.Fatalf("TopCells(%v, %v, %d) = %v, want %v", ev, sign, k, got, want)
+				}
+			}
+		}
 	}
 }
