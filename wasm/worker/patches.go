@@ -29,11 +29,18 @@ func (w *worker) patchCandidates(a *engine.Analysis, m *resultMsg, k int) (*prot
 	if k < 1 || k > maxPatchesPerImage {
 		return nil, fmt.Errorf("patches %d per image: want 1 to %d", k, maxPatchesPerImage)
 	}
+	var all [][]float32
+	if len(m.Maps) < len(a.Logits) { // a model with many classes: all its maps in one pass
+		var err error
+		if all, err = a.EvidenceAll(); err != nil {
+			return nil, err
+		}
+	}
 	return patchset.Wire(len(a.Logits), k, func(c int) ([]float32, error) {
 		if ev, ok := m.Maps[c]; ok {
 			return ev, nil
 		}
-		return a.Evidence(c)
+		return all[c], nil
 	})
 }
 

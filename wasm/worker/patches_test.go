@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/bagnetweb/bagnet/internal/testmodel"
 	"github.com/bagnetweb/bagnet/patchset"
 	"github.com/bagnetweb/bagnet/preprocess"
+	"github.com/bagnetweb/bagnet/weights/shipped"
 )
 
 // A batch image's candidates are, for every class, the best cells of that
@@ -93,5 +96,49 @@ func TestCrops(t *testing.T) {
 		if _, err := crops(tt.img, tt.boxes, tt.tile); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("crops(%d boxes, tile %d) = %v, want an error with %q", len(tt.boxes), tt.tile, err, tt.want)
 		}
+	}
+}
+
+// BenchmarkBatchImage is one image of a page batch in the worker: its
+// classification (the evidence maps sent with the result included), and
+// the extra work of its patch candidates of every class, for the shipped
+// model (10 classes: the maps are there already) and a 1000-class model at
+// 128 pixels (the candidates need every class's map: EvidenceAll).
+func BenchmarkBatchImage(b *testing.B) {
+	img, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "data", "samples", "n01440764_tench.jpg"))
+	if err != nil {
+		b.Skip(err)
+	}
+	big, err := testmodel.Int8(testmodel.Options{InputSize: 128, Width: 0.25, Seed: 3, Classes: 1000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range []struct {
+		name string
+		file []byte
+	}{{"shipped", shipped.Model()}, {"1000classes", big}} {
+		e, err := engine.Load(m.file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := &worker{eng: e}
+		a, msg, err := w.classify(1, img, 5, clock())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(m.name+"/classify", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, _, err := w.classify(1, img, 5, clock()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(m.name+"/candidates", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := w.patchCandidates(a, msg, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
