@@ -326,12 +326,8 @@ func (c *Root) ExportPatches() {
 		c.Status = err.Error()
 		return
 	}
-	u8 := js.Global().Get("Uint8Array").New(len(b))
-	js.CopyBytesToJS(u8, b)
-	opts := js.Global().Get("Object").New()
-	opts.Set("type", "image/png")
 	name := fmt.Sprintf("%s-patches-%s.png", p.batch.Folder, p.classes[p.Class].ID)
-	save(js.Global().Get("Blob").New(js.Global().Get("Array").Call("of", u8), opts), name)
+	saveBytes(b, "image/png", name)
 	c.Status = "Saved " + name + "."
 }
 
