@@ -58,6 +58,7 @@ type Root struct {
 	Teach   *Teaching   // the folder being (or last) taught
 	Patches *PatchRun   // the batch's most evidential patches (patches.go)
 	focus   *patchFocus // the class and patch to show when an image opened from the figure comes
+	taught  *taughtFiles
 
 	lastSeed  int64
 	pics      pictures // the pictures drawn recently, for every analysis (draw.go)
