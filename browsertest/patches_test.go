@@ -165,3 +165,48 @@ func waitFile(t *testing.T, p string) []byte {
 	t.Fatalf("no download %s (the folder holds %v)", p, ents)
 	return nil
 }
+
+// TestTeachPatches teaches the page a folder of 3 classes, then shows what
+// each class learned: its images through the taught model, and the most
+// evidential patches of each class equal 'bagnet patches -json' with the
+// taught model file ('bagnet teach''s, byte for byte the page's) on the
+// same folder, byte for byte.
+func TestTeachPatches(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
+	tb := newTab(t)
+	// Class folders named by WordNet ids: 'bagnet patches' labels only such folders.
+	parent, name, _ := teachFolder(t, map[string]string{"n01440764": "n01440764", "n02102040": "n02102040", "n02979186": "n02979186"}, 4)
+	taught, _ := cliTeach(t, parent, name)
+	taughtPath := filepath.Join(t.TempDir(), "taught.safetensors")
+	if err := os.WriteFile(taughtPath, taught, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin, _ := cliWithModel(t)
+	tb.open(suite.srv.URL)
+	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.CSS("#teach-folder"), []string{filepath.Join(parent, name)})); err != nil {
+		t.Fatalf("choose the folder: %v", err)
+	}
+	tb.waitFor(`window.bagnetTaught && window.bagnetTaught.sha256 ? "yes" : window.bagnetTaught && window.bagnetTaught.error ? "error" : ""`)
+	// The taught model in use, the button enabled.
+	tb.waitFor(`(b => b && !b.disabled && document.body.dataset.state === "ready" ? "yes" : "")(document.querySelector("#teach-patches"))`)
+	tb.click("#teach-patches")
+	tb.waitFor(`window.bagnetBatch && !window.bagnetBatch.running && window.bagnetBatch.total === 12 ? "yes" : ""`)
+	for _, cl := range []struct {
+		index int
+		id    string
+	}{{0, "n01440764"}, {1, "n02102040"}} {
+		want, _ := cliPatches(t, bin, taughtPath, parent, name, cl.id)
+		if !bytes.Contains(want, []byte(`"images":12,"errors":0,"labelled":true`)) {
+			t.Fatalf("bagnet patches -json: %s, want 12 labelled images", want)
+		}
+		if err := chromedp.Do(tb.ctx, chromedp.SetValue(chromedp.CSS("#pf-class"), fmt.Sprint(cl.index)),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("#pf-class").dispatchEvent(new Event("change", {bubbles: true}))`)); err != nil {
+			t.Fatal(err)
+		}
+		tb.waitFor(fmt.Sprintf(`(p => p && p.done && p.class === %d && p.pending === 0 && p.tiles === p.hits ? "yes" : "")(window.bagnetPatches)`, cl.index))
+		if s := windowValue[patchesState](tb, "bagnetPatches"); s.Report != string(want) {
+			t.Errorf("class %s: the page's lists with the taught model differ from bagnet patches -json:\npage %s\ncli  %s", cl.id, s.Report, want)
+		}
+	}
+	tb.screenshot("teach-patches")
+}
