@@ -169,8 +169,8 @@ func waitFile(t *testing.T, p string) []byte {
 // TestTeachPatches teaches the page a folder of 3 classes, then shows what
 // each class learned: its images through the taught model, and the most
 // evidential patches of each class equal 'bagnet patches -json' with the
-// taught model file ('bagnet teach''s, byte for byte the page's) on the
-// same folder, byte for byte.
+// taught model file that 'bagnet teach' writes (byte for byte the page's)
+// on the same folder, byte for byte.
 func TestTeachPatches(t *testing.T) {
 	t.Parallel() // independent tabs (see newTab)
 	tb := newTab(t)
