@@ -38,7 +38,7 @@ func (c *Root) CanShowTaught() bool {
 
 // TaughtText says what ShowTaughtPatches does.
 func (c *Root) TaughtText() string {
-	return fmt.Sprintf("See what each class of %s learned: its images of %s through the model in use, with the most evidential patches of each class in its own images (did it learn the object, or the background?).",
+	return fmt.Sprintf("What did each class of %q learn, the object or the background? Classify the images of %s with the model in use and see each class's most evidential patches in its own images (above, under \"Many images at once\").",
 		c.taught.t.Name, c.taught.t.Folder)
 }
 
@@ -49,6 +49,9 @@ func (c *Root) ShowTaughtPatches() {
 		return
 	}
 	c.StartBatch(c.taught.files)
+	if el := js.Global().Get("document").Call("getElementById", "batch"); el.Truthy() {
+		el.Call("scrollIntoView")
+	}
 }
 
 // TaughtPatches is the button that shows what each taught class learned.
