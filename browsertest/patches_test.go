@@ -81,12 +81,7 @@ func TestBatchPatches(t *testing.T) {
 		if !bytes.Contains(wantJSON, []byte(`"images":12,"errors":1,"labelled":true`)) {
 			t.Fatalf("bagnet patches -json: %s, want 12 images, 1 error", wantJSON)
 		}
-		if err := chromedp.Do(tb.ctx, chromedp.SetValue(chromedp.CSS("#pf-class"), fmt.Sprint(cl.index)),
-			chromedp.Evaluate[chromedp.Void](`document.querySelector("#pf-class").dispatchEvent(new Event("change", {bubbles: true}))`)); err != nil {
-			t.Fatal(err)
-		}
-		tb.waitFor(fmt.Sprintf(`(p => p && p.done && p.class === %d && p.pending === 0 && p.tiles === p.hits ? "yes" : "")(window.bagnetPatches)`, cl.index))
-		s := windowValue[patchesState](tb, "bagnetPatches")
+		s := tb.showPatchClass(cl.index)
 		if s.Report != string(wantJSON) {
 			t.Errorf("class %s: the page's lists differ from bagnet patches -json:\npage %s\ncli  %s", cl.id, s.Report, wantJSON)
 		}
@@ -130,6 +125,18 @@ func TestBatchPatches(t *testing.T) {
 		}
 	}
 	tb.screenshot("patches")
+}
+
+// showPatchClass picks class index in the figure's select and waits for
+// its lists and all their pictures.
+func (tb *tab) showPatchClass(index int) patchesState {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, chromedp.SetValue(chromedp.CSS("#pf-class"), fmt.Sprint(index)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#pf-class").dispatchEvent(new Event("change", {bubbles: true}))`)); err != nil {
+		tb.t.Fatal(err)
+	}
+	tb.waitFor(fmt.Sprintf(`(p => p && p.done && p.class === %d && p.pending === 0 && p.tiles === p.hits ? "yes" : "")(window.bagnetPatches)`, index))
+	return windowValue[patchesState](tb, "bagnetPatches")
 }
 
 // attr is the attribute name of the element sel ("" when absent).
@@ -199,12 +206,7 @@ func TestTeachPatches(t *testing.T) {
 		if !bytes.Contains(want, []byte(`"images":12,"errors":0,"labelled":true`)) {
 			t.Fatalf("bagnet patches -json: %s, want 12 labelled images", want)
 		}
-		if err := chromedp.Do(tb.ctx, chromedp.SetValue(chromedp.CSS("#pf-class"), fmt.Sprint(cl.index)),
-			chromedp.Evaluate[chromedp.Void](`document.querySelector("#pf-class").dispatchEvent(new Event("change", {bubbles: true}))`)); err != nil {
-			t.Fatal(err)
-		}
-		tb.waitFor(fmt.Sprintf(`(p => p && p.done && p.class === %d && p.pending === 0 && p.tiles === p.hits ? "yes" : "")(window.bagnetPatches)`, cl.index))
-		if s := windowValue[patchesState](tb, "bagnetPatches"); s.Report != string(want) {
+		if s := tb.showPatchClass(cl.index); s.Report != string(want) {
 			t.Errorf("class %s: the page's lists with the taught model differ from bagnet patches -json:\npage %s\ncli  %s", cl.id, s.Report, want)
 		}
 	}
