@@ -312,6 +312,24 @@ type CropsRequest struct {
 	Tile  int          `json:"tile"`
 }
 
+// KindPNG encodes a picture as PNG (PNGRequest), for the page, which does
+// not link an encoder; it is answered by a PNGReply, of this kind too.
+const KindPNG Kind = "png"
+
+// PNGRequest asks for the PNG file of W x H RGBA pixels (FieldInput, a
+// Uint8Array or Uint8ClampedArray, transferred), as Go's image/png encodes
+// an *image.RGBA: the bytes the command line writes for the same pixels.
+type PNGRequest struct {
+	Header
+	W int `json:"w"`
+	H int `json:"h"`
+}
+
+// PNGReply is the PNG file (FieldBytes, a Uint8Array) (KindPNG).
+type PNGReply struct {
+	Header
+}
+
 // CropsReply is a CropsRequest's tiles (KindCrops), in FieldCrops:
 // len(Boxes) RGBA tiles of Tile x Tile pixels, in the boxes' order.
 type CropsReply struct {
