@@ -167,6 +167,8 @@ func (w *worker) handle(msg js.Value) {
 		err = w.onLive(id, raw, msg)
 	case protocol.KindCrops:
 		err = w.onCrops(id, raw, msg)
+	case protocol.KindPNG:
+		err = w.onPNG(id, raw, msg)
 	default:
 		err = fmt.Errorf("unknown message type %q", typ)
 	}

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"math"
 
 	"github.com/bagnetweb/bagnet/engine"
@@ -50,6 +53,26 @@ const (
 	minCropTile = 16  // bagnet patches -tile's range
 	maxCropTile = 512 //
 )
+
+// maxPNGSide bounds a PNGRequest's width and height.
+const maxPNGSide = 1 << 14
+
+// encodePNG is the PNG file of w x h RGBA pixels, as image/png encodes an
+// *image.RGBA ('bagnet patches -o' writes the figure so).
+func encodePNG(w, h int, pix []byte) ([]byte, error) {
+	if w < 1 || h < 1 || w > maxPNGSide || h > maxPNGSide {
+		return nil, fmt.Errorf("png: %dx%d pixels: want 1 to %d a side", w, h, maxPNGSide)
+	}
+	if len(pix) != w*h*4 {
+		return nil, fmt.Errorf("png: %d bytes for %dx%d RGBA pixels, want %d", len(pix), w, h, w*h*4)
+	}
+	img := &image.RGBA{Pix: pix, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("png: %v", err)
+	}
+	return buf.Bytes(), nil
+}
 
 // crops decodes an encoded image as 'bagnet patches' does and resamples
 // each box of it (image pixels) to tile x tile RGBA pixels

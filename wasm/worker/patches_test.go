@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -140,5 +141,30 @@ func BenchmarkBatchImage(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// encodePNG is image/png's file of the pixels; bad sizes are errors.
+func TestEncodePNG(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 7, 5))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 37)
+	}
+	var want bytes.Buffer
+	if err := png.Encode(&want, img); err != nil {
+		t.Fatal(err)
+	}
+	got, err := encodePNG(7, 5, img.Pix)
+	if err != nil || !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("encodePNG: %d bytes (%v), want image/png's %d", len(got), err, want.Len())
+	}
+	for _, tt := range []struct {
+		w, h int
+		n    int
+		want string
+	}{{7, 5, 10, "10 bytes for 7x5"}, {0, 5, 0, "want 1 to"}, {1 << 15, 1, 4 << 15, "want 1 to"}} {
+		if _, err := encodePNG(tt.w, tt.h, make([]byte, tt.n)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("encodePNG(%d, %d, %d bytes) = %v, want an error with %q", tt.w, tt.h, tt.n, err, tt.want)
+		}
 	}
 }
