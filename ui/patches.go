@@ -1,11 +1,9 @@
 package ui
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"image"
-	"image/png"
 	"path"
 
 	"github.com/vugu/vugu/js"
@@ -36,6 +34,7 @@ type PatchRun struct {
 	tiles    map[string]*image.RGBA // patch pictures by tileKey
 	failed   map[string]string      // images whose pictures could not be made, with why
 	ids      map[int]int            // crop requests in flight -> index into asks
+	pngs     map[int]string         // PNG requests in flight -> the file's name
 	asks     [][]*patchset.Hit      // the hits of one image each crop request asks for
 	prev     string                 // the page state before the pictures were asked for
 	rep      *patchset.Report       // Report(Class), cached
@@ -57,7 +56,7 @@ func (p *PatchRun) scanned(it *BatchItem) bool {
 // startPatches begins the lists for batch b (files: its File handles by path).
 func (c *Root) startPatches(b *Batch, files map[string]js.Value) {
 	p := &PatchRun{batch: b, classes: c.Info.Classes, files: map[string]js.Value{}, bad: map[string]string{},
-		tiles: map[string]*image.RGBA{}, failed: map[string]string{}, ids: map[int]int{}}
+		tiles: map[string]*image.RGBA{}, failed: map[string]string{}, ids: map[int]int{}, pngs: map[int]string{}}
 	p.Col = patchset.NewCollection(len(c.Info.Classes), patchset.DefaultN, patchset.DefaultPerImage, len(b.Classes) > 0)
 	for _, it := range b.Items {
 		if p.scanned(it) {
@@ -290,10 +289,9 @@ func (c *Root) focusOpened(a *Analysis) {
 	c.SetHover(f.cell)
 }
 
-// PatchFigurePNG is the figure of the shown class as 'bagnet patches -o'
-// draws it, PNG-encoded (byte for byte the same when every picture has
-// come).
-func (p *PatchRun) PatchFigurePNG() ([]byte, error) {
+// Figure is the figure of the shown class as 'bagnet patches -o' draws it
+// (the same pixels when every picture has come; a missing one is black).
+func (p *PatchRun) Figure() (*image.RGBA, error) {
 	rep := p.Report(p.Class)
 	if rep == nil {
 		return nil, fmt.Errorf("no lists")
@@ -307,28 +305,66 @@ func (p *PatchRun) PatchFigurePNG() ([]byte, error) {
 			}
 		}
 	}
-	fig := patchset.Figure(rep, p.batch.Folder, patchset.DefaultN, patchset.DefaultPerImage, patchset.DefaultTile, path.Base)
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, fig); err != nil {
-		return nil, fmt.Errorf("encoding the figure: %v", err)
-	}
-	return buf.Bytes(), nil
+	return patchset.Figure(rep, p.batch.Folder, patchset.DefaultN, patchset.DefaultPerImage, patchset.DefaultTile, path.Base), nil
 }
 
-// ExportPatches saves the figure of the shown class as a PNG.
+// ExportPatches saves the figure of the shown class as a PNG: the page
+// draws it, the worker encodes it (the page links no PNG encoder), byte
+// for byte the file 'bagnet patches -o' writes.
 func (c *Root) ExportPatches() {
 	p := c.Patches
 	if p == nil || !p.Done {
 		return
 	}
-	b, err := p.PatchFigurePNG()
+	fig, err := p.Figure()
 	if err != nil {
 		c.Status = err.Error()
 		return
 	}
 	name := fmt.Sprintf("%s-patches-%s.png", p.batch.Folder, p.classes[p.Class].ID)
-	saveBytes(b, "image/png", name)
-	c.Status = "Saved " + name + "."
+	id := c.reqs.add(protocol.KindPNG, name)
+	msg := message(&protocol.PNGRequest{Header: protocol.Header{Type: protocol.KindPNG, ID: &id}, W: fig.Rect.Dx(), H: fig.Rect.Dy()})
+	arr := js.Global().Get("Uint8Array").New(len(fig.Pix))
+	js.CopyBytesToJS(arr, fig.Pix)
+	setJS(msg, protocol.FieldInput, arr)
+	p.pngs[id] = name
+	c.send(outgoing{id: id, kind: protocol.KindPNG, msg: msg, transfer: js.Global().Get("Array").Call("of", arr.Get("buffer"))})
+	c.Status = "Saving " + name + "…"
+}
+
+// pngAnswer takes the worker's PNG file of an exported figure and saves
+// it (failed: an error with errMsg); it reports false when id is not one.
+func (c *Root) pngAnswer(id int, m js.Value, failed bool, errMsg string) bool {
+	p := c.Patches
+	if p == nil {
+		return false
+	}
+	name, ok := p.pngs[id]
+	if !ok {
+		return false
+	}
+	delete(p.pngs, id)
+	c.forget(id)
+	file := m.Get(protocol.FieldBytes)
+	switch {
+	case failed:
+		c.Status = "Could not save " + name + ": " + errMsg
+	case file.Type() != js.TypeObject:
+		c.Status = "Could not save " + name + ": the worker sent no file"
+	default:
+		opts := js.Global().Get("Object").New()
+		opts.Set("type", "image/png")
+		save(js.Global().Get("Blob").New(js.Global().Get("Array").Call("of", file), opts), name)
+		c.Status = "Saved " + name + "."
+	}
+	// Sent after other work, it found the page working: the page is idle again.
+	if len(c.queue) == 0 && len(p.ids) == 0 && c.State == StateWorking && (c.Batch == nil || !c.Batch.Running) {
+		c.State = StateReady
+		if c.Cur != nil {
+			c.State = StateDone
+		}
+	}
+	return true
 }
 
 // patchesState is window.bagnetPatches, for scripts and tests.
