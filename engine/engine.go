@@ -412,6 +412,23 @@ func (a *Analysis) Evidence(c int) ([]float32, error) {
 	return a.e.Float.Evidence(a.ffeat, c), nil
 }
 
+// EvidenceAll is every class's Evidence map (out[c] is class c's), the
+// same values; an int8 model computes them in one pass over the map.
+func (a *Analysis) EvidenceAll() ([][]float32, error) {
+	if a.feat != nil {
+		return a.e.Int8.EvidenceAll(a.feat), nil
+	}
+	out := make([][]float32, len(a.Logits))
+	for c := range out {
+		ev, err := a.Evidence(c)
+		if err != nil {
+			return nil, err
+		}
+		out[c] = ev
+	}
+	return out, nil
+}
+
 // Bias is class c's head bias (logit = mean(evidence) + bias).
 func (e *Engine) Bias(c int) float32 {
 	if e.Int8 != nil {

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -102,6 +103,17 @@ func TestClassifyResult(t *testing.T) {
 		}
 		if _, err := a.Evidence(10); err == nil {
 			t.Error("evidence for class 10 of 10: no error")
+		}
+		// EvidenceAll: every class's map in one pass, bit for bit Evidence's.
+		all, err := a.EvidenceAll()
+		if err != nil || len(all) != len(a.Logits) {
+			t.Fatalf("EvidenceAll: %d maps, %v", len(all), err)
+		}
+		for c := range a.Logits {
+			ev, _ := a.Evidence(c)
+			if !slices.Equal(all[c], ev) {
+				t.Errorf("class %d: EvidenceAll's map differs from Evidence's", c)
+			}
 		}
 		// Receptive fields: the tench photo is 500x375; cell (i, j) covers input
 		// pixels [8j, 8j+33) x [8i, 8i+33), mapped back to the photo.

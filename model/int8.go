@@ -434,6 +434,25 @@ func (q *QNet) Evidence(f *QMap, c int) []float32 {
 	return ev
 }
 
+// EvidenceAll is every class's Evidence map (out[c] is class c's), bit
+// for bit, in one GEMM over all classes instead of one per class: what a
+// model with many classes needs when every map is wanted.
+func (q *QNet) EvidenceAll(f *QMap) [][]float32 {
+	n, cells := q.FC.Out, f.H*f.W
+	acc := make([]int32, cells*n)
+	q.kernels.U8I8(cells, f.Data, q.kernels.PackI8(n, f.C, q.FC.Weight[:n*f.C]), acc)
+	out := make([][]float32, n)
+	for c := range out {
+		unit := float64(q.FC.Scale[c])
+		ev := make([]float32, cells)
+		for i := range ev {
+			ev[i] = float32(float64(acc[i*n+c]) * unit)
+		}
+		out[c] = ev
+	}
+	return out
+}
+
 // Dequantize returns the real-valued feature map.
 func (m *QMap) Dequantize() *Map {
 	r := NewMap(m.H, m.W, m.C)

@@ -75,12 +75,15 @@ const (
 	// frame: a Uint8ClampedArray of RGBA pixels (RGBA), an ImageData's
 	// layout.
 	FieldInput = "input"
+	// FieldCrops is a CropsReply's patch pictures: a Uint8Array of RGBA
+	// tiles, one after another.
+	FieldCrops = "crops"
 )
 
 // BinaryFields are the Field* names of the typed arrays: a message without
 // them is its JSON part.
 func BinaryFields() []string {
-	return []string{FieldBytes, FieldRGB, FieldData, FieldEvidence, FieldInput}
+	return []string{FieldBytes, FieldRGB, FieldData, FieldEvidence, FieldInput, FieldCrops}
 }
 
 // Header is what every message carries: its kind and the id of the
@@ -135,6 +138,9 @@ type ClassifyRequest struct {
 	Header
 	TopK  int `json:"topK"`
 	Thumb int `json:"thumb,omitempty"`
+	// Patches, when positive, asks for the image's patch candidates of
+	// every class (ResultReply.Patches), that many per list.
+	Patches int `json:"patches,omitempty"`
 }
 
 // MaxThumb bounds ClassifyRequest.Thumb.
@@ -287,7 +293,59 @@ type ResultReply struct {
 	Meta
 	// Thumb is the thumbnail a ClassifyRequest asked for: a data: URL of
 	// a JPEG image.
-	Thumb string `json:"thumb,omitempty"`
+	Thumb   string           `json:"thumb,omitempty"`
+	Patches *PatchCandidates `json:"patches,omitempty"` // when the ClassifyRequest asked
+}
+
+// PatchCandidates are one image's candidates for every class's lists of
+// most evidential patches (package patchset, 'bagnet patches'): with k =
+// min(K, cells of the map), class c's k cells with the most evidence for
+// it, best first (ties: the lower cell), are entries [2kc, 2kc+k) and its k
+// most negative [2kc+k, 2k(c+1)). Cells index the map row-major.
+type PatchCandidates struct {
+	K        int       `json:"k"`
+	Cells    []int     `json:"cells"`
+	Evidence []float32 `json:"evidence"`
+}
+
+// KindCrops crops patches out of an image (CropsRequest); it is answered by
+// a CropsReply, of this kind too.
+const KindCrops Kind = "crops"
+
+// CropsRequest asks for the pictures of patches of an encoded image (its
+// bytes an ArrayBuffer in FieldBytes, transferred): each box (x0, y0, x1,
+// y1 in the image's pixels, a patch's receptive field) resampled to Tile x
+// Tile pixels as 'bagnet patches' draws it (heatmap.Crop).
+type CropsRequest struct {
+	Header
+	Boxes [][4]float64 `json:"boxes"`
+	Tile  int          `json:"tile"`
+}
+
+// KindPNG encodes a picture as PNG (PNGRequest), for the page, which does
+// not link an encoder; it is answered by a PNGReply, of this kind too.
+const KindPNG Kind = "png"
+
+// PNGRequest asks for the PNG file of W x H RGBA pixels (FieldInput, a
+// Uint8Array or Uint8ClampedArray, transferred), as Go's image/png encodes
+// an *image.RGBA: the bytes the command line writes for the same pixels.
+type PNGRequest struct {
+	Header
+	W int `json:"w"`
+	H int `json:"h"`
+}
+
+// PNGReply is the PNG file (FieldBytes, a Uint8Array) (KindPNG).
+type PNGReply struct {
+	Header
+}
+
+// CropsReply is a CropsRequest's tiles (KindCrops), in FieldCrops:
+// len(Boxes) RGBA tiles of Tile x Tile pixels, in the boxes' order.
+type CropsReply struct {
+	Header
+	Tile  int `json:"tile"`
+	Count int `json:"count"`
 }
 
 // EvidenceReply is class Class's evidence map (FieldEvidence) of the

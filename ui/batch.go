@@ -9,6 +9,7 @@ import (
 	"github.com/vugu/vugu/js"
 
 	"github.com/bagnetweb/bagnet/evalreport"
+	"github.com/bagnetweb/bagnet/patchset"
 	"github.com/bagnetweb/bagnet/protocol"
 )
 
@@ -135,6 +136,7 @@ func (c *Root) StartBatch(files js.Value) {
 	}
 	c.Batch = b
 	c.Err = ""
+	c.startPatches(b, byPath)
 	c.publishBatch()
 	c.batchNext()
 }
@@ -165,7 +167,7 @@ func (c *Root) batchNext() {
 	it.file = f
 	c.State = StateWorking
 	c.Status = fmt.Sprintf("Classifying %s (%d of %d)…", it.Path, i+1, len(b.Items))
-	msg := &protocol.ClassifyRequest{Header: protocol.Header{Type: protocol.KindClassify}, TopK: TopK, Thumb: ThumbSide}
+	msg := &protocol.ClassifyRequest{Header: protocol.Header{Type: protocol.KindClassify}, TopK: TopK, Thumb: ThumbSide, Patches: patchset.DefaultPerImage}
 	c.sendFile(f, it.Path, msg, b.ids, i,
 		func() bool { return c.Batch == b && b.Running },
 		func(reason string) { c.batchDone(i, nil, reason) }, nil)
@@ -239,6 +241,7 @@ func (c *Root) batchAnswer(id int, raw []byte, failed bool, errMsg string) bool 
 	b.Items[i].Thumb = r.Thumb
 	tm := r.Timings
 	b.workMs += tm.DecodeMs + tm.PreprocessMs + tm.InferMs + tm.EvidenceMs
+	c.patchesAdd(i, &r)
 	c.batchDone(i, r.Meta.Result.Top, "")
 	return true
 }
@@ -266,6 +269,7 @@ func (c *Root) finishBatch(status string) {
 	c.State = b.prev
 	c.Status = status
 	c.publishBatch()
+	c.patchesFinished()
 }
 
 // batchState is window.bagnetBatch, for scripts and tests.

@@ -82,12 +82,7 @@ func (c *Root) OnExportJSON() {
 		c.Status = "Cannot export: " + err.Error()
 		return
 	}
-	u8 := js.Global().Get("Uint8Array").New(len(b))
-	js.CopyBytesToJS(u8, b)
-	opts := js.Global().Get("Object").New()
-	opts.Set("type", "application/json")
-	blob := js.Global().Get("Blob").New(js.Global().Get("Array").Call("of", u8), opts)
-	save(blob, c.exportName("result", ".json"))
+	saveBytes(b, "application/json", c.exportName("result", ".json"))
 	c.Status = "Saved the result as JSON."
 }
 
@@ -111,6 +106,15 @@ func (c *Root) OnExportPNG() {
 	})
 	canvas.Call("toBlob", f, "image/png")
 	c.Status = "Saved the heatmap as PNG."
+}
+
+// saveBytes offers b, of media type mime, as a download named name.
+func saveBytes(b []byte, mime, name string) {
+	u8 := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(u8, b)
+	opts := js.Global().Get("Object").New()
+	opts.Set("type", mime)
+	save(js.Global().Get("Blob").New(js.Global().Get("Array").Call("of", u8), opts), name)
 }
 
 // save offers blob as a download named name.

@@ -186,7 +186,7 @@ func (c *Root) onMessage(m js.Value) {
 		c.restart(fmt.Sprintf("crashed (%s)", h.Message), "crashed")
 		return
 	}
-	if id == c.inflight && (typ == protocol.KindResult || typ == protocol.KindReady || typ == protocol.KindFeatures || typ == protocol.KindTeach || typ == protocol.KindLive || (typ == protocol.KindError && h.What != protocol.KindEvidence)) {
+	if id == c.inflight && (typ == protocol.KindResult || typ == protocol.KindReady || typ == protocol.KindFeatures || typ == protocol.KindTeach || typ == protocol.KindLive || typ == protocol.KindCrops || typ == protocol.KindPNG || (typ == protocol.KindError && h.What != protocol.KindEvidence)) {
 		defer c.answered()
 	}
 	switch typ {
@@ -253,6 +253,10 @@ func (c *Root) onMessage(m js.Value) {
 		c.teachAnswer(id, raw, m, false, "")
 	case protocol.KindLive:
 		c.onLive(id, raw, m, "")
+	case protocol.KindCrops:
+		c.cropsAnswer(id, raw, m, false, "")
+	case protocol.KindPNG:
+		c.pngAnswer(id, m, false, "")
 	case protocol.KindError:
 		c.onError(id, h.What, h.Message)
 	}
@@ -316,6 +320,7 @@ func (c *Root) onResult(id int, raw []byte, m js.Value) {
 		c.Cur, c.Scr, c.Edits = a, nil, nil
 		c.Sel = -1
 		c.Hover = Cell{}
+		c.focusOpened(a) // an image opened from the patch figure
 		c.reveal = true
 	}
 	c.ensureMap(a, c.Selected())
@@ -376,6 +381,10 @@ func (c *Root) onError(id int, what protocol.Kind, msg string) {
 		c.Status = "Could not compute that evidence map: " + msg
 	case c.teachAnswer(id, nil, js.Value{}, true, msg):
 		// teaching lists a failed image and goes on, or says why it stopped
+	case c.pngAnswer(id, js.Value{}, true, msg):
+		// the figure's PNG could not be made: the status says so
+	case c.cropsAnswer(id, nil, js.Value{}, true, msg):
+		// a patch picture of the figure could not be made: it says so
 	case c.batchAnswer(id, nil, true, msg):
 		// one image of a folder failed: the batch lists it and goes on
 	case id != c.reqs.want:

@@ -56,6 +56,9 @@ type Root struct {
 	Hover   Cell        // the patch under the pointer or keyboard cursor
 	Batch   *Batch      // the folder of images being (or last) classified
 	Teach   *Teaching   // the folder being (or last) taught
+	Patches *PatchRun   // the batch's most evidential patches (patches.go)
+	focus   *patchFocus // the class and patch to show when an image opened from the figure comes
+	taught  *taughtFiles
 
 	Yours Yours         // the user's models kept in this browser (yours.go)
 	Named *NamedClasses // classes made by name in the page, to teach (namedclasses.go)

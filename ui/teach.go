@@ -106,6 +106,7 @@ func (c *Root) startTeach(folder string, paths []string, byPath map[string]js.Va
 	}
 	c.Teach = t
 	c.Err = ""
+	c.keepTaughtFiles(t, paths, byPath) // for what each class learned (taughtpatches.go)
 	c.publishTeach()
 	c.teachNext()
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"image/png"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"sort"
@@ -176,27 +175,6 @@ func TestPatchesErrors(t *testing.T) {
 		checkOneLine(t, errOut)
 		if !strings.Contains(errOut, tt.want) {
 			t.Errorf("%v: stderr %q does not mention %q", tt.args, errOut, tt.want)
-		}
-	}
-}
-
-// bestHits keeps exactly the n best of any sequence of offers.
-func TestBestHits(t *testing.T) {
-	r := rand.New(rand.NewSource(1))
-	for _, sign := range []float32{1, -1} {
-		b := &bestHits{n: 7, sign: sign}
-		var all []*patchHit
-		for k := 0; k < 500; k++ {
-			h := &patchHit{Image: string(rune('a' + r.Intn(20))), Cell: [2]int{r.Intn(3), r.Intn(3)}, Evidence: float32(r.Intn(40) - 20)}
-			all = append(all, h)
-			b.offer(h)
-		}
-		sort.SliceStable(all, func(i, j int) bool { return b.better(all[i], all[j]) })
-		got := b.sorted()
-		for k := range got {
-			if b.better(got[k], all[k]) || b.better(all[k], got[k]) {
-				t.Fatalf("sign %v: kept[%d] = %+v, want %+v", sign, k, *got[k], *all[k])
-			}
 		}
 	}
 }

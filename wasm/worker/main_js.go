@@ -165,6 +165,10 @@ func (w *worker) handle(msg js.Value) {
 		err = w.onTeach(id, raw)
 	case protocol.KindLive:
 		err = w.onLive(id, raw, msg)
+	case protocol.KindCrops:
+		err = w.onCrops(id, raw, msg)
+	case protocol.KindPNG:
+		err = w.onPNG(id, raw, msg)
 	default:
 		err = fmt.Errorf("unknown message type %q", typ)
 	}
@@ -524,11 +528,16 @@ func (w *worker) onClassify(id *int, raw []byte, msg js.Value) error {
 	if img == nil {
 		return fmt.Errorf("classify: no image bytes")
 	}
+	var a *engine.Analysis
+	var m *resultMsg
 	if req.Thumb != 0 {
-		a, m, err := w.classifyThumb(n, img, req.TopK, req.Thumb, ms)
-		return postResult(id, a, m, err)
+		a, m, err = w.classifyThumb(n, img, req.TopK, req.Thumb, ms)
+	} else {
+		a, m, err = w.classify(n, img, req.TopK, ms)
 	}
-	a, m, err := w.classify(n, img, req.TopK, ms)
+	if err == nil && req.Patches > 0 { // a batch's image: its patch candidates too (patches.go)
+		m.Patches, err = w.patchCandidates(a, m, req.Patches)
+	}
 	return postResult(id, a, m, err)
 }
 
@@ -583,7 +592,7 @@ func postResult(id *int, a *engine.Analysis, m *resultMsg, err error) error {
 	if err != nil {
 		return err
 	}
-	out, err := message(&protocol.ResultReply{Header: protocol.Header{Type: protocol.KindResult, ID: id}, Meta: m.Meta, Thumb: m.Thumb})
+	out, err := message(&protocol.ResultReply{Header: protocol.Header{Type: protocol.KindResult, ID: id}, Meta: m.Meta, Thumb: m.Thumb, Patches: m.Patches})
 	if err != nil {
 		postMsg(errorReply(id, protocol.KindResult, err))
 		return nil

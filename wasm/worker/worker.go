@@ -66,7 +66,8 @@ type resultMsg struct {
 	protocol.Meta
 	Classes []int // classes whose maps are sent
 	Maps    map[int][]float32
-	Thumb   string // protocol.ResultReply.Thumb, when asked for (thumb.go)
+	Thumb   string                    // protocol.ResultReply.Thumb, when asked for (thumb.go)
+	Patches *protocol.PatchCandidates // a batch image's (patches.go), nil when not asked
 }
 
 // keep is how many analyses the worker remembers for follow-up requests

@@ -1,0 +1,214 @@
+package browsertest
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+)
+
+// cliPatches runs 'bagnet patches -json -class CLASS -o PNG NAME' in parent
+// with the site's model: the reference of the page's figure. It returns
+// the JSON and the PNG.
+func cliPatches(t *testing.T, bin, model, parent, name, class string) (js, fig []byte) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "patches.png")
+	cmd := exec.Command(bin, "patches", "-json", "-class", class, "-o", out, "-weights", model, name)
+	cmd.Dir = parent
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 1) { // 1: some images failed, as here
+		t.Fatalf("bagnet patches: %v\n%s", err, stderr.Bytes())
+	}
+	fig, err = os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.Bytes(), fig
+}
+
+// patchesState is window.bagnetPatches (ui/patches.go).
+type patchesState struct {
+	Class   int    `json:"class"`
+	Done    bool   `json:"done"`
+	Tiles   int    `json:"tiles"`
+	Hits    int    `json:"hits"`
+	Pending int    `json:"pending"`
+	Failed  int    `json:"failed"`
+	Report  string `json:"report"`
+}
+
+// TestBatchPatches chooses a labelled folder (3 classes, a corrupt image,
+// a skipped folder, a loose image), and checks the page's most evidential
+// patches against 'bagnet patches -json' on the same folder, byte for
+// byte, for two classes picked in the figure's select; "Export as PNG"
+// against the command's PNG, byte for byte; then a click on a patch opens
+// its image in the full analysis with that class shown and that patch
+// outlined, several times.
+func TestBatchPatches(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
+	tb := newTab(t)
+	parent, name := batchFolder(t, []string{"n01440764", "n02102040", "n02979186"}, 4)
+	bin, model := cliWithModel(t)
+	dl := t.TempDir()
+	if _, err := chromedp.Call(tb.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dl,
+		BrowserContextID: chromedp.FromContext(tb.ctx).BrowserContextID}); err != nil {
+		t.Fatal(err)
+	}
+	tb.open(suite.srv.URL)
+	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.CSS("#folder"), []string{filepath.Join(parent, name)})); err != nil {
+		t.Fatalf("choose the folder: %v", err)
+	}
+	tb.waitFor(`window.bagnetBatch && !window.bagnetBatch.running ? "yes" : ""`)
+	t.Logf("batch with patch candidates: %.2f images/s", windowValue[batchState](tb, "bagnetBatch").Rate)
+
+	for _, cl := range []struct {
+		index int
+		id    string
+	}{{0, "n01440764"}, {2, "n02979186"}} {
+		wantJSON, wantPNG := cliPatches(t, bin, model, parent, name, cl.id)
+		if !bytes.Contains(wantJSON, []byte(`"images":12,"errors":1,"labelled":true`)) {
+			t.Fatalf("bagnet patches -json: %s, want 12 images, 1 error", wantJSON)
+		}
+		s := tb.showPatchClass(cl.index)
+		if s.Report != string(wantJSON) {
+			t.Errorf("class %s: the page's lists differ from bagnet patches -json:\npage %s\ncli  %s", cl.id, s.Report, wantJSON)
+		}
+		// One patch per image: 4 for, 8 distractors, 4 against (the
+		// corrupt image has none).
+		if s.Failed != 0 || s.Hits != 4+8+4 {
+			t.Errorf("class %s: %d patches shown, %d images failed, want 16 and none", cl.id, s.Hits, s.Failed)
+		}
+		// Every patch of the three rows is shown with its file name.
+		n, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#patch-figure button.patch canvas").length`))
+		if err != nil || n != s.Hits {
+			t.Errorf("class %s: %d patch pictures drawn (%v), want %d", cl.id, n, err, s.Hits)
+		}
+		tb.click("#pf-export")
+		got := waitFile(t, filepath.Join(dl, fmt.Sprintf("%s-patches-%s.png", name, cl.id)))
+		if !bytes.Equal(got, wantPNG) {
+			gi, err1 := png.Decode(bytes.NewReader(got))
+			wi, err2 := png.Decode(bytes.NewReader(wantPNG))
+			t.Errorf("class %s: the exported PNG (%d bytes) differs from bagnet patches -o (%d bytes); decoded %v %v, bounds %v vs %v",
+				cl.id, len(got), len(wantPNG), err1, err2, bounds(gi), bounds(wi))
+		}
+	}
+
+	// Open patches of the figure, one after the other.
+	for _, sel := range []string{"#pf-for li:nth-child(1) button", "#pf-distractors li:nth-child(2) button", "#pf-against li:nth-child(1) button", "#pf-for li:nth-child(3) button"} {
+		img := tb.attr(sel, "data-image")
+		cell := tb.attr(sel, "data-cell")
+		if img == "" || cell == "" {
+			t.Fatalf("%s: no patch (image %q, cell %q)", sel, img, cell)
+		}
+		tb.click(sel)
+		base := filepath.Base(img)
+		tb.waitFor(fmt.Sprintf(`document.body.dataset.state === "done" && window.bagnetResult && window.bagnetResult.image === %q && document.querySelector(".viewer .cellbox") ? "yes" : ""`, base))
+		if h := tb.text("#viewer-title"); !strings.Contains(h, "cassette player") {
+			t.Errorf("%s: the viewer shows %q, want the figure's class", sel, h)
+		}
+		var i, j int
+		fmt.Sscanf(cell, "%d,%d", &i, &j)
+		if txt := tb.text(".hover-title"); !strings.Contains(txt, fmt.Sprintf("cell (%d,%d)", i, j)) {
+			t.Errorf("%s (%s cell %s): the outlined patch is %q", sel, img, cell, txt)
+		}
+	}
+	tb.screenshot("patches")
+}
+
+// showPatchClass picks class index in the figure's select and waits for
+// its lists and all their pictures.
+func (tb *tab) showPatchClass(index int) patchesState {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, chromedp.SetValue(chromedp.CSS("#pf-class"), fmt.Sprint(index)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#pf-class").dispatchEvent(new Event("change", {bubbles: true}))`)); err != nil {
+		tb.t.Fatal(err)
+	}
+	tb.waitFor(fmt.Sprintf(`(p => p && p.done && p.class === %d && p.pending === 0 && p.tiles === p.hits ? "yes" : "")(window.bagnetPatches)`, index))
+	return windowValue[patchesState](tb, "bagnetPatches")
+}
+
+// attr is the attribute name of the element sel ("" when absent).
+func (tb *tab) attr(sel, name string) string {
+	tb.t.Helper()
+	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q)?.getAttribute(%q) ?? ""`, sel, name)))
+	if err != nil {
+		tb.t.Fatalf("attribute %s of %s: %v", name, sel, err)
+	}
+	return v
+}
+
+func bounds(img interface{ Bounds() image.Rectangle }) image.Rectangle {
+	if img == nil {
+		return image.Rectangle{}
+	}
+	return img.Bounds()
+}
+
+// waitFile waits for a download to be complete at p.
+func waitFile(t *testing.T, p string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(stateTimeout)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(p); err == nil && len(b) > 0 {
+			if _, err := png.Decode(bytes.NewReader(b)); err == nil {
+				return b
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ents, _ := os.ReadDir(filepath.Dir(p))
+	t.Fatalf("no download %s (the folder holds %v)", p, ents)
+	return nil
+}
+
+// TestTeachPatches teaches the page a folder of 3 classes, then shows what
+// each class learned: its images through the taught model, and the most
+// evidential patches of each class equal 'bagnet patches -json' with the
+// taught model file that 'bagnet teach' writes (byte for byte the page's)
+// on the same folder, byte for byte.
+func TestTeachPatches(t *testing.T) {
+	t.Parallel() // independent tabs (see newTab)
+	tb := newTab(t)
+	// Class folders named by WordNet ids: 'bagnet patches' labels only such folders.
+	parent, name, _ := teachFolder(t, map[string]string{"n01440764": "n01440764", "n02102040": "n02102040", "n02979186": "n02979186"}, 4)
+	taught, _ := cliTeach(t, parent, name)
+	taughtPath := filepath.Join(t.TempDir(), "taught.safetensors")
+	if err := os.WriteFile(taughtPath, taught, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin, _ := cliWithModel(t)
+	tb.open(suite.srv.URL)
+	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.CSS("#teach-folder"), []string{filepath.Join(parent, name)})); err != nil {
+		t.Fatalf("choose the folder: %v", err)
+	}
+	tb.waitFor(`window.bagnetTaught && window.bagnetTaught.sha256 ? "yes" : window.bagnetTaught && window.bagnetTaught.error ? "error" : ""`)
+	// The taught model in use, the button enabled.
+	tb.waitFor(`(b => b && !b.disabled && document.body.dataset.state === "ready" ? "yes" : "")(document.querySelector("#teach-patches"))`)
+	tb.click("#teach-patches")
+	tb.waitFor(`window.bagnetBatch && !window.bagnetBatch.running && window.bagnetBatch.total === 12 ? "yes" : ""`)
+	for _, cl := range []struct {
+		index int
+		id    string
+	}{{0, "n01440764"}, {1, "n02102040"}} {
+		want, _ := cliPatches(t, bin, taughtPath, parent, name, cl.id)
+		if !bytes.Contains(want, []byte(`"images":12,"errors":0,"labelled":true`)) {
+			t.Fatalf("bagnet patches -json: %s, want 12 labelled images", want)
+		}
+		if s := tb.showPatchClass(cl.index); s.Report != string(want) {
+			t.Errorf("class %s: the page's lists with the taught model differ from bagnet patches -json:\npage %s\ncli  %s", cl.id, s.Report, want)
+		}
+	}
+	tb.screenshot("teach-patches")
+}
