@@ -303,7 +303,7 @@ func TestBench(t *testing.T) {
 // answer already there is taken even after the deadline.
 func TestAwaitByOneDeadline(t *testing.T) {
 	const d = 300 * time.Millisecond
-	for _, k := range []int{1, 3, 6} {
+	for _, k := range []int{3, 6} {
 		chans := make([]chan int, k+1)
 		for i := range chans {
 			chans[i] = make(chan int, 1)
@@ -321,7 +321,9 @@ func TestAwaitByOneDeadline(t *testing.T) {
 		if !slices.Equal(got, []int{42}) {
 			t.Errorf("k=%d: answers %v, want [42]", k, got)
 		}
-		if el < d || el > d+d/2 {
+		// Up to 2d (a loaded machine's scheduling delays); waiting one
+		// deadline per helper would take k·d, at least 3d for k >= 3.
+		if el < d || el >= 2*d {
 			t.Errorf("k=%d hung helpers took %v, want one deadline (%v), not %v", k, el, d, time.Duration(k)*d)
 		}
 	}
