@@ -157,6 +157,9 @@ func TestLiveCamera(t *testing.T) {
 	frames := s.Frames - first.Frames
 	t.Logf("live mode: %d frames in ~5 s, %.1f frames/s (page's count since its first frame); network %.1f ms per frame in the worker (mean), so the engine alone allows %.1f frames/s: %.0f%% of it reached; %d animation frames skipped while one was in flight; top %s",
 		frames, s.FPS, s.MeanInferMs, 1000/s.MeanInferMs, 100*s.FPS*s.MeanInferMs/1000, s.Skipped, s.LastTop)
+	st := s.Stages
+	t.Logf("live mode stages, median ms over %d frames: capture %.1f, held %.1f, send %.1f, input %.1f, network %.1f, evidence %.1f, reply %.1f, draw %.1f; worker idle between frames %.1f; period %.1f",
+		st.Frames, st.Capture, st.Held, st.Send, st.Input, st.Network, st.Evidence, st.Reply, st.Draw, st.WorkerIdle, st.Period)
 	if s.Err != "" {
 		t.Fatalf("live mode failed: %s", s.Err)
 	}
