@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/vugu/vugu/js"
 
@@ -196,11 +197,46 @@ func (c *ImageInput) liveRead() (js.Value, [2]float64) {
 		l.grab.Set("width", n)
 		l.grab.Set("height", n)
 	}
-	s := min(vw, vh)
+	x, y, side := liveSource(c.Model.Resize, n, vw, vh)
 	t0 := epochMs()
-	l.grabCtx.Call("drawImage", v, (vw-s)/2, (vh-s)/2, s, s, 0, 0, n, n)
+	l.grabCtx.Call("drawImage", v, x, y, side, side, 0, 0, n, n)
 	data := l.grabCtx.Call("getImageData", 0, 0, n, n).Get("data")
 	return data, [2]float64{t0, epochMs()}
+}
+
+// liveSource is the square of a vw x vh video frame that live mode resizes
+// to the model's n x n input: the frame's centre square (what Freeze
+// sends), less what the model's preprocessing (resize mode) crops from a
+// square. In crop mode that is its centre n/CropShortSide(n): the same
+// pixels Freeze's exact analysis sees. x, y and side are in video pixels.
+func liveSource(resize string, n, vw, vh int) (x, y, side float64) {
+	s := min(vw, vh)
+	t := liveTransform(resize, n, s)
+	x0, y0, x1, _ := t.ToSourceF(0, 0, float64(n), float64(n))
+	return float64((vw-s)/2) + x0, float64((vh-s)/2) + y0, x1 - x0
+}
+
+// liveTransform is the model's preprocessing of an s x s square
+// (preprocess.NewTransform's geometry).
+func liveTransform(resize string, n, s int) protocol.Transform {
+	t := protocol.Transform{Mode: resize, Size: n, SrcW: s, SrcH: s, ResizedW: n, ResizedH: n}
+	if strings.EqualFold(strings.TrimSpace(resize), "crop") {
+		r := protocol.CropShortSide(n)
+		t.ResizedW, t.ResizedH, t.OffX, t.OffY = r, r, (r-n)/2, (r-n)/2
+	}
+	return t
+}
+
+// LiveOverlayCSS places the overlay over the part of the video's centre
+// square that the model sees (all of it, unless the model crops).
+func (c *ImageInput) LiveOverlayCSS() string {
+	if c.Model == nil || !strings.EqualFold(strings.TrimSpace(c.Model.Resize), "crop") {
+		return ""
+	}
+	const s = 1 << 20 // any square: the fractions are what matter
+	t := liveTransform(c.Model.Resize, c.Model.InputSize, s)
+	x0, y0, x1, _ := t.ToSourceF(0, 0, float64(t.Size), float64(t.Size))
+	return fmt.Sprintf("inset: auto; left: %.4f%%; top: %.4f%%; width: %.4f%%; height: %.4f%%", 100*x0/s, 100*y0/s, 100*(x1-x0)/s, 100*(x1-x0)/s)
 }
 
 // liveSend sends a frame's pixels (liveRead's) unless one is in flight or
