@@ -54,7 +54,7 @@ func writeY4M(t *testing.T, path string, img image.Image, w, h, frames int) {
 		t.Fatal(err)
 	}
 	bw := bufio.NewWriter(f)
-	bw.WriteString("YUV4MPEG2 W" + itoa(w) + " H" + itoa(h) + " F30:1 Ip A1:1 C420jpeg\n")
+	bw.WriteString("YUV4MPEG2 W" + itoa(w) + " H" + itoa(h) + " F" + itoa(cameraFPS) + ":1 Ip A1:1 C420jpeg\n")
 	for range frames {
 		bw.WriteString("FRAME\n")
 		bw.Write(yp)
@@ -68,6 +68,22 @@ func writeY4M(t *testing.T, path string, img image.Image, w, h, frames int) {
 		t.Fatal(err)
 	}
 }
+
+// loadAverage is the machine's load average (1, 5, 15 minutes), where
+// /proc says it, for the log.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
+
+// cameraFPS is the fake camera's frame rate (writeY4M's videos): live mode
+// analyses each video frame once at most, so it is also live mode's
+// highest frame rate.
+const cameraFPS = 30
 
 func clampByte(v float64) byte { return byte(max(0, min(255, v+0.5))) }
 
@@ -151,17 +167,47 @@ func TestLiveCamera(t *testing.T) {
 	tb.open(suite.srv.URL)
 
 	tb.startLive()
+	time.Sleep(time.Second) // past the first frames
 	first := windowValue[liveStats](tb, "bagnetLive")
+	t0 := time.Now()
 	time.Sleep(5 * time.Second)
 	s := windowValue[liveStats](tb, "bagnetLive")
-	frames := s.Frames - first.Frames
-	t.Logf("live mode: %d frames in ~5 s, %.1f frames/s (page's count since its first frame); network %.1f ms per frame in the worker (mean), so the engine alone allows %.1f frames/s: %.0f%% of it reached; %d animation frames skipped while one was in flight; top %s",
-		frames, s.FPS, s.MeanInferMs, 1000/s.MeanInferMs, 100*s.FPS*s.MeanInferMs/1000, s.Skipped, s.LastTop)
+	frames, secs := s.Frames-first.Frames, time.Since(t0).Seconds()
+	fps, engineFPS := float64(frames)/secs, 1000/s.MeanInferMs
+	bound := min(engineFPS, cameraFPS) // each video frame is analysed once at most
+	st := s.Stages
+	t.Logf("live mode: %d frames in %.1f s, %.1f frames/s (the page says %.1f since its first frame); network %.1f ms per frame in the worker (mean), so the engine alone allows %.1f frames/s, the camera %d: %.0f%% of the lower reached; %d video frames read ahead and replaced before they could be sent; top %s; load average %s",
+		frames, secs, fps, s.FPS, s.MeanInferMs, engineFPS, cameraFPS, 100*fps/bound, s.Skipped, s.LastTop, loadAverage())
+	t.Logf("live mode stages, median ms over %d frames: capture %.1f, held %.1f, send %.1f, input %.1f, network %.1f, evidence %.1f, reply %.1f, draw %.1f; worker idle between frames %.1f; period %.1f",
+		st.Frames, st.Capture, st.Held, st.Send, st.Input, st.Network, st.Evidence, st.Reply, st.Draw, st.WorkerIdle, st.Period)
 	if s.Err != "" {
 		t.Fatalf("live mode failed: %s", s.Err)
 	}
+	// The floors asserted here hold on a loaded 2-core machine (other
+	// builds and browsers running: the network's pass alone then takes
+	// several times its 15-30 ms): frames keep coming, and the worker is
+	// kept busy, the messages' round trip between two frames costing well
+	// under half of the rate the engine (or the camera, if it is slower)
+	// allows. The issue's bar, 25 frames/s
+	// with the shipped model on this machine, holds only on a quiet one:
+	// BAGNET_LIVE_MIN_FPS=25 asserts it.
 	if frames < 10 {
-		t.Errorf("%d frames answered in 5 s, want at least 10", frames)
+		t.Errorf("%d frames answered in %.1f s, want at least 10", frames, secs)
+	}
+	if fps < 0.6*bound {
+		t.Errorf("%.1f frames/s, under 60%% of the %.1f frames/s the engine and the camera allow: the worker waits too long between frames", fps, bound)
+	}
+	if st.Frames < 10 || st.Network <= 0 || st.Period < 0.8*st.Network { // one frame in flight: a period holds a pass
+		t.Errorf("implausible stages: %+v", st)
+	}
+	if v := os.Getenv("BAGNET_LIVE_MIN_FPS"); v != "" {
+		want, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatalf("BAGNET_LIVE_MIN_FPS=%q: %v", v, err)
+		}
+		if fps < want {
+			t.Errorf("%.1f frames/s, want at least %g (BAGNET_LIVE_MIN_FPS)", fps, want)
+		}
 	}
 	overlaps, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`window.bagnetLiveOverlaps ?? 0`))
 	if err != nil || overlaps != 0 {

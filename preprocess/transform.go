@@ -67,9 +67,9 @@ type Transform struct {
 
 // CropShortSide returns the length that Crop mode resizes the shorter image
 // side to for a model input of the given size: round(size*256/224), with
-// halves rounded up.
+// halves rounded up (protocol.CropShortSide, the one definition).
 func CropShortSide(size int) int {
-	return roundDiv(size*256, 224)
+	return protocol.CropShortSide(size)
 }
 
 // roundDiv returns a/b rounded to the nearest integer, halves up, for a >= 0

@@ -430,4 +430,18 @@ type LiveReply struct {
 	Bias    float32      `json:"bias"`
 	Map     MapSize      `json:"map"`
 	InferMs float64      `json:"inferMs"`
+	// Times, when set, say when the frame passed each stage in the worker
+	// (the page's per-stage profile of live mode).
+	Times *LiveTimes `json:"times,omitempty"`
+}
+
+// LiveTimes are when a live frame passed each stage in the worker, in
+// milliseconds since the Unix epoch as performance.timeOrigin +
+// performance.now() gives them, a clock the page and its workers share.
+type LiveTimes struct {
+	Received float64 `json:"received"` // the worker took the request
+	Input    float64 `json:"input"`    // the model input was made from the pixels
+	Inferred float64 `json:"inferred"` // the network's pass ended (band workers included)
+	Evidence float64 `json:"evidence"` // the top class's evidence map was made
+	Posted   float64 `json:"posted"`   // the answer was about to be encoded and posted
 }

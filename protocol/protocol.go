@@ -80,6 +80,14 @@ type Transform struct {
 	OffY     int    `json:"offY"`
 }
 
+// CropShortSide is the length that crop mode resizes the shorter image side
+// to for a model input of the given size: round(size*256/224), halves
+// rounded up. It is the one definition (preprocess.CropShortSide is this;
+// the page's live camera mode crops its frames by it too).
+func CropShortSide(size int) int {
+	return (2*size*256 + 224) / (2 * 224)
+}
+
 // ToSourceF maps the half-open box [x0, x1) x [y0, y1), in model-input
 // pixel coordinates, back to source-image pixel coordinates, exactly:
 // pixel edges map to pixel edges, so (0, 0, Size, Size) is the whole source

@@ -25,16 +25,20 @@ type Heatmap struct {
 	// centred on it; Enter reports the patch under the keyboard cursor.
 	OnRect func([4]int)
 
-	Drag    [4]int // the rectangle being dragged, shown while DragOn
-	DragOn  bool
-	dragX   float64 // where the drag started, model-input pixels
-	dragY   float64
-	ee      vugu.EventEnv
-	el      js.Value   // the element the pointer listeners are on
-	on      []listener // those listeners, removed from el by detach
-	funcs   []js.Func  // their callbacks, released by detach
-	last    Cell       // the last position reported
-	pending bool       // a goroutine will apply last
+	Drag   [4]int // the rectangle being dragged, shown while DragOn
+	DragOn bool
+	dragX  float64 // where the drag started, model-input pixels
+	dragY  float64
+	// dragging: a drag is under way. The pointer callbacks read and write
+	// it themselves: DragOn, which the render shows, is set by a goroutine
+	// that waits for the render lock, possibly after the pointer lifted.
+	dragging bool
+	ee       vugu.EventEnv
+	el       js.Value   // the element the pointer listeners are on
+	on       []listener // those listeners, removed from el by detach
+	funcs    []js.Func  // their callbacks, released by detach
+	last     Cell       // the last position reported
+	pending  bool       // a goroutine will apply last
 }
 
 // Init keeps the event environment for pointer callbacks.
@@ -162,20 +166,22 @@ func (c *Heatmap) attach(pic js.Value) {
 		g := c.A.Geo
 		switch e.Get("type").String() {
 		case "pointerdown":
-			c.dragX, c.dragY = x, y
+			c.dragX, c.dragY, c.dragging = x, y, true
 			c.update(func() { c.DragOn, c.Drag = true, dragRect(x, y, x, y, g.Patch, g.Size) })
 			pic.Call("setPointerCapture", e.Get("pointerId"))
 		case "pointermove":
-			if c.DragOn {
+			if c.dragging {
 				r := dragRect(c.dragX, c.dragY, x, y, g.Patch, g.Size)
 				c.update(func() { c.Drag = r })
 			}
 		case "pointerup":
-			if c.DragOn {
+			if c.dragging {
+				c.dragging = false
 				r := dragRect(c.dragX, c.dragY, x, y, g.Patch, g.Size)
 				c.update(func() { c.DragOn = false; c.OnRect(r) })
 			}
 		case "pointercancel":
+			c.dragging = false
 			c.update(func() { c.DragOn = false })
 		}
 		return nil

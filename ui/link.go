@@ -175,6 +175,7 @@ func float32s(arr js.Value) []float32 {
 
 // onMessage applies one worker message; the caller holds the lock.
 func (c *Root) onMessage(m js.Value) {
+	defer c.sendHeldEdit() // last: once the answer freed the page
 	raw := jsonPart(m)
 	var h protocol.ErrorReply // the header, and the fields of an error
 	if err := json.Unmarshal(raw, &h); err != nil {
@@ -447,9 +448,14 @@ func (c *Root) loadModelBuffer(label string, buf js.Value) {
 
 // Occlude paints rect (model-input pixels) of the latest edit of the
 // current image grey; the worker recomputes only the patches that see it.
+// While the page is busy the edit is held and sent once it is free.
 func (c *Root) Occlude(rect [4]int) {
 	base := c.Edited()
-	if base == nil || c.Busy() {
+	if base == nil {
+		return // no image: the panel is not shown
+	}
+	if c.Busy() { // held, not dropped (heldedit.go)
+		c.holdEdit(rect)
 		return
 	}
 	c.Status = "Recomputing the patches that see the grey rectangle…"

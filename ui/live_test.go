@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/bagnetweb/bagnet/preprocess"
+	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/ui/viz"
 )
 
@@ -52,5 +55,33 @@ func TestLiveOverlayMatchesOverlay(t *testing.T) {
 	}
 	if _, err := LiveOverlay(g, ev[:3], lim, 0.75); err == nil {
 		t.Error("a map of the wrong size was drawn")
+	}
+}
+
+// Live mode resizes the part of a video frame that Freeze's exact analysis
+// of the frame's centre square sees: all of it in squash mode, the centre
+// crop in crop mode (preprocess.NewTransform is the reference).
+func TestLiveSource(t *testing.T) {
+	for _, tc := range []struct {
+		mode   preprocess.Mode
+		n      int
+		vw, vh int
+	}{
+		{preprocess.Squash, 128, 320, 240}, {preprocess.Squash, 96, 480, 640},
+		{preprocess.Crop, 224, 1280, 720}, {preprocess.Crop, 128, 320, 240}, {preprocess.Crop, 96, 480, 640}, {preprocess.Crop, 100, 101, 101},
+	} {
+		s := min(tc.vw, tc.vh)
+		ref := preprocess.NewTransform(tc.mode, tc.n, s, s)
+		rx0, ry0, rx1, ry1 := ref.ToSource(0, 0, float64(tc.n), float64(tc.n))
+		x, y, side := liveSource(string(tc.mode), tc.n, tc.vw, tc.vh)
+		ox, oy := float64((tc.vw-s)/2), float64((tc.vh-s)/2)
+		if math.Abs(x-(ox+rx0)) > 1e-9 || math.Abs(y-(oy+ry0)) > 1e-9 || math.Abs(side-(rx1-rx0)) > 1e-9 || math.Abs(side-(ry1-ry0)) > 1e-9 {
+			t.Errorf("%s %d from %dx%d: live reads (%g, %g) side %g; the exact path sees [%g, %g) x [%g, %g) of the square at (%g, %g)",
+				tc.mode, tc.n, tc.vw, tc.vh, x, y, side, rx0, rx1, ry0, ry1, ox, oy)
+		}
+		c := &ImageInput{Model: &protocol.Info{InputSize: tc.n, Resize: string(tc.mode)}}
+		if css := c.LiveOverlayCSS(); (css != "") != (tc.mode == preprocess.Crop) {
+			t.Errorf("%s: overlay CSS %q", tc.mode, css)
+		}
 	}
 }

@@ -47,9 +47,9 @@ func (c *OcclusionPanel) SetHover(h Cell) {
 	c.Hover = h
 }
 
-// Paint asks for an edit.
+// Paint asks for an edit (even while busy: Root holds it until it is free).
 func (c *OcclusionPanel) Paint(r [4]int) {
-	if c.OnPaint != nil && !c.Busy {
+	if c.OnPaint != nil {
 		c.OnPaint(r)
 	}
 }

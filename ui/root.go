@@ -33,6 +33,8 @@ const TopK = 5
 type Root struct {
 	link // the worker's requests, deadlines and restarts (watchdog.go)
 	liveLink
+	heldEdits // an occlusion painted while busy (heldedit.go)
+
 	ee     vugu.EventEnv
 	worker js.Value
 	funcs  []js.Func // released never: they live as long as the page

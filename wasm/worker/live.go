@@ -10,8 +10,9 @@ import (
 // live classifies a live camera frame (protocol.LiveRequest): rgba is
 // size x size RGBA pixels already at the model's input size (alpha is
 // ignored). It answers with the top classes and the top class's evidence
-// map; the analysis is not kept.
-func (w *worker) live(rgba []byte, size, topK int) (*protocol.LiveReply, []float32, error) {
+// map; the analysis is not kept. clock (milliseconds) stamps the stages
+// in the reply's Times (Received and Posted are the caller's).
+func (w *worker) live(rgba []byte, size, topK int, clock func() float64) (*protocol.LiveReply, []float32, error) {
 	if w.eng == nil {
 		return nil, nil, errNoModel
 	}
@@ -30,6 +31,7 @@ func (w *worker) live(rgba []byte, size, topK int) (*protocol.LiveReply, []float
 	for p, q := 0, 0; q < len(rgb); p, q = p+4, q+3 {
 		rgb[q], rgb[q+1], rgb[q+2] = rgba[p], rgba[p+1], rgba[p+2]
 	}
+	times := &protocol.LiveTimes{Input: clock()}
 	a, err := w.eng.ClassifyRGB(rgb, preprocess.NewTransform(mode, n, n, n), max(1, topK))
 	if err != nil {
 		return nil, nil, err
@@ -37,11 +39,13 @@ func (w *worker) live(rgba []byte, size, topK int) (*protocol.LiveReply, []float
 	if len(a.Top) == 0 {
 		return nil, nil, fmt.Errorf("live: the model has no classes")
 	}
+	times.Inferred = clock()
 	c := a.Top[0].Index
 	ev, err := a.Evidence(c)
 	if err != nil {
 		return nil, nil, err
 	}
+	times.Evidence = clock()
 	return &protocol.LiveReply{Header: protocol.Header{Type: protocol.KindLive}, Top: a.Top, Class: c,
-		Bias: w.eng.Bias(c), Map: a.Result.Map, InferMs: a.Timings.InferMs}, ev, nil
+		Bias: w.eng.Bias(c), Map: a.Result.Map, InferMs: a.Timings.InferMs, Times: times}, ev, nil
 }

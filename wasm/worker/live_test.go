@@ -21,7 +21,7 @@ func TestLiveMatchesClassify(t *testing.T) {
 		for p := 0; p < len(a.Input); p += 3 {
 			rgba = append(rgba, a.Input[p], a.Input[p+1], a.Input[p+2], byte(seed*40)) // alpha is ignored
 		}
-		r, ev, err := w.live(rgba, 64, 5)
+		r, ev, err := w.live(rgba, 64, 5, clock())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -34,6 +34,9 @@ func TestLiveMatchesClassify(t *testing.T) {
 		}
 		if !slices.Equal(ev, m.Maps[r.Class]) {
 			t.Errorf("seed %d: live evidence differs from classify's", seed)
+		}
+		if tm := r.Times; tm == nil || tm.Input > tm.Inferred || tm.Inferred > tm.Evidence {
+			t.Errorf("seed %d: live times %+v, want input <= inferred <= evidence", seed, tm)
 		}
 		if len(w.mem.ids) != 1 {
 			t.Errorf("seed %d: a live frame was kept", seed)
@@ -54,7 +57,7 @@ func TestLiveErrors(t *testing.T) {
 		{"wrong size", worker{eng: e}, 32 * 32 * 4, 32, "frame is 32x32 pixels, the model takes 64x64"},
 		{"short pixels", worker{eng: e}, 64 * 64 * 3, 64, "want 64x64x4 (RGBA)"},
 	} {
-		_, _, err := tc.w.live(make([]byte, tc.n), tc.size, 5)
+		_, _, err := tc.w.live(make([]byte, tc.n), tc.size, 5, clock())
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one saying %q", tc.name, err, tc.want)
 		}
