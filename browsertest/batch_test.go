@@ -90,6 +90,16 @@ type batchState struct {
 	ElapsedMs float64 `json:"elapsedMs"`
 }
 
+// chooseFolder chooses the folder dir in the page's folder input
+// (DevTools DOM.setFileInputFiles with the directory's path, which gives
+// each File its webkitRelativePath), starting a batch.
+func (tb *tab) chooseFolder(dir string) {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.CSS("#folder"), []string{dir})); err != nil {
+		tb.t.Fatalf("choose the folder %s: %v", dir, err)
+	}
+}
+
 // TestBatchFolder chooses a labelled folder through the folder input
 // (DevTools DOM.setFileInputFiles with the directory's path, which gives
 // each File its webkitRelativePath), waits for all its images, and checks
@@ -104,9 +114,7 @@ func TestBatchFolder(t *testing.T) {
 		t.Fatalf("bagnet eval -json: %s, want 9 images, 1 error, holiday skipped", want)
 	}
 	tb.open(suite.srv.URL)
-	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.CSS("#folder"), []string{filepath.Join(parent, name)})); err != nil {
-		t.Fatalf("choose the folder: %v", err)
-	}
+	tb.chooseFolder(filepath.Join(parent, name))
 	tb.waitFor(`window.bagnetBatch && !window.bagnetBatch.running ? "yes" : ""`)
 	s := windowValue[batchState](tb, "bagnetBatch")
 	// 3x3 labelled images, the corrupt one, holiday/beach.jpg and loose.jpg.
@@ -152,9 +160,7 @@ func TestBatchCancel(t *testing.T) {
 	tb := newTab(t)
 	parent, name := batchFolder(t, []string{"n01440764", "n02102040", "n02979186", "n03000684"}, 10)
 	tb.open(suite.srv.URL)
-	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.CSS("#folder"), []string{filepath.Join(parent, name)})); err != nil {
-		t.Fatalf("choose the folder: %v", err)
-	}
+	tb.chooseFolder(filepath.Join(parent, name))
 	tb.waitFor(`window.bagnetBatch && window.bagnetBatch.done >= 2 ? "yes" : ""`)
 	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("#batch-cancel"))); err != nil {
 		t.Fatalf("click Cancel: %v", err)

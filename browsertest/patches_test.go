@@ -67,9 +67,7 @@ func TestBatchPatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb.open(suite.srv.URL)
-	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.CSS("#folder"), []string{filepath.Join(parent, name)})); err != nil {
-		t.Fatalf("choose the folder: %v", err)
-	}
+	tb.chooseFolder(filepath.Join(parent, name))
 	tb.waitFor(`window.bagnetBatch && !window.bagnetBatch.running ? "yes" : ""`)
 	t.Logf("batch with patch candidates: %.2f images/s", windowValue[batchState](tb, "bagnetBatch").Rate)
 
