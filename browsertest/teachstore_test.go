@@ -257,14 +257,7 @@ func TestTeachStoredUpdate(t *testing.T) {
 	defer srv.Close()
 	tb := newTab(t)
 	tb.open(srv.URL)
-	const controlled = `navigator.serviceWorker?.controller ? "yes" : ""`
-	if _, ok := tb.tryWaitFor(controlled, 20*time.Second); !ok {
-		if err := chromedp.Do(tb.ctx, chromedp.Reload()); err != nil {
-			t.Fatal(err)
-		}
-		tb.waitReady()
-		tb.waitFor(controlled)
-	}
+	tb.waitControlled()
 	if st := tb.loadModel("#model-file", path); st != "ready" {
 		t.Fatalf("load the model file: %q; #error %q", st, tb.text("#error"))
 	}

@@ -158,7 +158,7 @@ func TestUpdate(t *testing.T) {
 
 	tb := newTab(t)
 	tb.openQuery(srv.URL, "?testhooks=1")
-	tb.waitFor(`navigator.serviceWorker?.controller ? "yes" : ""`)
+	tb.waitFor(controlledJS)
 	img := filepath.Join(suite.samples, tench)
 	classify := func(what string) {
 		t.Helper()
