@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -250,11 +249,7 @@ func TestTeachStoredUpdate(t *testing.T) {
 	s := sha256.Sum256(file)
 	key := hex.EncodeToString(s[:])
 
-	d := &deployer{t: t}
-	v1 := copySite(t, suite.site)
-	d.deploy(v1)
-	srv := httptest.NewServer(d)
-	defer srv.Close()
+	d, v1, srv := newDeployment(t)
 	tb := newTab(t)
 	tb.open(srv.URL)
 	tb.waitControlled()
