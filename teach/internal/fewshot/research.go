@@ -276,9 +276,8 @@ func cholSolve(a []float64, d int, bm []float64, K int) {
 	}
 }
 
-// lda: shrinkage LDA on z: Σ = (1-a)·Sw + a·(tr Sw/d)·I.
-func lda(z mat, K int, a float64) head { return ldaT(z, K, a, false) }
-
+// ldaT: shrinkage LDA on z: Σ = (1-a)·Sw + a·T + 1e-9·I, T diag(Sw) (diag)
+// or (tr Sw/d)·I.
 func ldaT(z mat, K int, a float64, diag bool) head {
 	d := z.d
 	mu := classMeans(z, K)

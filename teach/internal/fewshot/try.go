@@ -41,17 +41,6 @@ func ldaShrunkMeans(z mat, K int, a float64, f func(c int, m2 float64, nc float6
 	return ldaWith(nm, sw, d, K, a)
 }
 
-func scaleHead(h head, s float64) head {
-	o := head{h.K, h.d, make([]float64, len(h.w)), make([]float64, len(h.b))}
-	for i := range h.w {
-		o.w[i] = s * h.w[i]
-	}
-	for i := range h.b {
-		o.b[i] = s * h.b[i]
-	}
-	return o
-}
-
 func tryAll(c *cache, which string) {
 	two := []int{0, 1}
 	std := func(fit func(z mat, K int) head) func(tr mat, K int) (head, stdz) {
