@@ -63,13 +63,21 @@ func batchFolder(t *testing.T, classes []string, perClass int) (parent, name str
 func cliEval(t *testing.T, parent, name string) []byte {
 	t.Helper()
 	bin, model := cliWithModel(t)
-	cmd := exec.Command(bin, "eval", "-json", "-weights", model, name)
-	cmd.Dir = parent
+	return runFolderCommand(t, parent, bin, "eval", "-json", "-weights", model, name)
+}
+
+// runFolderCommand runs 'bagnet ARGS' (bin) in dir and returns its
+// standard output; exit status 1 (some images failed, as in batchFolder's
+// folders) is not an error.
+func runFolderCommand(t *testing.T, dir, bin string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 1) { // 1: some images failed, as here
-		t.Fatalf("bagnet eval: %v\n%s", err, stderr.Bytes())
+	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 1) {
+		t.Fatalf("bagnet %s: %v\n%s", args[0], err, stderr.Bytes())
 	}
 	return stdout.Bytes()
 }
