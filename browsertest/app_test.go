@@ -197,6 +197,24 @@ func TestBadFiles(t *testing.T) {
 	checkResult(t, "upload "+tench+" after errors", got, nativeFor(t, good, got))
 }
 
+// controlledJS is "yes" once a service worker controls the page.
+const controlledJS = `navigator.serviceWorker?.controller ? "yes" : ""`
+
+// waitControlled waits until the page's service worker controls it,
+// reloading it if that has not happened within 20 s: a page is controlled
+// on its first load only if its worker claims it; a reload always is.
+func (tb *tab) waitControlled() {
+	tb.t.Helper()
+	if _, ok := tb.tryWaitFor(controlledJS, 20*time.Second); ok {
+		return
+	}
+	if err := chromedp.Do(tb.ctx, chromedp.Reload()); err != nil {
+		tb.t.Fatalf("reload: %v", err)
+	}
+	tb.waitReady()
+	tb.waitFor(controlledJS)
+}
+
 // TestOffline loads the page until its service worker controls it, stops
 // the server, reloads and classifies again.
 func TestOffline(t *testing.T) {
@@ -210,16 +228,7 @@ func TestOffline(t *testing.T) {
 
 	tb := newTab(t)
 	tb.open(srv.URL)
-	const controlled = `navigator.serviceWorker?.controller ? "yes" : ""`
-	if _, ok := tb.tryWaitFor(controlled, 20*time.Second); !ok {
-		// A page controls nothing on its first load unless its worker
-		// claims it; a reload is always controlled.
-		if err := chromedp.Do(tb.ctx, chromedp.Reload()); err != nil {
-			t.Fatalf("reload: %v", err)
-		}
-		tb.waitReady()
-		tb.waitFor(controlled)
-	}
+	tb.waitControlled()
 	cached, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](`(async () => {
 		const urls = [];
 		for (const k of await caches.keys()) {

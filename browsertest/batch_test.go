@@ -63,13 +63,21 @@ func batchFolder(t *testing.T, classes []string, perClass int) (parent, name str
 func cliEval(t *testing.T, parent, name string) []byte {
 	t.Helper()
 	bin, model := cliWithModel(t)
-	cmd := exec.Command(bin, "eval", "-json", "-weights", model, name)
-	cmd.Dir = parent
+	return runFolderCommand(t, parent, bin, "eval", "-json", "-weights", model, name)
+}
+
+// runFolderCommand runs 'bagnet ARGS' (bin) in dir and returns its
+// standard output; exit status 1 (some images failed, as in batchFolder's
+// folders) is not an error.
+func runFolderCommand(t *testing.T, dir, bin string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 1) { // 1: some images failed, as here
-		t.Fatalf("bagnet eval: %v\n%s", err, stderr.Bytes())
+	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 1) {
+		t.Fatalf("bagnet %s: %v\n%s", args[0], err, stderr.Bytes())
 	}
 	return stdout.Bytes()
 }
@@ -90,6 +98,16 @@ type batchState struct {
 	ElapsedMs float64 `json:"elapsedMs"`
 }
 
+// chooseFolder chooses the folder dir in the page's folder input
+// (DevTools DOM.setFileInputFiles with the directory's path, which gives
+// each File its webkitRelativePath), starting a batch.
+func (tb *tab) chooseFolder(dir string) {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.CSS("#folder"), []string{dir})); err != nil {
+		tb.t.Fatalf("choose the folder %s: %v", dir, err)
+	}
+}
+
 // TestBatchFolder chooses a labelled folder through the folder input
 // (DevTools DOM.setFileInputFiles with the directory's path, which gives
 // each File its webkitRelativePath), waits for all its images, and checks
@@ -104,9 +122,7 @@ func TestBatchFolder(t *testing.T) {
 		t.Fatalf("bagnet eval -json: %s, want 9 images, 1 error, holiday skipped", want)
 	}
 	tb.open(suite.srv.URL)
-	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.CSS("#folder"), []string{filepath.Join(parent, name)})); err != nil {
-		t.Fatalf("choose the folder: %v", err)
-	}
+	tb.chooseFolder(filepath.Join(parent, name))
 	tb.waitFor(`window.bagnetBatch && !window.bagnetBatch.running ? "yes" : ""`)
 	s := windowValue[batchState](tb, "bagnetBatch")
 	// 3x3 labelled images, the corrupt one, holiday/beach.jpg and loose.jpg.
@@ -152,9 +168,7 @@ func TestBatchCancel(t *testing.T) {
 	tb := newTab(t)
 	parent, name := batchFolder(t, []string{"n01440764", "n02102040", "n02979186", "n03000684"}, 10)
 	tb.open(suite.srv.URL)
-	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.CSS("#folder"), []string{filepath.Join(parent, name)})); err != nil {
-		t.Fatalf("choose the folder: %v", err)
-	}
+	tb.chooseFolder(filepath.Join(parent, name))
 	tb.waitFor(`window.bagnetBatch && window.bagnetBatch.done >= 2 ? "yes" : ""`)
 	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("#batch-cancel"))); err != nil {
 		t.Fatalf("click Cancel: %v", err)

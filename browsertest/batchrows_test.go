@@ -32,9 +32,7 @@ func TestBatchRows(t *testing.T) {
 	tb := newTab(t)
 	parent, name := batchFolder(t, []string{"n01440764", "n02102040", "n02979186"}, 4)
 	tb.open(suite.srv.URL)
-	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.CSS("#folder"), []string{filepath.Join(parent, name)})); err != nil {
-		t.Fatalf("choose the folder: %v", err)
-	}
+	tb.chooseFolder(filepath.Join(parent, name))
 	tb.waitFor(`window.bagnetBatch && !window.bagnetBatch.running ? "yes" : ""`)
 	s := windowValue[batchState](tb, "bagnetBatch")
 	const raw = thumbSide * thumbSide * 4

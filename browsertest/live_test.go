@@ -89,6 +89,25 @@ func clampByte(v float64) byte { return byte(max(0, min(255, v+0.5))) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// tenchCameraTab is liveTab with a fake camera showing the tench sample
+// (320x240, 3 frames).
+func tenchCameraTab(t *testing.T) *tab {
+	t.Helper()
+	needBrowser(t)
+	f, err := os.Open(filepath.Join(suite.samples, "n01440764_tench.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := image.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := filepath.Join(t.TempDir(), "tench.y4m")
+	writeY4M(t, video, img, 320, 240, 3)
+	return liveTab(t, video)
+}
+
 // liveTab opens a tab in a Chromium of its own whose fake camera plays the
 // Y4M file video (the suite's Chromium has no camera flags).
 func liveTab(t *testing.T, video string) *tab {
@@ -152,18 +171,7 @@ func (tb *tab) startLive() {
 // live mode (Freeze or Stop) ends the camera's track.
 func TestLiveCamera(t *testing.T) {
 	needBrowser(t)
-	f, err := os.Open(filepath.Join(suite.samples, "n01440764_tench.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, _, err := image.Decode(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	video := filepath.Join(t.TempDir(), "tench.y4m")
-	writeY4M(t, video, img, 320, 240, 3)
-	tb := liveTab(t, video)
+	tb := tenchCameraTab(t)
 	tb.open(suite.srv.URL)
 
 	tb.startLive()

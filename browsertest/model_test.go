@@ -658,8 +658,7 @@ func TestSiteModels(t *testing.T) {
 	defer srv.Close()
 	tb := newTab(t)
 	tb.open(srv.URL)
-	const controlled = `navigator.serviceWorker?.controller ? "yes" : ""`
-	tb.waitFor(controlled)
+	tb.waitFor(controlledJS)
 	for _, u := range tb.requests() {
 		if strings.Contains(u, "/models/") {
 			t.Errorf("the second model was downloaded before it was picked: %s", u)

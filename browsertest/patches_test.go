@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,19 +21,12 @@ import (
 func cliPatches(t *testing.T, bin, model, parent, name, class string) (js, fig []byte) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "patches.png")
-	cmd := exec.Command(bin, "patches", "-json", "-class", class, "-o", out, "-weights", model, name)
-	cmd.Dir = parent
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 1) { // 1: some images failed, as here
-		t.Fatalf("bagnet patches: %v\n%s", err, stderr.Bytes())
-	}
-	fig, err = os.ReadFile(out)
+	js = runFolderCommand(t, parent, bin, "patches", "-json", "-class", class, "-o", out, "-weights", model, name)
+	fig, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return stdout.Bytes(), fig
+	return js, fig
 }
 
 // patchesState is window.bagnetPatches (ui/patches.go).
@@ -67,9 +59,7 @@ func TestBatchPatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb.open(suite.srv.URL)
-	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.CSS("#folder"), []string{filepath.Join(parent, name)})); err != nil {
-		t.Fatalf("choose the folder: %v", err)
-	}
+	tb.chooseFolder(filepath.Join(parent, name))
 	tb.waitFor(`window.bagnetBatch && !window.bagnetBatch.running ? "yes" : ""`)
 	t.Logf("batch with patch candidates: %.2f images/s", windowValue[batchState](tb, "bagnetBatch").Rate)
 

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"image"
 	"os"
 	"path/filepath"
 	"slices"
@@ -167,19 +166,8 @@ func TestTeachNamed(t *testing.T) {
 // camera-001.png, …). Without the camera on, the button says so.
 func TestTeachNamedCamera(t *testing.T) {
 	needBrowser(t)
-	f, err := os.Open(filepath.Join(suite.samples, "n01440764_tench.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, _, err := image.Decode(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	video := filepath.Join(t.TempDir(), "tench.y4m")
-	writeY4M(t, video, img, 320, 240, 3)
 	parent, name, _ := teachFolder(t, map[string]string{"dog": "n02102040"}, 2)
-	tb := liveTab(t, video)
+	tb := tenchCameraTab(t)
 	tb.open(suite.srv.URL)
 
 	tb.js(addClassJS("tench"))

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -250,21 +249,10 @@ func TestTeachStoredUpdate(t *testing.T) {
 	s := sha256.Sum256(file)
 	key := hex.EncodeToString(s[:])
 
-	d := &deployer{t: t}
-	v1 := copySite(t, suite.site)
-	d.deploy(v1)
-	srv := httptest.NewServer(d)
-	defer srv.Close()
+	d, v1, srv := newDeployment(t)
 	tb := newTab(t)
 	tb.open(srv.URL)
-	const controlled = `navigator.serviceWorker?.controller ? "yes" : ""`
-	if _, ok := tb.tryWaitFor(controlled, 20*time.Second); !ok {
-		if err := chromedp.Do(tb.ctx, chromedp.Reload()); err != nil {
-			t.Fatal(err)
-		}
-		tb.waitReady()
-		tb.waitFor(controlled)
-	}
+	tb.waitControlled()
 	if st := tb.loadModel("#model-file", path); st != "ready" {
 		t.Fatalf("load the model file: %q; #error %q", st, tb.text("#error"))
 	}

@@ -52,6 +52,18 @@ func (d *deployer) deploy(dir string) {
 	d.cur.Store(&h)
 }
 
+// newDeployment serves a copy of the suite's site, v1, through a new
+// deployer on an origin of its own (stopped when the test ends).
+func newDeployment(t *testing.T) (d *deployer, v1 string, srv *httptest.Server) {
+	t.Helper()
+	d = &deployer{t: t}
+	v1 = copySite(t, suite.site)
+	d.deploy(v1)
+	srv = httptest.NewServer(d)
+	t.Cleanup(srv.Close)
+	return d, v1, srv
+}
+
 func (d *deployer) requests() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -150,15 +162,11 @@ func newVersion(t *testing.T, dir, build string, stale bool) (version string) {
 // new, app.js still old) is never installed: the version in use stays.
 func TestUpdate(t *testing.T) {
 	needBrowser(t)
-	d := &deployer{t: t}
-	v1 := copySite(t, suite.site)
-	d.deploy(v1)
-	srv := httptest.NewServer(d)
-	defer srv.Close()
+	d, v1, srv := newDeployment(t)
 
 	tb := newTab(t)
 	tb.openQuery(srv.URL, "?testhooks=1")
-	tb.waitFor(`navigator.serviceWorker?.controller ? "yes" : ""`)
+	tb.waitFor(controlledJS)
 	img := filepath.Join(suite.samples, tench)
 	classify := func(what string) {
 		t.Helper()

@@ -72,24 +72,20 @@ func (o Options) shrink() float64 {
 	return o.Shrink
 }
 
-func (o Options) threshold() float64 {
-	switch {
-	case o.Threshold == 0:
-		return DefaultThreshold
-	case o.Threshold < 0:
-		return 0
-	}
-	return o.Threshold
-}
+func (o Options) threshold() float64 { return orNone(o.Threshold, DefaultThreshold) }
 
-func (o Options) l2() float64 {
+func (o Options) l2() float64 { return orNone(o.L2, DefaultL2) }
+
+// orNone is an option's value v: 0 means the default def, a negative value
+// none (0).
+func orNone(v, def float64) float64 {
 	switch {
-	case o.L2 == 0:
-		return DefaultL2
-	case o.L2 < 0:
+	case v == 0:
+		return def
+	case v < 0:
 		return 0
 	}
-	return o.L2
+	return v
 }
 
 func (o Options) steps() int {

@@ -68,30 +68,6 @@ func (c *Root) readBlob(what, label string, blob js.Value, limit int64, then fun
 	}()
 }
 
-// await blocks the calling goroutine (never an event handler: they hold the
-// render lock) until the promise settles.
-func await(p js.Value) (js.Value, error) {
-	type settled struct {
-		v   js.Value
-		err error
-	}
-	ch := make(chan settled, 1)
-	ok := js.FuncOf(func(_ js.Value, a []js.Value) any { ch <- settled{v: a[0]}; return nil })
-	bad := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		msg := "failed"
-		if len(a) > 0 {
-			msg = a[0].Call("toString").String()
-		}
-		ch <- settled{err: fmt.Errorf("%s", msg)}
-		return nil
-	})
-	defer ok.Release()
-	defer bad.Release()
-	js.Global().Get("Promise").Call("resolve", p).Call("then", ok, bad)
-	r := <-ch
-	return r.v, r.err
-}
-
 // classifyBlob reads a File or Blob and classifies it. Called with the lock
 // held; the reading happens in a goroutine.
 func (c *Root) classifyBlob(label string, blob js.Value) {

@@ -15,6 +15,7 @@ import (
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/model/kernel"
 	"github.com/bagnetweb/bagnet/protocol"
+	"github.com/bagnetweb/bagnet/wasm/promise"
 	"github.com/bagnetweb/bagnet/wasm/simd"
 )
 
@@ -26,7 +27,6 @@ var (
 	jsFloat32  = global.Get("Float32Array")
 	jsClamped  = global.Get("Uint8ClampedArray")
 	jsArray    = global.Get("Array")
-	jsPromise  = global.Get("Promise")
 	jsReflect  = global.Get("Reflect")
 	timeOrigin = time.Now()
 )
@@ -247,29 +247,6 @@ func post(msg js.Value, transfer []any) {
 	global.Call("postMessage", msg, jsArray.New(transfer...))
 }
 
-// await blocks the calling goroutine until p settles.
-func await(p js.Value) (js.Value, error) {
-	type settled struct {
-		v   js.Value
-		err error
-	}
-	ch := make(chan settled, 1)
-	ok := js.FuncOf(func(_ js.Value, a []js.Value) any { ch <- settled{v: a[0]}; return nil })
-	fail := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		msg := "rejected"
-		if len(a) > 0 {
-			msg = a[0].Call("toString").String()
-		}
-		ch <- settled{err: fmt.Errorf("%s", msg)}
-		return nil
-	})
-	defer ok.Release()
-	defer fail.Release()
-	jsPromise.Call("resolve", p).Call("then", ok, fail)
-	r := <-ch
-	return r.v, r.err
-}
-
 // load fetches the model file at url, reporting progress, and loads it.
 // size, when positive, is the file's size (Content-Length may count
 // compressed bytes).
@@ -283,7 +260,7 @@ func (w *worker) load(id *int, url string, size int) error {
 
 // fetchModel downloads the model file at url, posting progress messages.
 func fetchModel(url string, size int) ([]byte, error) {
-	resp, err := await(global.Call("fetch", url))
+	resp, err := promise.Await(global.Call("fetch", url))
 	if err != nil {
 		return nil, fmt.Errorf("downloading the model: %v", err)
 	}
@@ -305,7 +282,7 @@ func fetchModel(url string, size int) ([]byte, error) {
 	reader := resp.Get("body").Call("getReader")
 	last := ms()
 	for {
-		r, err := await(reader.Call("read"))
+		r, err := promise.Await(reader.Call("read"))
 		if err != nil {
 			return nil, fmt.Errorf("downloading the model: %v", err)
 		}

@@ -56,13 +56,28 @@ func within(z mat, K int) []float64 {
 // diagonal by a.
 func ldaWith(mu, sw0 []float64, d, K int, a float64) head {
 	sw := append([]float64(nil), sw0...)
+	shrink(sw, d, a, nil)
+	return solveHead(mu, sw, d, K)
+}
+
+// shrink replaces sw (d x d) in place with (1-a)·sw + a·diag(target) +
+// 1e-9·I; target nil: sw's own diagonal.
+func shrink(sw []float64, d int, a float64, target []float64) {
 	for p := 0; p < d; p++ {
 		dg := sw[p*d+p]
+		if target != nil {
+			dg = target[p]
+		}
 		for q := 0; q < d; q++ {
 			sw[p*d+q] *= 1 - a
 		}
 		sw[p*d+p] += a*dg + 1e-9
 	}
+}
+
+// solveHead is the discriminant of the class means mu (K x d) under the
+// covariance sw (d x d, overwritten): w_c = sw⁻¹·mu_c, b_c = -½·mu_cᵀw_c.
+func solveHead(mu, sw []float64, d, K int) head {
 	bm := make([]float64, d*K)
 	for c := 0; c < K; c++ {
 		for k := 0; k < d; k++ {
@@ -80,6 +95,26 @@ func ldaWith(mu, sw0 []float64, d, K int, a float64) head {
 		h.b[c] = -s / 2
 	}
 	return h
+}
+
+// grandMean is the average of the K class means mu (K x d).
+func grandMean(mu []float64, d, K int) []float64 {
+	gm := make([]float64, d)
+	for c := 0; c < K; c++ {
+		for k := 0; k < d; k++ {
+			gm[k] += mu[c*d+k] / float64(K)
+		}
+	}
+	return gm
+}
+
+// classCounts is the number of rows of each of the K classes of z.
+func classCounts(z mat, K int) []float64 {
+	cnt := make([]float64, K)
+	for _, y := range z.y {
+		cnt[y]++
+	}
+	return cnt
 }
 
 // robustMeans are per class and feature the means of the values without

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/preprocess"
 	"github.com/bagnetweb/bagnet/preprocess/imagefile"
 	"github.com/bagnetweb/bagnet/teach"
@@ -134,6 +135,37 @@ func extract(m *weights.Model, root, split string, limit, extra, workers int) ([
 			nviews = append(nviews, n)
 		}
 	}
+	progress := func(done int) {
+		if done%250 == 0 {
+			fmt.Fprintf(os.Stderr, "%s: %d of %d images\n", split, done, len(items))
+		}
+	}
+	err = eachImage(root, items, workers, progress, func(i int, img image.Image) error {
+		for v := 0; v < nviews[i]; v++ {
+			f, err := features(m, img, allViews[v])
+			if err != nil {
+				return err
+			}
+			items[i].Views[v] = teach.Pool(f)
+		}
+		return nil
+	})
+	return classes, items, err
+}
+
+// features is the int8 backbone's feature map of view v of img.
+func features(m *weights.Model, img image.Image, v view) (*model.QMap, error) {
+	rgb, err := input(m, img, v)
+	if err != nil {
+		return nil, err
+	}
+	return m.Int8.Features(rgb, m.InputSize, m.InputSize)
+}
+
+// eachImage decodes the images of items on workers goroutines and calls do
+// with each item's index and image, then progress (if not nil) with the
+// number of items done; it returns the first error, naming the image.
+func eachImage(root string, items []item, workers int, progress func(done int), do func(i int, img image.Image) error) error {
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -156,18 +188,7 @@ func extract(m *weights.Model, root, split string, limit, extra, workers int) ([
 					if err != nil {
 						return err
 					}
-					for v := 0; v < nviews[i]; v++ {
-						rgb, err := input(m, img, allViews[v])
-						if err != nil {
-							return err
-						}
-						f, err := m.Int8.Features(rgb, m.InputSize, m.InputSize)
-						if err != nil {
-							return err
-						}
-						items[i].Views[v] = teach.Pool(f)
-					}
-					return nil
+					return do(i, img)
 				}()
 				if err != nil {
 					mu.Lock()
@@ -176,14 +197,14 @@ func extract(m *weights.Model, root, split string, limit, extra, workers int) ([
 					}
 					mu.Unlock()
 				}
-				if d := done.Add(1); d%250 == 0 {
-					fmt.Fprintf(os.Stderr, "%s: %d of %d images\n", split, d, len(items))
+				if d := done.Add(1); progress != nil {
+					progress(int(d))
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	return classes, items, first
+	return first
 }
 
 func loadCache(path string) (*cache, error) {

@@ -3,12 +3,9 @@ package main
 import (
 	"encoding/gob"
 	"fmt"
+	"image"
 	"os"
-	"path/filepath"
-	"sync"
-	"sync/atomic"
 
-	"github.com/bagnetweb/bagnet/preprocess"
 	"github.com/bagnetweb/bagnet/weights"
 )
 
@@ -22,58 +19,24 @@ type mapItem struct {
 // extractMaps computes the maps of items (views 0 and 1).
 func extractMaps(m *weights.Model, root string, items []item, workers int) ([]mapItem, error) {
 	out := make([]mapItem, len(items))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(items) {
-					return
-				}
-				err := func() error {
-					b, err := preprocess.ReadFile(filepath.Join(root, items[i].Path))
-					if err != nil {
-						return err
-					}
-					img, _, err := preprocess.Decode(b)
-					if err != nil {
-						return err
-					}
-					o := mapItem{Path: items[i].Path}
-					for v := 0; v < 2; v++ {
-						rgb, err := input(m, img, allViews[v])
-						if err != nil {
-							return err
-						}
-						f, err := m.Int8.Features(rgb, m.InputSize, m.InputSize)
-						if err != nil {
-							return err
-						}
-						o.H, o.W, o.C = f.H, f.W, f.C
-						if v == 0 {
-							o.Map = f.Data
-						} else {
-							o.Flip = f.Data
-						}
-					}
-					out[i] = o
-					return nil
-				}()
-				if err != nil {
-					mu.Lock()
-					first = fmt.Errorf("%s: %v", items[i].Path, err)
-					mu.Unlock()
-				}
+	err := eachImage(root, items, workers, nil, func(i int, img image.Image) error {
+		o := mapItem{Path: items[i].Path}
+		for v := 0; v < 2; v++ {
+			f, err := features(m, img, allViews[v])
+			if err != nil {
+				return err
 			}
-		}()
-	}
-	wg.Wait()
-	return out, first
+			o.H, o.W, o.C = f.H, f.W, f.C
+			if v == 0 {
+				o.Map = f.Data
+			} else {
+				o.Flip = f.Data
+			}
+		}
+		out[i] = o
+		return nil
+	})
+	return out, err
 }
 
 func mapsCache(data, wpath string, c *cache, workers int) (map[string]mapItem, error) {

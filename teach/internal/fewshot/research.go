@@ -164,17 +164,18 @@ func topEig(z mat) float64 {
 	return lam
 }
 
-// lr: multinomial LR, L2 l2 (toward w0 if given), label smoothing eps,
-// Nesterov steps.
-func lr(z mat, K int, l2 float64, steps int, eps float64, w0 []float64) head {
+// lr: multinomial LR with the penalty l2/2·|W-W0|² and label smoothing
+// eps, by Nesterov steps started at (W0, b0); h0 nil: W0 and b0 zero.
+func lr(z mat, K int, l2 float64, steps int, eps float64, h0 *head) head {
 	C := z.d
 	lip := 0.55*math.Max(topEig(z), 1) + l2
 	step := 1 / lip
 	w, b := make([]float64, K*C), make([]float64, K)
-	if w0 != nil {
-		copy(w, w0)
+	if h0 != nil {
+		copy(w, h0.w)
+		copy(b, h0.b)
 	}
-	pw, pb := append([]float64(nil), w...), make([]float64, K)
+	pw, pb := append([]float64(nil), w...), append([]float64(nil), b...)
 	yw, yb := make([]float64, K*C), make([]float64, K)
 	gw, gb := make([]float64, K*C), make([]float64, K)
 	lg := make([]float64, K)
@@ -222,8 +223,8 @@ func lr(z mat, K int, l2 float64, steps int, eps float64, w0 []float64) head {
 		}
 		for k := range gw {
 			r := yw[k]
-			if w0 != nil {
-				r -= w0[k]
+			if h0 != nil {
+				r -= h0.w[k]
 			}
 			gw[k] = gw[k]/float64(z.n) + l2*r
 		}
@@ -275,79 +276,25 @@ func cholSolve(a []float64, d int, bm []float64, K int) {
 	}
 }
 
-// lda: shrinkage LDA on z: Σ = (1-a)·Sw + a·(tr Sw/d)·I.
-func lda(z mat, K int, a float64) head { return ldaT(z, K, a, false) }
-
+// ldaT: shrinkage LDA on z: Σ = (1-a)·Sw + a·T + 1e-9·I, T diag(Sw) (diag)
+// or (tr Sw/d)·I.
 func ldaT(z mat, K int, a float64, diag bool) head {
 	d := z.d
-	mu := make([]float64, K*d)
-	cnt := make([]float64, K)
-	for i := 0; i < z.n; i++ {
-		c := z.y[i]
-		cnt[c]++
-		for k := 0; k < d; k++ {
-			mu[c*d+k] += z.x[i*d+k]
-		}
-	}
-	for c := 0; c < K; c++ {
-		for k := 0; k < d; k++ {
-			mu[c*d+k] /= cnt[c]
-		}
-	}
-	sw := make([]float64, d*d)
-	r := make([]float64, d)
-	for i := 0; i < z.n; i++ {
-		c := z.y[i]
-		for k := 0; k < d; k++ {
-			r[k] = z.x[i*d+k] - mu[c*d+k]
-		}
+	mu := classMeans(z, K)
+	sw := within(z, K)
+	var target []float64 // nil: toward diag(sw)
+	if !diag {
+		var tr float64
 		for p := 0; p < d; p++ {
-			if r[p] == 0 {
-				continue
-			}
-			for q := 0; q <= p; q++ {
-				sw[p*d+q] += r[p] * r[q]
-			}
+			tr += sw[p*d+p]
+		}
+		target = make([]float64, d)
+		for p := range target {
+			target[p] = tr / float64(d)
 		}
 	}
-	var tr float64
-	for p := 0; p < d; p++ {
-		for q := 0; q <= p; q++ {
-			sw[p*d+q] /= float64(z.n)
-			sw[q*d+p] = sw[p*d+q]
-		}
-		tr += sw[p*d+p]
-	}
-	dg := make([]float64, d)
-	for p := 0; p < d; p++ {
-		dg[p] = sw[p*d+p]
-		if !diag {
-			dg[p] = tr / float64(d)
-		}
-	}
-	for p := 0; p < d; p++ {
-		for q := 0; q < d; q++ {
-			sw[p*d+q] *= 1 - a
-		}
-		sw[p*d+p] += a*dg[p] + 1e-9
-	}
-	bm := make([]float64, d*K)
-	for c := 0; c < K; c++ {
-		for k := 0; k < d; k++ {
-			bm[k*K+c] = mu[c*d+k]
-		}
-	}
-	cholSolve(sw, d, bm, K)
-	h := head{K, d, make([]float64, K*d), make([]float64, K)}
-	for c := 0; c < K; c++ {
-		var s float64
-		for k := 0; k < d; k++ {
-			h.w[c*d+k] = bm[k*K+c]
-			s += bm[k*K+c] * mu[c*d+k]
-		}
-		h.b[c] = -s / 2
-	}
-	return h
+	shrink(sw, d, a, target)
+	return solveHead(mu, sw, d, K)
 }
 
 // research compares the methods tried (float heads; the shipped path is

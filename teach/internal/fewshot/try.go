@@ -8,37 +8,14 @@ import (
 
 var tryFlag = flag.String("try", "", "try shrunken class means (means), logistic regression centred on the discriminant (lr) or both (all)")
 
-// ldaParts returns the class means and the diag-shrunk covariance (a) of z.
-func ldaParts(z mat, K int, a float64) (mu, sw []float64) {
-	mu = classMeans(z, K)
-	sw = within(z, K)
-	d := z.d
-	for p := 0; p < d; p++ {
-		dg := sw[p*d+p]
-		for q := 0; q < d; q++ {
-			sw[p*d+q] *= 1 - a
-		}
-		sw[p*d+p] += a*dg + 1e-9
-	}
-	return mu, sw
-}
-
 // ldaShrunkMeans is LDA diag 0.8 with each class mean scaled toward the
 // grand mean (0 after standardisation) by factor f(c, |μ_c|²_Σ⁻¹).
 func ldaShrunkMeans(z mat, K int, a float64, f func(c int, m2 float64, nc float64) float64) head {
-	mu, sw := ldaParts(z, K, a)
 	d := z.d
-	// grand mean (0 up to rounding for balanced classes)
-	gm := make([]float64, d)
-	for c := 0; c < K; c++ {
-		for k := 0; k < d; k++ {
-			gm[k] += mu[c*d+k] / float64(K)
-		}
-	}
-	cnt := make([]float64, K)
-	for _, y := range z.y {
-		cnt[y]++
-	}
+	mu := classMeans(z, K)
+	sw := within(z, K)
+	gm := grandMean(mu, d, K) // 0 up to rounding for balanced classes
+	cnt := classCounts(z, K)
 	// Mahalanobis norms of mu_c - gm
 	bm := make([]float64, d*K)
 	for c := 0; c < K; c++ {
@@ -47,7 +24,9 @@ func ldaShrunkMeans(z mat, K int, a float64, f func(c int, m2 float64, nc float6
 		}
 	}
 	sol := append([]float64(nil), bm...)
-	cholSolve(append([]float64(nil), sw...), d, sol, K)
+	shrunk := append([]float64(nil), sw...)
+	shrink(shrunk, d, a, nil)
+	cholSolve(shrunk, d, sol, K)
 	nm := make([]float64, K*d)
 	for c := 0; c < K; c++ {
 		var m2 float64
@@ -59,85 +38,7 @@ func ldaShrunkMeans(z mat, K int, a float64, f func(c int, m2 float64, nc float6
 			nm[c*d+k] = gm[k] + s*bm[k*K+c]
 		}
 	}
-	return ldaWith(nm, within(z, K), d, K, a)
-}
-
-// lrFrom: multinomial LR with the penalty l2/2·|W-W0|², started at (W0, b0).
-func lrFrom(z mat, K int, l2 float64, steps int, h0 head) head {
-	C := z.d
-	lip := 0.55*math.Max(topEig(z), 1) + l2
-	step := 1 / lip
-	w, b := append([]float64(nil), h0.w...), append([]float64(nil), h0.b...)
-	pw, pb := append([]float64(nil), w...), append([]float64(nil), b...)
-	yw, yb := make([]float64, K*C), make([]float64, K)
-	gw, gb := make([]float64, K*C), make([]float64, K)
-	lg := make([]float64, K)
-	for t := 0; t < steps; t++ {
-		mu := float64(t) / float64(t+3)
-		for k := range w {
-			yw[k] = w[k] + mu*(w[k]-pw[k])
-		}
-		for j := range b {
-			yb[j] = b[j] + mu*(b[j]-pb[j])
-		}
-		clear(gw)
-		clear(gb)
-		for i := 0; i < z.n; i++ {
-			row := z.x[i*C : (i+1)*C]
-			top := math.Inf(-1)
-			for j := 0; j < K; j++ {
-				s := yb[j]
-				wj := yw[j*C : (j+1)*C]
-				for k, x := range row {
-					s += wj[k] * x
-				}
-				lg[j] = s
-				top = math.Max(top, s)
-			}
-			var sum float64
-			for j := range lg {
-				lg[j] = math.Exp(lg[j] - top)
-				sum += lg[j]
-			}
-			for j := 0; j < K; j++ {
-				g := lg[j] / sum
-				if j == z.y[i] {
-					g--
-				}
-				gb[j] += g
-				gj := gw[j*C : (j+1)*C]
-				for k, x := range row {
-					gj[k] += g * x
-				}
-			}
-		}
-		for j := range gb {
-			gb[j] /= float64(z.n)
-		}
-		for k := range gw {
-			gw[k] = gw[k]/float64(z.n) + l2*(yw[k]-h0.w[k])
-		}
-		copy(pw, w)
-		copy(pb, b)
-		for k := range w {
-			w[k] = yw[k] - step*gw[k]
-		}
-		for j := range b {
-			b[j] = yb[j] - step*gb[j]
-		}
-	}
-	return head{K, C, w, b}
-}
-
-func scaleHead(h head, s float64) head {
-	o := head{h.K, h.d, make([]float64, len(h.w)), make([]float64, len(h.b))}
-	for i := range h.w {
-		o.w[i] = s * h.w[i]
-	}
-	for i := range h.b {
-		o.b[i] = s * h.b[i]
-	}
-	return o
+	return ldaWith(nm, sw, d, K, a)
 }
 
 func tryAll(c *cache, which string) {
@@ -198,7 +99,8 @@ func tryAll(c *cache, which string) {
 	if which == "" || which == "lr" {
 		for _, l2 := range []float64{0.001, 0.01, 0.1, 1} {
 			evalAll(c, fmt.Sprintf("logreg centred on lda 0.8, L2 %g", l2), two, std(func(z mat, K int) head {
-				return lrFrom(z, K, l2, 300, ldaT(z, K, 0.8, true))
+				h0 := ldaT(z, K, 0.8, true)
+				return lr(z, K, l2, 300, 0, &h0)
 			}))
 		}
 	}
@@ -208,16 +110,8 @@ func ldaNSC(z mat, K int, a, dl float64) head {
 	d := z.d
 	mu := classMeans(z, K)
 	sw := within(z, K)
-	gm := make([]float64, d)
-	for c := 0; c < K; c++ {
-		for k := 0; k < d; k++ {
-			gm[k] += mu[c*d+k] / float64(K)
-		}
-	}
-	cnt := make([]float64, K)
-	for _, y := range z.y {
-		cnt[y]++
-	}
+	gm := grandMean(mu, d, K)
+	cnt := classCounts(z, K)
 	nm := make([]float64, K*d)
 	for c := 0; c < K; c++ {
 		se := 1 / math.Sqrt(cnt[c]/2)
