@@ -159,6 +159,7 @@ func TestBatchFolder(t *testing.T) {
 	}
 	tb.waitFor(`document.querySelectorAll("#batch-table tbody tr").length === 12 && document.querySelector("#batch-table tbody tr:last-child").dataset.verdict === "error" ? "yes" : ""`)
 	tb.screenshot("batch")
+	tb.screenshotOf("#batch", "doc-batch")
 }
 
 // TestBatchCancel starts a bigger folder and cancels it midway: the run

@@ -235,6 +235,7 @@ func TestLiveCamera(t *testing.T) {
 		t.Errorf("the evidence overlay has %d painted pixels (%v); %d of %d frames drawn", painted, err, s.Drawn, s.Frames)
 	}
 	tb.screenshot("live")
+	tb.screenshotOf("section.input", "doc-live")
 	if got := tb.text("#live-status"); !strings.Contains(got, "frames/s") {
 		t.Errorf("#live-status %q does not show the frame rate", got)
 	}

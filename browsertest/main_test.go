@@ -626,6 +626,21 @@ func (tb *tab) screenshot(name string) {
 	}
 }
 
+// screenshotOf saves a picture of the page's element sel (a CSS
+// selector) as testout/NAME.png: the README's pictures of each feature
+// come from these (docs/*.png).
+func (tb *tab) screenshotOf(sel, name string) {
+	tb.t.Helper()
+	buf, err := chromedp.Run(tb.ctx, chromedp.Screenshot(chromedp.CSS(sel)))
+	if err != nil {
+		tb.t.Errorf("screenshot of %s: %v", sel, err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(suite.out, name+".png"), buf, 0o644); err != nil {
+		tb.t.Error(err)
+	}
+}
+
 // native classifies img with the native engine, like `bagnet classify -json`.
 func native(t *testing.T, img []byte, topK int) protocol.Result {
 	t.Helper()

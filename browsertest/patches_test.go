@@ -115,6 +115,7 @@ func TestBatchPatches(t *testing.T) {
 		}
 	}
 	tb.screenshot("patches")
+	tb.screenshotOf("#patch-figure", "doc-patches")
 }
 
 // showPatchClass picks class index in the figure's select and waits for
@@ -201,4 +202,5 @@ func TestTeachPatches(t *testing.T) {
 		}
 	}
 	tb.screenshot("teach-patches")
+	tb.screenshotOf("#patch-figure", "doc-teach-patches")
 }

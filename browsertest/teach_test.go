@@ -212,4 +212,5 @@ func TestTeachFolder(t *testing.T) {
 	}
 	t.Logf("a held-back dog image: page top-1 %q", got.Top[0].Name)
 	tb.screenshot("teach")
+	tb.screenshotOf("#teach", "doc-teach")
 }
