@@ -151,7 +151,8 @@ func (c *Root) CancelBatch() {
 	c.finishBatch(fmt.Sprintf("Cancelled after %d of %d images.", b.Done, len(b.Items)))
 }
 
-// batchNext reads the next file and sends it to the worker; the lock is held.
+// batchNext reads the next file and sends it to the worker, when the
+// batch has room for another request (fileQueue.step); the lock is held.
 func (c *Root) batchNext() {
 	b := c.Batch
 	if b == nil {
@@ -168,9 +169,9 @@ func (c *Root) batchNext() {
 	c.State = StateWorking
 	c.Status = fmt.Sprintf("Classifying %s (%d of %d)…", it.Path, i+1, len(b.Items))
 	msg := &protocol.ClassifyRequest{Header: protocol.Header{Type: protocol.KindClassify}, TopK: TopK, Thumb: ThumbSide, Patches: patchset.DefaultPerImage}
-	c.sendFile(f, it.Path, msg, b.ids, i,
+	c.sendRun(&b.fileQueue, f, it.Path, msg, i,
 		func() bool { return c.Batch == b && b.Running },
-		func(reason string) { c.batchDone(i, nil, reason) }, nil)
+		func(reason string) { c.batchDone(i, nil, reason) }, c.batchNext)
 }
 
 // sendFile reads the image file f (path names it) and sends msg with its
@@ -205,7 +206,7 @@ func (c *Root) sendFile(f js.Value, path string, msg protocol.Message, ids map[i
 		ids[id] = i
 		obj := message(msg)
 		setJS(obj, protocol.FieldBytes, buf)
-		c.send(outgoing{id: id, kind: kind, msg: obj, transfer: js.Global().Get("Array").Call("of", buf)})
+		c.send(outgoing{id: id, kind: kind, msg: obj, transfer: js.Global().Get("Array").Call("of", buf), keep: true})
 		if sent != nil {
 			sent()
 		}
@@ -369,12 +370,31 @@ func (c *Root) claim(ids map[int]int, id int) (int, bool) {
 	return i, ok
 }
 
+// sendRun is sendFile for the next item of a run's queue q: while its
+// file is read no other is (so the run's requests go in item order), and
+// once it is sent (or failed) next is called to fill the run's window.
+func (c *Root) sendRun(q *fileQueue, f js.Value, path string, msg protocol.Message, i int, live func() bool, fail func(reason string), next func()) {
+	q.reading = true
+	c.sendFile(f, path, msg, q.ids, i,
+		func() bool { q.reading = false; return live() },
+		func(reason string) { q.reading = false; fail(reason) },
+		next)
+}
+
+// runWindow is how many requests of a run may be outstanding at once: one
+// the worker is on and one waiting behind it, so that the worker never
+// waits for the page to read the next file and show the last answer, and
+// a cancelled run stops after at most two more images.
+const runWindow = 2
+
 // fileQueue is the files of a run (a batch, teaching), sent to the worker
-// one after another, and the run's requests in flight.
+// in order, at most runWindow at a time, and the run's requests in
+// flight.
 type fileQueue struct {
-	files []js.Value  // the File of each item (a handle: the browser reads it when asked)
-	next  int         // the next item to send
-	ids   map[int]int // requests by id -> item
+	files   []js.Value  // the File of each item (a handle: the browser reads it when asked)
+	next    int         // the next item to send
+	ids     map[int]int // requests by id -> item
+	reading bool        // the next item's file is being read: its request is not sent yet
 }
 
 // take is the next item's index and file, dropping the queue's handle to
@@ -391,10 +411,12 @@ func (q *fileQueue) take() (i int, f js.Value, ok bool) {
 }
 
 // step is take for a run that may have stopped (running false: nothing is
-// taken); when every item has been taken and all are done, it calls
+// taken) and that sends one file at a time, at most runWindow outstanding:
+// nothing is taken while a file is being read or runWindow requests wait
+// for answers. When every item has been taken and all are done, it calls
 // finish instead.
 func (q *fileQueue) step(running, allDone bool, finish func()) (int, js.Value, bool) {
-	if !running {
+	if !running || q.reading || len(q.ids) >= runWindow {
 		return 0, js.Undefined(), false
 	}
 	i, f, ok := q.take()

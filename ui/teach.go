@@ -38,6 +38,7 @@ type Teaching struct {
 
 	fileQueue      // ids: -1 for the teach request
 	reset     bool // the next features request forgets the worker's old examples
+	examples  int  // the worker's examples after the features answers so far
 }
 
 // TeachItem is one image of a Teaching.
@@ -124,8 +125,9 @@ func (c *Root) teachFail(t *Teaching, msg string) {
 	c.publishTeach()
 }
 
-// teachNext sends the next image, or the teach request when all are done;
-// the lock is held.
+// teachNext sends the next image when teaching has room for another
+// request (fileQueue.step), or the teach request when all are done; the
+// lock is held.
 func (c *Root) teachNext() {
 	t := c.Teach
 	if t == nil {
@@ -139,7 +141,7 @@ func (c *Root) teachNext() {
 	c.State = StateWorking
 	c.Status = fmt.Sprintf("Teaching: features of %s (%d of %d)…", it.Path, i+1, len(t.Items))
 	msg := &protocol.FeaturesRequest{Header: protocol.Header{Type: protocol.KindFeatures}, Class: it.Class}
-	c.sendFile(f, it.Path, msg, t.ids, i,
+	c.sendRun(&t.fileQueue, f, it.Path, msg, i,
 		func() bool {
 			if c.Teach != t || !t.Running {
 				return false
@@ -148,7 +150,7 @@ func (c *Root) teachNext() {
 			return true
 		},
 		func(reason string) { c.teachItemDone(i, reason) },
-		func() { t.reset = false })
+		func() { t.reset = false; c.teachNext() })
 }
 
 // teachItemDone records item i (errMsg: why it could not be used) and goes on.
@@ -208,13 +210,16 @@ func (c *Root) teachAnswer(id int, raw []byte, m js.Value, failed bool, errMsg s
 	}
 	if i >= 0 {
 		if !failed {
-			// The worker must hold exactly the examples of the images
-			// done so far: one restarted meanwhile lost them.
+			// The worker answers in the order the requests were sent, each
+			// answer with its examples after that request: one more than
+			// after the previous answer. A worker restarted meanwhile lost
+			// them.
 			var r protocol.FeaturesReply
-			if err := json.Unmarshal(raw, &r); err != nil || r.Examples != t.Done-t.Failed+1 {
-				c.teachFail(t, fmt.Sprintf("the inference worker lost the features computed so far (it holds %d, want %d; was it restarted?): please choose the folder again", r.Examples, t.Done-t.Failed+1))
+			if err := json.Unmarshal(raw, &r); err != nil || r.Examples != t.examples+1 {
+				c.teachFail(t, fmt.Sprintf("the inference worker lost the features computed so far (it holds %d, want %d; was it restarted?): please choose the folder again", r.Examples, t.examples+1))
 				return true
 			}
+			t.examples++
 		}
 		c.teachItemDone(i, errMsg)
 		return true

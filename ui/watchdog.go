@@ -45,6 +45,7 @@ type outgoing struct {
 	kind     protocol.Kind
 	msg      js.Value
 	transfer js.Value // undefined: nothing to transfer
+	keep     bool     // a request of a run (batch, teaching, patches): never superseded
 }
 
 // modelSource is where a model came from: a file of the site (url) or the
@@ -84,12 +85,13 @@ func (c *Root) watchBoot(boot js.Value, site protocol.SiteInfo) {
 }
 
 // send posts o now when the worker is free, else queues it. A request for
-// a new image drops the queued requests it supersedes: they are never sent.
+// a new image drops the queued requests it supersedes (not those of a
+// run: keep): they are never sent.
 func (c *Root) send(o outgoing) {
 	if superseded(o.kind) {
 		kept := c.queue[:0]
 		for _, q := range c.queue {
-			if superseded(q.kind) {
+			if superseded(q.kind) && !q.keep {
 				c.forget(q.id)
 				continue
 			}
