@@ -37,7 +37,7 @@ type BatchPanel struct {
 func (c *BatchPanel) BusyAttr() string { return fmt.Sprint(c.Busy) }
 
 // OnChoose starts a batch with the chosen folder's files.
-func (c *BatchPanel) OnChoose(e vugu.DOMEvent) { takeChosen(e, c.Busy, c.OnFiles) }
+func (c *BatchPanel) OnChoose(e vugu.DOMEvent) { takeChosen(e, c.OnFiles) }
 
 // Open opens an item's file in the full analysis.
 func (c *BatchPanel) Open(it *BatchItem) {
@@ -49,12 +49,14 @@ func (c *BatchPanel) Open(it *BatchItem) {
 // OnDrop starts a batch with a dropped folder or files.
 func (c *BatchPanel) OnDrop(e vugu.DOMEvent) { c.takeDrop(e, c.Busy || c.Running(), c.OnFiles) }
 
-// takeChosen hands the files a file input chose to on, unless busy, and
-// clears the input (so that choosing the same folder again is a change).
-func takeChosen(e vugu.DOMEvent, busy bool, on func(files js.Value)) {
+// takeChosen hands the files a file input chose to on and clears the
+// input (so that choosing the same folder again is a change). Whether the
+// page can take them now is on's to say (it tells the user when not): the
+// panel's Busy is as of the last render, which may be behind.
+func takeChosen(e vugu.DOMEvent, on func(files js.Value)) {
 	input := e.JSEventTarget()
 	files := input.Get("files")
-	if !files.Truthy() || files.Length() == 0 || busy {
+	if !files.Truthy() || files.Length() == 0 {
 		return
 	}
 	on(files)

@@ -26,7 +26,7 @@ type TeachPanel struct {
 func (c *TeachPanel) BusyAttr() string { return fmt.Sprint(c.Busy) }
 
 // OnChoose teaches the chosen folder.
-func (c *TeachPanel) OnChoose(e vugu.DOMEvent) { takeChosen(e, c.Busy, c.OnFiles) }
+func (c *TeachPanel) OnChoose(e vugu.DOMEvent) { takeChosen(e, c.OnFiles) }
 
 // OnDrop teaches a dropped folder.
 func (c *TeachPanel) OnDrop(e vugu.DOMEvent) {

@@ -231,6 +231,23 @@ func (c *Root) restart(why, short string) {
 	}
 	c.Status = fmt.Sprintf("The inference worker %s: restarting it with %s…", why, name)
 	c.post(outgoing{id: id, kind: kindRestart, msg: msg, transfer: tr})
+	if failed > 0 { // after the restart is posted: what the run sends next waits for it
+		c.failRun(failed, "the inference worker "+short+"; it was restarted")
+	}
+}
+
+// failRun tells the run that sent request id (a batch's image, teaching,
+// the patch figure's pictures or PNG), lost with a restarted worker, that
+// it failed: a batch lists the image with msg and goes on; teaching stops,
+// since the worker's features of the images so far are gone with it.
+func (c *Root) failRun(id int, msg string) {
+	if t := c.Teach; t != nil && t.Running {
+		if _, ok := c.claim(t.ids, id); ok {
+			c.teachFail(t, msg+" and lost the features computed so far: please teach again")
+			return
+		}
+	}
+	_ = c.pngAnswer(id, js.Value{}, true, msg) || c.cropsAnswer(id, nil, js.Value{}, true, msg) || c.batchAnswer(id, nil, true, msg)
 }
 
 // restarted: the new worker has the model in use again. Analyses of the
