@@ -328,6 +328,9 @@ func TestOutOfSet(t *testing.T) {
 	for _, k := range classes {
 		known[k.ID] = true
 	}
+	// The gallery comes from samples/index.json, fetched after the page is
+	// ready: wait for it (CI once read it empty).
+	tb.waitFor(`document.querySelectorAll(".gallery .sample").length > 0 ? "yes" : ""`)
 	marks, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".gallery .sample"),
 		e => e.getAttribute("title") + "|" + (e.dataset.oos ?? "") + "|" + (e.querySelector(".oos")?.textContent ?? ""))`))
 	if err != nil || len(marks) == 0 {
