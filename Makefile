@@ -12,7 +12,7 @@ SAMPLES ?= $(SHARED)/data/samples
 ADDR ?= 127.0.0.1:8080
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: fuzz bench-browser simd model all build site serve test unit vet wasm browser chromium bench bench-wasm train imagenet verify-torch fixtures clean generate FORCE
+.PHONY: fuzz bench-browser simd model prior all build site serve test unit vet wasm browser chromium bench bench-wasm train imagenet verify-torch fixtures clean generate FORCE
 
 all: build site
 
@@ -184,8 +184,16 @@ model:
 	$(GO) run ./cmd/bagnet convert -preprocess squash -size 128 -classes build/imagenette_classes.tsv \
 		-calib $(SHARED)/data/imagenette/train -calib-n $(CALIB_N) -name "$(MODEL_NAME)" \
 		-o weights/shipped/bagnet33_imagenette_int8.safetensors $(CKPT)
+	$(MAKE) prior
 	$(GO) run ./cmd/bagnet convert -float -preprocess squash -size 128 -classes build/imagenette_classes.tsv \
 		-name "$(MODEL_NAME), float32" -o weights/bagnet33_imagenette_f32.safetensors $(CKPT)
+
+# The shipped model's feature prior (docs/teach.md): the within-class
+# correlation of its pooled features over its training images, added to the
+# model file in place (a few minutes).
+prior:
+	$(GO) run ./cmd/bagnet prior -weights weights/shipped/bagnet33_imagenette_int8.safetensors \
+		-o weights/shipped/bagnet33_imagenette_int8.safetensors $(SHARED)/data/imagenette/train
 
 fixtures:
 	$(PYTHON) weights/train/make_fixtures.py

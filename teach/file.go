@@ -12,7 +12,8 @@ import (
 // (architecture, input size, resizing, normalisation), the head, and the
 // given name and classes (one per head output, in order). info is added to
 // the file's free-form provenance (it must be the same on every platform
-// for the files to be identical: no paths, no times).
+// for the files to be identical: no paths, no times). The backbone's
+// feature prior, if any, is kept: a taught model is a backbone too.
 func File(backbone *weights.Model, head model.QLinear, name string, classes []weights.Class, info map[string]string) ([]byte, error) {
 	if backbone.Int8 == nil {
 		return nil, fmt.Errorf("teach: the backbone is a %s model: teaching needs an int8 model (make one with 'bagnet convert')", backbone.DType)
@@ -53,7 +54,7 @@ func File(backbone *weights.Model, head model.QLinear, name string, classes []we
 	for k, v := range info {
 		meta.Info[k] = v
 	}
-	return weights.Encode(&weights.Model{Meta: meta, Int8: q})
+	return weights.Encode(&weights.Model{Meta: meta, Int8: q, Prior: backbone.Prior})
 }
 
 // CheckClasses checks a list of taught classes: at least 2, each with a
@@ -81,8 +82,10 @@ func CheckClasses(classes []weights.Class) error {
 // model file (File) named name with the given classes (len(classes) is the
 // number of classes; every example's Class indexes it). It is what both
 // `bagnet teach` and the page call: the same examples, classes, name and
-// options give the same bytes.
+// options give the same bytes. The backbone's feature prior is used unless
+// opt.NoPrior (Options.ForBackbone).
 func Teach(backbone *weights.Model, ex []Example, classes []weights.Class, name string, opt Options) ([]byte, error) {
+	opt = opt.ForBackbone(backbone)
 	if err := CheckClasses(classes); err != nil {
 		return nil, err
 	}
@@ -117,6 +120,9 @@ func Teach(backbone *weights.Model, ex []Example, classes []weights.Class, name 
 		means = fmt.Sprintf("class means soft-thresholded by %g standard errors", t)
 	}
 	how := fmt.Sprintf("a shrinkage linear discriminant (within-class covariance shrunk %g toward its diagonal, %s, equal class priors)", opt.shrink(), means)
+	if opt.Prior != nil {
+		how = fmt.Sprintf("a shrinkage linear discriminant (within-class covariance shrunk %g toward the backbone's feature correlation prior, itself shrunk %g toward the identity, scaled by the images' variances; %s, equal class priors)", opt.shrink(), opt.priorShrink(), means)
+	}
 	if opt.method() == LogReg {
 		how = fmt.Sprintf("multinomial logistic regression (L2 %g on standardised features, %d full-batch Nesterov steps)", opt.l2(), opt.steps())
 	}

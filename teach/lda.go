@@ -3,6 +3,8 @@ package teach
 import (
 	"fmt"
 	"math"
+
+	"github.com/bagnetweb/bagnet/weights"
 )
 
 // ridge is added, times Options.Shrink, to the diagonal of the shrunk
@@ -27,6 +29,14 @@ const absentBias = -1e30
 //
 //	μ_ck = m̄_k + sign(v)·max(|v| - t·sqrt(S_kk/n_c), 0),  v = m_ck - m̄_k,
 //
+// With a prior R (the backbone's within-class feature correlation,
+// weights.Model.Prior), the target is the prior instead of the diagonal:
+//
+//	Σ = (1-a)·S + a·(D^½·((1-p)·R + p·I)·D^½ + ridge·I),  D = diag(S),
+//
+// p the prior's shrinkage toward the identity (a = 1 by default: only the
+// images' variances are used, their covariances come from the prior).
+//
 // t the threshold in standard errors of a class mean, n_c the class's
 // images (a mirror image is not counted: it is not an independent
 // sample), give the weights w_c = Σ⁻¹μ_c and the bias -½·μ_cᵀw_c (equal class
@@ -35,7 +45,7 @@ const absentBias = -1e30
 // bias absentBias, so it is never predicted. Every
 // operation is a +, -, *, / or math.Sqrt on float64 in a fixed order, each
 // product rounded explicitly, so the result is the same on every platform.
-func (d *data) trainLDA(a, t float64, mirror bool) ([]float64, []float64, error) {
+func (d *data) trainLDA(a, t float64, mirror bool, prior []int8, p float64) ([]float64, []float64, error) {
 	K, C := d.labels, d.c
 	mu := make([]float64, K*C)
 	count := make([]int, K)
@@ -77,13 +87,27 @@ func (d *data) trainLDA(a, t float64, mirror bool) ([]float64, []float64, error)
 	if t > 0 {
 		d.shrinkMeans(mu, count, s, t, mirror)
 	}
-	for p := 0; p < C; p++ {
-		for q := 0; q < p; q++ {
-			s[p*C+q] = float64(float64(1-a) * float64(s[p*C+q]/n))
+	sd := make([]float64, C) // sqrt(S_pp)
+	for i := 0; i < C; i++ {
+		sd[i] = math.Sqrt(s[i*C+i] / n)
+	}
+	pi := 0 // index into prior's lower triangle
+	for i := 0; i < C; i++ {
+		for j := 0; j < i; j++ {
+			v := float64(float64(1-a) * float64(s[i*C+j]/n))
+			if prior != nil {
+				r := float64(float64(1-p)*float64(prior[pi+j])) / weights.PriorOne
+				v += float64(a * float64(float64(r*sd[i])*sd[j]))
+			}
+			s[i*C+j] = v
 		}
-		s[p*C+p] = s[p*C+p]/n + float64(a*ridge)
+		pi += i + 1
+		s[i*C+i] = s[i*C+i]/n + float64(a*ridge)
 	}
 	if err := cholesky(s, C); err != nil {
+		if prior != nil {
+			return nil, nil, fmt.Errorf("%v (with the model's feature prior: is the prior a correlation matrix?)", err)
+		}
 		return nil, nil, err
 	}
 	w, b := make([]float64, K*C), make([]float64, K)

@@ -4,10 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/bagnetweb/bagnet/internal/testfixture"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/bagnetweb/bagnet/internal/testfixture"
 
 	"github.com/bagnetweb/bagnet/model"
 	"github.com/bagnetweb/bagnet/weights"
@@ -136,13 +137,33 @@ func testTrainSeparates(t *testing.T, opt Options) {
 func TestLDA(t *testing.T) {
 	const K, C = 3, 12
 	zeroed, kept := 0, 0
-	for _, at := range [][2]float64{{0.3, -1}, {DefaultShrink, -1}, {1, -1}, {0.3, 0.5}, {DefaultShrink, 0}, {1, 5}} {
-		a, th := at[0], at[1]
+	// A feature prior as a backbone's would be: the within-class
+	// correlation of other images (Prior's own test checks its values).
+	prior, err := Prior(synthetic(K, 7, C)[5*K:], K)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type lcase struct {
+		a, th float64
+		prior []int8
+		ps    float64
+	}
+	cases := []lcase{{0.3, -1, nil, 0}, {DefaultShrink, -1, nil, 0}, {1, -1, nil, 0}, {0.3, 0.5, nil, 0}, {DefaultShrink, 0, nil, 0}, {1, 5, nil, 0},
+		{1, 0, prior, 0}, {0.5, -1, prior, 0.3}, {0.9, 0.5, prior, 1}}
+	for _, lc := range cases {
+		a, th := lc.a, lc.th
 		if th == 0 {
 			th = DefaultThreshold
+			if lc.prior != nil {
+				th = DefaultPriorThreshold
+			}
+		}
+		ps := lc.ps
+		if ps == 0 {
+			ps = DefaultPriorShrink
 		}
 		ex := synthetic(K, 5, C)
-		h, err := Train(ex, K, Options{Shrink: a, Threshold: at[1]})
+		h, err := Train(ex, K, Options{Shrink: a, Threshold: lc.th, Prior: lc.prior, PriorShrink: lc.ps})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,6 +230,10 @@ func TestLDA(t *testing.T) {
 				}
 			}
 		}
+		dg := make([]float64, C) // the within-class variances
+		for p := range C {
+			dg[p] = M[p][p]
+		}
 		for p := range C {
 			var v float64
 			for _, x := range xs {
@@ -217,6 +242,10 @@ func TestLDA(t *testing.T) {
 			for q := range C {
 				if q != p {
 					M[p][q] *= 1 - a
+					if lc.prior != nil { // the prior's lower triangle holds (max, min)
+						r := float64(lc.prior[max(p, q)*(max(p, q)+1)/2+min(p, q)]) / weights.PriorOne
+						M[p][q] += a * (1 - ps) * r * math.Sqrt(dg[p]*dg[q])
+					}
 				}
 			}
 			M[p][p] += a * ridge * v
@@ -234,7 +263,7 @@ func TestLDA(t *testing.T) {
 					got += M[p][q] * w[q]
 				}
 				if want := mu[c][p] - m[p]; math.Abs(got-want) > 1e-9*norm {
-					t.Fatalf("shrink %g, threshold %g, class %d, row %d: M·w = %v, want μ_c - m = %v", a, th, c, p, got, want)
+					t.Fatalf("shrink %g, threshold %g, prior %v, class %d, row %d: M·w = %v, want μ_c - m = %v", a, th, lc.prior != nil, c, p, got, want)
 				}
 			}
 			for k := range C {
@@ -249,6 +278,47 @@ func TestLDA(t *testing.T) {
 	}
 	if zeroed == 0 || kept == 0 {
 		t.Fatalf("the thresholds zeroed %d class-mean deviations and kept %d: the test needs both", zeroed, kept)
+	}
+}
+
+// TestPrior: the prior holds the within-class correlations, whatever the
+// class means: a feature equal to another within each class up to a
+// class's offset correlates 1 with it, one mirroring it -1, one constant
+// within each class 0 (nothing to correlate), and the diagonal is 1.
+func TestPrior(t *testing.T) {
+	const K = 3
+	r := lcg(11)
+	var ex []Example
+	pool := func(class int) Pooled {
+		x := int64(r.next() % 1000)
+		return Pooled{Cells: 4, Sum: []int64{x, x + 500*int64(class), 3000 - x, 700 * int64(class), int64(r.next() % 1000)}}
+	}
+	for i := 0; i < 20; i++ {
+		for c := 0; c < K; c++ {
+			ex = append(ex, Example{Class: c, Image: pool(c), Flip: pool(c)})
+		}
+	}
+	p, err := Prior(ex, K)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(a, b int) int8 { return p[max(a, b)*(max(a, b)+1)/2+min(a, b)] }
+	for _, c := range []struct {
+		a, b int
+		want int8
+	}{{0, 0, 127}, {3, 3, 127}, {1, 0, 127}, {2, 0, -127}, {2, 1, -127}, {3, 0, 0}, {3, 2, 0}} {
+		if got := at(c.a, c.b); got != c.want {
+			t.Errorf("prior (%d,%d) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+	// Feature 4 is drawn independently: its correlations are small.
+	for b := 0; b < 4; b++ {
+		if v := at(4, b); v < -40 || v > 40 {
+			t.Errorf("prior (4,%d) = %d: an independent feature should correlate weakly", b, v)
+		}
+	}
+	if len(p) != weights.PriorLen(5) {
+		t.Fatalf("%d entries, want %d", len(p), weights.PriorLen(5))
 	}
 }
 

@@ -139,6 +139,12 @@ type Model struct {
 	Meta
 	Float *model.Net
 	Int8  *model.QNet
+	// Prior, of an int8 model, is the within-class correlation of its
+	// backbone's pooled features over a labelled image set (the lower
+	// triangle, row by row, in units of 1/PriorOne; see CheckPrior), which
+	// package teach uses to teach new classes from few images; nil: none.
+	// It is the tensor PriorName; 'bagnet prior' makes it.
+	Prior []int8
 	Bytes int // file size
 }
 
@@ -355,7 +361,10 @@ func (o Options) Load(b []byte) (*Model, error) {
 		}
 		return m, nil
 	}
-	q, err := readInt8(f, meta)
+	if m.Prior, err = readPrior(f, meta.Config.Features()); err != nil {
+		return nil, err
+	}
+	q, err := readInt8(f, meta, m.Prior != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -395,8 +404,9 @@ func checkValues(f *safetensors.File, dtype string) error {
 }
 
 // readInt8 reads an int8 model file's tensors: the list model.QNet.Tensors
-// gives (names, shapes and order), and no other.
-func readInt8(f *safetensors.File, meta Meta) (*model.QNet, error) {
+// gives (names, shapes and order), and no other but the prior (when
+// prior).
+func readInt8(f *safetensors.File, meta Meta, prior bool) (*model.QNet, error) {
 	cfg := meta.Config
 	q := model.NewQNetShape(cfg)
 	ts := q.Tensors()
@@ -411,8 +421,8 @@ func readInt8(f *safetensors.File, meta Meta) (*model.QNet, error) {
 			return nil, err
 		}
 	}
-	if len(f.Tensors) != len(ts) {
-		return nil, fmt.Errorf("weights: int8 file holds %d tensors, %s width %g has %d", len(f.Tensors), cfg.Arch, cfg.Width, len(ts))
+	if want := len(ts) + btoi(prior); len(f.Tensors) != want {
+		return nil, fmt.Errorf("weights: int8 file holds %d tensors, %s width %g has %d", len(f.Tensors), cfg.Arch, cfg.Width, want)
 	}
 	if err := q.Prepare(); err != nil {
 		return nil, &kinderr.Error{Kind: ErrCorrupt, Cause: err,
@@ -423,6 +433,9 @@ func readInt8(f *safetensors.File, meta Meta) (*model.QNet, error) {
 
 // Encode serialises m (its Float or Int8 network) as a model file.
 func Encode(m *Model) ([]byte, error) {
+	if m.Prior != nil && m.Int8 == nil {
+		return nil, fmt.Errorf("weights: a feature prior belongs to an int8 model")
+	}
 	meta := m.Meta
 	if len(meta.Classes) != meta.Config.Classes {
 		return nil, fmt.Errorf("weights: %d class names for %d classes", len(meta.Classes), meta.Config.Classes)
@@ -437,6 +450,13 @@ func Encode(m *Model) ([]byte, error) {
 			} else {
 				ts = append(ts, safetensors.F32Tensor(t.Name, t.Shape, *t.F32))
 			}
+		}
+		if m.Prior != nil {
+			c := meta.Config.Features()
+			if err := CheckPrior(m.Prior, c); err != nil {
+				return nil, fmt.Errorf("weights: %v", err)
+			}
+			ts = append(ts, safetensors.I8Tensor(PriorName, []int{PriorLen(c)}, m.Prior))
 		}
 	case m.Float != nil:
 		return nil, fmt.Errorf("weights: Encode of a float network: use EncodeStateDict")
@@ -469,4 +489,11 @@ func encode(meta Meta, ts []*safetensors.Tensor) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

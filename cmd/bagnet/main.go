@@ -31,7 +31,7 @@ type options interface {
 var commands []*command
 
 func init() {
-	commands = []*command{convertCmd, classifyCmd, heatmapCmd, evalCmd, patchesCmd, mergeCmd, teachCmd, versionCmd}
+	commands = []*command{convertCmd, classifyCmd, heatmapCmd, evalCmd, patchesCmd, mergeCmd, teachCmd, priorCmd, versionCmd}
 }
 
 // env is what a command runs with.

@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/preprocess"
 	"github.com/bagnetweb/bagnet/teach"
 	"github.com/bagnetweb/bagnet/teachset"
@@ -17,7 +19,7 @@ import (
 
 var teachCmd = &command{name: "teach", opts: func() options { return new(teachOpts) },
 	summary: "teach the model new classes: train a new head on DIR, one folder of images per class (the folder name is the class id and name; DIR/classes.tsv may give names: id<TAB>name), report its k-fold held-out accuracy and write the new model file",
-	usage:   "[-weights BACKBONE] [-name NAME] [-o FILE] [-workers N] [-folds K] [-limit N] [-method lda|logreg] [-shrink A] [-threshold T] [-l2 X] [-steps N] DIR"}
+	usage:   "[-weights BACKBONE] [-name NAME] [-o FILE] [-workers N] [-folds K] [-limit N] [-method lda|logreg] [-shrink A] [-threshold T] [-prior-shrink P] [-no-prior] [-l2 X] [-steps N] DIR"}
 
 type teachOpts struct {
 	modelOpts
@@ -37,8 +39,27 @@ func (o *teachOpts) define(fs *flag.FlagSet) {
 	fs.IntVar(&o.folds, "folds", teach.DefaultFolds, "folds of the held-out accuracy (k-fold cross-validation; 0: skip it)")
 	fs.IntVar(&o.limit, "limit", 0, "use only the first N images of each class, in sorted order (0: all)")
 	fs.StringVar(&o.method, "method", string(teach.DefaultMethod), "how the head is fitted: lda (shrinkage linear discriminant) or logreg (logistic regression)")
-	fs.Float64Var(&o.opt.Shrink, "shrink", teach.DefaultShrink, "lda: shrinkage of the within-class covariance toward its diagonal, in (0, 1]")
-	fs.Float64Var(&o.opt.Threshold, "threshold", teach.DefaultThreshold, "lda: soft threshold on the class means' deviations from their average, in standard errors of a class mean (0: none)")
+	fs.Func("shrink", fmt.Sprintf("lda: shrinkage of the within-class covariance toward its target (its diagonal, or the model's feature prior), in (0, 1] (default %g, or 1 with a feature prior)", float64(teach.DefaultShrink)), func(v string) error {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(x > 0 && x <= 1) {
+			return fmt.Errorf("want a number in (0, 1]")
+		}
+		o.opt.Shrink = x
+		return nil
+	})
+	fs.Func("threshold", fmt.Sprintf("lda: soft threshold on the class means' deviations from their average, in standard errors of a class mean (default %g, or %g with a feature prior; 0: none)", float64(teach.DefaultThreshold), float64(teach.DefaultPriorThreshold)), func(v string) error {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(x >= 0 && x <= 100) {
+			return fmt.Errorf("want a number from 0 (none) to 100")
+		}
+		if x == 0 {
+			x = -1 // -threshold 0 means none; teach.Options' 0 means the default
+		}
+		o.opt.Threshold = x
+		return nil
+	})
+	fs.Float64Var(&o.opt.PriorShrink, "prior-shrink", teach.DefaultPriorShrink, "lda with a feature prior: shrinkage of the prior correlation toward the identity, in (0, 1]")
+	fs.BoolVar(&o.opt.NoPrior, "no-prior", false, "do not use the model's feature prior (teach as for a model without one)")
 	fs.Float64Var(&o.opt.L2, "l2", teach.DefaultL2, "logreg: L2 penalty on the head's weights (of standardised features; negative: none)")
 	fs.IntVar(&o.opt.Steps, "steps", teach.DefaultSteps, "logreg: full-batch gradient steps")
 	fs.BoolVar(&o.opt.NoMirror, "no-mirror", false, "do not add each image's mirror image to the training set")
@@ -68,19 +89,14 @@ func (o *teachOpts) run(e *env, args []string) error {
 		return usagef("-l2 %v: want a number up to 1e6", o.opt.L2)
 	case o.method != string(teach.LDA) && o.method != string(teach.LogReg):
 		return usagef("-method %q: want %s or %s", o.method, teach.LDA, teach.LogReg)
-	case !(o.opt.Shrink > 0 && o.opt.Shrink <= 1):
-		return usagef("-shrink %v: want a number in (0, 1]", o.opt.Shrink)
-	case !(o.opt.Threshold >= 0 && o.opt.Threshold <= 100):
-		return usagef("-threshold %v: want a number from 0 (none) to 100", o.opt.Threshold)
+	case !(o.opt.PriorShrink > 0 && o.opt.PriorShrink <= 1):
+		return usagef("-prior-shrink %v: want a number in (0, 1]", o.opt.PriorShrink)
 	case o.out == "":
 		return usagef("-o: want a file name")
 	}
 	o.opt.Method = teach.Method(o.method)
 	if o.opt.L2 == 0 {
 		o.opt.L2 = -1 // -l2 0 means no penalty; teach.Options' 0 means the default
-	}
-	if o.opt.Threshold == 0 {
-		o.opt.Threshold = -1 // likewise: -threshold 0 means no threshold
 	}
 	dir := args[0]
 	if err := checkOut(o.out); err != nil {
@@ -101,55 +117,16 @@ func (o *teachOpts) run(e *env, args []string) error {
 	if name == "" {
 		name = teachset.DefaultName(filepath.Base(filepath.Clean(dir)))
 	}
-	type job struct {
-		path  string
-		class int
-		ex    teach.Example
-		err   error
-	}
-	var jobs []*job
-	for c, cl := range classes {
-		for _, p := range cl.images {
-			jobs = append(jobs, &job{path: p, class: c})
-		}
-	}
-	mode, err := preprocess.ParseMode(eng.Resize)
-	if err != nil {
-		return fileErr(wpath, err)
-	}
 	t0 := time.Now()
-	forEach(e.stderr, "features", len(jobs), o.workers, func(i int) {
-		j := jobs[i]
-		j.err = recovered(func() error {
-			b, err := preprocess.ReadFile(j.path)
-			if err != nil {
-				return err
-			}
-			rgb, _, err := preprocess.Image(b, mode, eng.InputSize)
-			if err != nil {
-				return err
-			}
-			j.ex, err = teach.Extract(eng.Int8, rgb, eng.InputSize, j.class)
-			return err
-		})
-	})
-	tFeat := time.Since(t0)
-	var ex []teach.Example
-	failed := 0
-	usable := make([]int, len(classes))
-	for _, j := range jobs {
-		if j.err != nil {
-			failed++
-			fmt.Fprintf(e.stderr, "bagnet: %s\n", oneLine(fileErr(j.path, j.err).Error()))
-			continue
-		}
-		ex = append(ex, j.ex)
-		usable[j.class]++
+	ex, failed, total, err := classExamples(e, eng, wpath, dir, classes, o.workers)
+	if err != nil {
+		return err
 	}
-	for c, n := range usable {
-		if n == 0 {
-			return fileErrf(filepath.Join(dir, classes[c].ID), "no usable image: all %d failed (see above); every class needs at least one", len(classes[c].images))
-		}
+	tFeat := time.Since(t0)
+	o.opt = o.opt.ForBackbone(eng.Model)
+	usable := make([]int, len(classes))
+	for _, x := range ex {
+		usable[x.Class]++
 	}
 	wc := make([]weights.Class, len(classes))
 	for i, c := range classes {
@@ -190,7 +167,7 @@ func (o *teachOpts) run(e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "bagnet: teach: features of %d images (and their mirror images) %.2f s on %d workers, held-out accuracy %.2f s, training %.2f s\n",
 		len(ex), tFeat.Seconds(), o.workers, tCV.Seconds(), tTrain.Seconds())
 	if failed > 0 {
-		fmt.Fprintf(e.stderr, "bagnet: %d of %d images could not be used (listed above); the model was taught from the rest\n", failed, len(jobs))
+		fmt.Fprintf(e.stderr, "bagnet: %d of %d images could not be used (listed above); the model was taught from the rest\n", failed, total)
 		return errReported
 	}
 	return nil
@@ -239,4 +216,59 @@ func teachClasses(dir string, limit int) ([]teachClass, error) {
 		classes[i] = teachClass{Class: weights.Class{ID: c.ID, Name: c.Name}, images: c.Images}
 	}
 	return classes, nil
+}
+
+// classExamples computes the pooled features (teach.Extract) of the images
+// of the class folders of dir on workers goroutines, in the order of
+// classes and their images. An image that fails is listed on stderr and
+// counted in failed (of total); a class without a usable image is an
+// error.
+func classExamples(e *env, eng *engine.Engine, wpath, dir string, classes []teachClass, workers int) (ex []teach.Example, failed, total int, err error) {
+	type job struct {
+		path  string
+		class int
+		ex    teach.Example
+		err   error
+	}
+	var jobs []*job
+	for c, cl := range classes {
+		for _, p := range cl.images {
+			jobs = append(jobs, &job{path: p, class: c})
+		}
+	}
+	mode, err := preprocess.ParseMode(eng.Resize)
+	if err != nil {
+		return nil, 0, 0, fileErr(wpath, err)
+	}
+	forEach(e.stderr, "features", len(jobs), workers, func(i int) {
+		j := jobs[i]
+		j.err = recovered(func() error {
+			b, err := preprocess.ReadFile(j.path)
+			if err != nil {
+				return err
+			}
+			rgb, _, err := preprocess.Image(b, mode, eng.InputSize)
+			if err != nil {
+				return err
+			}
+			j.ex, err = teach.Extract(eng.Int8, rgb, eng.InputSize, j.class)
+			return err
+		})
+	})
+	usable := make([]int, len(classes))
+	for _, j := range jobs {
+		if j.err != nil {
+			failed++
+			fmt.Fprintf(e.stderr, "bagnet: %s\n", oneLine(fileErr(j.path, j.err).Error()))
+			continue
+		}
+		ex = append(ex, j.ex)
+		usable[j.class]++
+	}
+	for c, n := range usable {
+		if n == 0 {
+			return nil, 0, 0, fileErrf(filepath.Join(dir, classes[c].ID), "no usable image: all %d failed (see above); every class needs at least one", len(classes[c].images))
+		}
+	}
+	return ex, failed, len(jobs), nil
 }

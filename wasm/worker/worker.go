@@ -479,8 +479,9 @@ func (w *worker) teachModel(req *protocol.TeachRequest, ms func() float64) (*pro
 	}
 	t0 := ms()
 	rep := &protocol.TeachReply{Header: protocol.Header{Type: protocol.KindTeach}}
+	opt := teach.Options{}.ForBackbone(w.eng.Model) // bagnet teach's defaults
 	if folds >= 2 && moreThanOne(w.examples) {
-		r, err := teach.CrossValidate(w.examples, len(classes), folds, teach.Options{})
+		r, err := teach.CrossValidate(w.examples, len(classes), folds, opt)
 		if err != nil {
 			return nil, nil, fmt.Errorf("held-out accuracy: %v", strings.TrimPrefix(err.Error(), "teach: "))
 		}
@@ -489,7 +490,7 @@ func (w *worker) teachModel(req *protocol.TeachRequest, ms func() float64) (*pro
 			rep.PerClass = append(rep.PerClass, protocol.TeachScore{Images: s.Images, Correct: s.Correct})
 		}
 	}
-	file, err := teach.Teach(w.eng.Model, w.examples, classes, req.Name, teach.Options{})
+	file, err := teach.Teach(w.eng.Model, w.examples, classes, req.Name, opt)
 	if err != nil {
 		return nil, nil, fmt.Errorf("teaching: %v", strings.TrimPrefix(err.Error(), "teach: "))
 	}

@@ -37,17 +37,21 @@ func run(data, wpath, cpath string, workers int) error {
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(b)
-	id := hex.EncodeToString(sum[:])
+	m, err := weights.Load(b)
+	if err != nil {
+		return err
+	}
+	if m.Int8 == nil {
+		return fmt.Errorf("%s: not an int8 model", wpath)
+	}
+	// The cache is keyed by the backbone alone: the prior does not change
+	// the features.
+	id, err := backboneID(m)
+	if err != nil {
+		return err
+	}
 	c, err := loadCache(cpath)
 	if err != nil || c.Weights != id || c.Version != cacheVersion {
-		m, err := weights.Load(b)
-		if err != nil {
-			return err
-		}
-		if m.Int8 == nil {
-			return fmt.Errorf("%s: not an int8 model", wpath)
-		}
 		c = &cache{Weights: id, Version: cacheVersion}
 		var vc []string
 		if c.Classes, c.Train, err = extract(m, data, "train", devTrain, devExtra, workers); err != nil {
@@ -71,6 +75,10 @@ func run(data, wpath, cpath string, workers int) error {
 		mapsResearch(c, mp)
 		return nil
 	}
+	if *tryFlag == "prior" {
+		tryPrior(c, data, wpath, workers)
+		return nil
+	}
 	if *tryFlag != "" {
 		w := *tryFlag
 		if w == "all" {
@@ -83,7 +91,19 @@ func run(data, wpath, cpath string, workers int) error {
 		research(c)
 		return nil
 	}
-	return report(c)
+	return report(c, m.Prior)
+}
+
+// backboneID is the SHA-256 of m's file without its prior.
+func backboneID(m *weights.Model) (string, error) {
+	bare := *m
+	bare.Prior = nil
+	b, err := weights.Encode(&bare)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 var (

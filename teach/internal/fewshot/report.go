@@ -70,14 +70,20 @@ func teachHead(train []item, classes int, opt teach.Options) (model.QLinear, err
 	return h.Quantize(), nil
 }
 
-func report(c *cache) error {
-	for _, m := range []struct {
+func report(c *cache, prior []int8) error {
+	type method struct {
 		name string
 		opt  teach.Options
-	}{
-		{"default (" + string(teach.DefaultMethod) + ")", teach.Options{}},
-		{"logreg (the previous default)", teach.Options{Method: teach.LogReg}},
-	} {
+	}
+	ms := []method{{"default (" + string(teach.DefaultMethod) + ")", teach.Options{}}}
+	if prior != nil {
+		ms = []method{
+			{"default (" + string(teach.DefaultMethod) + " with the backbone's feature prior)", teach.Options{Prior: prior}},
+			{"lda without the prior (-no-prior)", teach.Options{}},
+		}
+	}
+	ms = append(ms, method{"logreg", teach.Options{Method: teach.LogReg}})
+	for _, m := range ms {
 		fmt.Printf("## %s\n", m.name)
 		if err := reportOne(c, m.opt); err != nil {
 			return err

@@ -107,12 +107,20 @@ func tryAll(c *cache, which string) {
 }
 
 func ldaNSC(z mat, K int, a, dl float64) head {
+	nm, sw := nscMeans(z, K, dl)
+	return ldaWith(nm, sw, z.d, K, a)
+}
+
+// nscMeans are the class means of z soft-thresholded per feature by dl
+// standard errors of a class mean (nearest shrunken centroids), and the
+// within-class covariance.
+func nscMeans(z mat, K int, dl float64) (nm, sw []float64) {
 	d := z.d
 	mu := classMeans(z, K)
-	sw := within(z, K)
+	sw = within(z, K)
 	gm := grandMean(mu, d, K)
 	cnt := classCounts(z, K)
-	nm := make([]float64, K*d)
+	nm = make([]float64, K*d)
 	for c := 0; c < K; c++ {
 		se := 1 / math.Sqrt(cnt[c]/2)
 		for k := 0; k < d; k++ {
@@ -129,5 +137,5 @@ func ldaNSC(z mat, K int, a, dl float64) head {
 			nm[c*d+k] = gm[k] + v
 		}
 	}
-	return ldaWith(nm, sw, d, K, a)
+	return nm, sw
 }
