@@ -39,6 +39,9 @@ type Teaching struct {
 	fileQueue      // ids: -1 for the teach request
 	reset     bool // the next features request forgets the worker's old examples
 	examples  int  // the worker's examples after the features answers so far
+
+	handles map[string]js.Value // the images' File handles by path, for what each class learned (taughtpatches.go)
+	loadID  int                 // the request that loads the taught model
 }
 
 // TeachItem is one image of a Teaching.
@@ -105,9 +108,12 @@ func (c *Root) startTeach(folder string, paths []string, byPath map[string]js.Va
 			t.files = append(t.files, byPath[p])
 		}
 	}
-	c.Teach = t
+	t.handles = map[string]js.Value{}
+	for _, it := range t.Items {
+		t.handles[it.Path] = byPath[it.Path]
+	}
+	c.Teach, c.Taught = t, nil
 	c.Err = ""
-	c.keepTaughtFiles(t, paths, byPath) // for what each class learned (taughtpatches.go)
 	c.publishTeach()
 	c.teachNext()
 }
@@ -115,7 +121,7 @@ func (c *Root) startTeach(folder string, paths []string, byPath map[string]js.Va
 // teachFail stops t with msg (shown in the panel and as the page's error);
 // nothing else changes: the model in use stays.
 func (c *Root) teachFail(t *Teaching, msg string) {
-	t.Running, t.Err, t.files = false, msg, nil
+	t.Running, t.Err, t.files, t.handles = false, msg, nil, nil
 	if t.Started > 0 {
 		t.Elapsed = now() - t.Started
 	}
@@ -245,8 +251,9 @@ func (c *Root) teachAnswer(id int, raw []byte, m js.Value, failed bool, errMsg s
 	t.Running, t.files = false, nil
 	t.Elapsed = now() - t.Started
 	c.publishTeach()
-	// The taught model becomes the model in use, as a file the user loads.
-	c.loadModelBuffer(t.FileName(), file.Get("buffer").Call("slice", 0))
+	// The taught model becomes the model in use, as a file the user loads;
+	// once it is, its images go through it (taughtpatches.go).
+	t.loadID = c.loadModel(t.FileName(), file.Get("buffer").Call("slice", 0))
 	return true
 }
 
@@ -281,6 +288,10 @@ type teachState struct {
 	PerClass []protocol.TeachScore `json:"perClass,omitempty"`
 	Ms       float64               `json:"ms"`      // the whole teaching, in the page
 	TrainMs  float64               `json:"trainMs"` // of it, the held-out accuracy and the training
+	// Learned is the pass of the taught images through the taught model
+	// that follows (taughtpatches.go): "running", "done" or "cancelled";
+	// "" before it starts.
+	Learned string `json:"learned,omitempty"`
 }
 
 // publishTeach sets window.bagnetTaught.
@@ -296,6 +307,16 @@ func (c *Root) publishTeach() {
 	}
 	if r := t.Reply; r != nil {
 		s.Folds, s.Correct, s.Images, s.PerClass = r.Folds, r.Correct, r.Images, r.PerClass
+	}
+	if r := c.Taught; r != nil && r.T == t {
+		switch {
+		case r.B.Running:
+			s.Learned = "running"
+		case r.B.Cancelled:
+			s.Learned = "cancelled"
+		default:
+			s.Learned = "done"
+		}
 	}
 	setJS(js.Global(), "bagnetTaught", toJS(s))
 }
