@@ -261,4 +261,29 @@ func TestTeachPatches(t *testing.T) {
 	}
 	tb.screenshot("teach-patches")
 	tb.screenshotOf("#taught-patches", "doc-teach-patches")
+
+	// Teaching again, the pass cancelled as soon as its button shows: it
+	// stops with the lists of the images done, and the page is idle.
+	tb.js(`window.bagnetTaught = null; new MutationObserver((_, o) => {
+		const b = document.querySelector("#tp-cancel");
+		if (b) { o.disconnect(); b.click(); }
+	}).observe(document.body, {childList: true, subtree: true})`)
+	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.CSS("#teach-folder"), []string{filepath.Join(parent, name)})); err != nil {
+		t.Fatalf("choose the folder: %v", err)
+	}
+	if st := tb.waitFor(taughtJS); st != "yes" {
+		t.Fatalf("teaching again: %+v", windowValue[teachState](tb, "bagnetTaught"))
+	}
+	c := windowValue[taughtPatchesState](tb, "bagnetTaughtPatches")
+	if l := windowValue[teachState](tb, "bagnetTaught").Learned; l != "cancelled" || !c.Cancelled || c.Running || c.Done >= c.Total || len(c.Reports) != 3 {
+		t.Fatalf("cancelled pass: learned %q, %+v; want it cancelled before the 12 images were done", l, c)
+	}
+	if !strings.Contains(c.Reports[0], fmt.Sprintf(`"images":%d,"errors":0`, c.Done)) {
+		t.Errorf("after cancelling at %d images, the lists %s, want them over those", c.Done, c.Reports[0])
+	}
+	if txt := tb.text("#tp-status"); !strings.Contains(txt, fmt.Sprintf("Cancelled after %d of 12", c.Done)) {
+		t.Errorf("#tp-status = %q", txt)
+	}
+	tb.waitFor(`document.body.dataset.state === "ready" || document.body.dataset.state === "done" ? "yes" : ""`)
+	t.Logf("the pass cancelled after %d of %d images", c.Done, c.Total)
 }

@@ -96,6 +96,9 @@ type teachState struct {
 	Ms      float64 `json:"ms"`
 	TrainMs float64 `json:"trainMs"`
 	Learned string  `json:"learned"`
+	PrepMs  float64 `json:"prepMs"`
+	PassMs  float64 `json:"passMs"`
+	Helped  int     `json:"helped"`
 }
 
 // TestTeachFolder teaches the page 3 new classes from a chosen folder and
