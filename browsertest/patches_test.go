@@ -172,6 +172,7 @@ type taughtPatchesState struct {
 	Cancelled bool     `json:"cancelled"`
 	Errors    int      `json:"errors"`
 	Ms        float64  `json:"ms"`
+	WorkMs    float64  `json:"workMs"`
 	Hits      int      `json:"hits"`
 	Tiles     int      `json:"tiles"`
 	Pending   int      `json:"pending"`

@@ -53,8 +53,8 @@ func TestTeachSpeed(t *testing.T) {
 			}
 			times[v.key] = append(times[v.key], s.Ms/1000)
 			learned := windowValue[taughtPatchesState](tb, "bagnetTaughtPatches")
-			t.Logf("round %d, %s: page %.2f s (of it training and held-out accuracy %.2f s; the inference worker decoding and resizing %.2f s, in the network %.2f s, %d images whole on band workers), then what each class learned %.2f s (wall %.2f s in all); held-out %d/%d",
-				round+1, v.query, s.Ms/1000, s.TrainMs/1000, s.PrepMs/1000, s.PassMs/1000, s.Helped, learned.Ms/1000, wall.Seconds(), s.Correct, s.Images)
+			t.Logf("round %d, %s: page %.2f s (of it training and held-out accuracy %.2f s; the inference worker decoding and resizing %.2f s, in the network %.2f s, %d images whole on band workers), then what each class learned %.2f s (the worker's %.2f s) (wall %.2f s in all); held-out %d/%d",
+				round+1, v.query, s.Ms/1000, s.TrainMs/1000, s.PrepMs/1000, s.PassMs/1000, s.Helped, learned.Ms/1000, learned.WorkMs/1000, wall.Seconds(), s.Correct, s.Images)
 		}
 	}
 	c, p1, p2, p2e := median(times["cli"]), median(times["page1"]), median(times["page2"]), median(times["page2each"])

@@ -113,6 +113,8 @@ func (c *Root) taughtAnswer(id int, raw []byte, failed bool, errMsg string) bool
 	if res.Meta.Result.Model != "" {
 		b.Model = res.Meta.Result.Model
 	}
+	tm := res.Timings
+	b.workMs += tm.DecodeMs + tm.PreprocessMs + tm.InferMs + tm.EvidenceMs
 	if c.Info != nil {
 		r.P.add(i, &res, c.Info)
 	}
@@ -183,6 +185,7 @@ type taughtPatchesState struct {
 	Cancelled bool    `json:"cancelled"`
 	Errors    int     `json:"errors"`
 	Ms        float64 `json:"ms"`      // the pass, in the page
+	WorkMs    float64 `json:"workMs"`  // the worker's time on its images (decode, preprocess, network, evidence)
 	Hits      int     `json:"hits"`    // patches in the "for" lists shown
 	Tiles     int     `json:"tiles"`   // their pictures that have come
 	Pending   int     `json:"pending"` // crop requests in flight
@@ -199,7 +202,7 @@ func (c *Root) publishTaught() {
 		return
 	}
 	b, p := r.B, r.P
-	s := taughtPatchesState{Total: len(b.Items), Done: b.Done, Running: b.Running, Cancelled: b.Cancelled, Ms: b.Elapsed,
+	s := taughtPatchesState{Total: len(b.Items), Done: b.Done, Running: b.Running, Cancelled: b.Cancelled, Ms: b.Elapsed, WorkMs: b.workMs,
 		Pending: len(p.ids), Failed: len(p.failed)}
 	for _, it := range b.Items {
 		if it.Err != "" {
