@@ -24,6 +24,7 @@ const (
 	KindBench    Kind = "bench"    // BenchRequest; answered by BenchReply, of this kind too
 	KindFeatures Kind = "features" // FeaturesRequest; answered by FeaturesReply, of this kind too
 	KindTeach    Kind = "teach"    // TeachRequest; answered by TeachReply, of this kind too
+	KindPatches  Kind = "patches"  // PatchesRequest; answered by PatchesReply, of this kind too
 	KindHang     Kind = "hang"     // HangRequest: a test hook (Options.TestHooks only)
 	KindCrash    Kind = "crash"    // a Header alone: a test hook (Options.TestHooks only)
 )
@@ -216,6 +217,37 @@ type FeaturesReply struct {
 	PrepMs float64 `json:"prepMs"`
 	PassMs float64 `json:"passMs"`
 	Helped int     `json:"helped,omitempty"`
+}
+
+// PatchesRequest asks for the results of several encoded images
+// (FieldBytes, an Array of ArrayBuffers) with the model in use, an int8
+// one (KindPatches): for each, its TopK best classes and its patch
+// candidates of every class (Patches a list, as ClassifyRequest.Patches),
+// without its evidence maps or model input: what a run that keeps only an
+// image's patch lists needs (what each taught class learned). The
+// inference worker computes the images side by side, whole images on its
+// band workers beside itself (a PatchesRequest of one image each).
+type PatchesRequest struct {
+	Header
+	TopK    int `json:"topK"`
+	Patches int `json:"patches"`
+}
+
+// PatchesReply is a PatchesRequest's results (KindPatches), Images[i]
+// image i's.
+type PatchesReply struct {
+	Header
+	Images []PatchesImage `json:"images"`
+}
+
+// PatchesImage is one image's result in a PatchesReply: Err says why
+// there is none.
+type PatchesImage struct {
+	Err       string           `json:"error,omitempty"`
+	Result    Result           `json:"result"`
+	Transform Transform        `json:"transform"`
+	Timings   Timings          `json:"timings"`
+	Patches   *PatchCandidates `json:"patches,omitempty"`
 }
 
 // PoolRequest asks a band worker for the teaching example of an encoded

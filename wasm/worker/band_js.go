@@ -105,7 +105,7 @@ func (h *helper) onMessage(m js.Value) {
 		}
 	case protocol.KindRows:
 		h.answer(id, reply{data: bytesOf(m.Get(protocol.FieldData))})
-	case protocol.KindPool:
+	case protocol.KindPool, protocol.KindPatches:
 		h.answer(id, reply{raw: jsonPart(m)})
 	case protocol.KindError:
 		err := errors.New(e.Message)
@@ -240,5 +240,44 @@ func (h *helper) pool(img []byte, due time.Time) func() (teach.Example, error) {
 			return teach.Example{}, fmt.Errorf("band worker: unreadable example: %v", err)
 		}
 		return teach.Example{Image: teach.Pooled{Sum: p.Image, Cells: p.Cells}, Flip: teach.Pooled{Sum: p.Flip, Cells: p.Cells}}, nil
+	}
+}
+
+// patches implements patcher: the band worker computes the result of a
+// whole encoded image (a protocol.PatchesRequest of one image). The
+// returned wait gives up at due; a helper that misses it is terminated.
+func (h *helper) patches(img []byte, topK, k int, due time.Time) func() (protocol.PatchesImage, error) {
+	fail := func(err error) func() (protocol.PatchesImage, error) {
+		return func() (protocol.PatchesImage, error) { return protocol.PatchesImage{}, err }
+	}
+	if h.dead != nil {
+		return fail(h.dead)
+	}
+	id := h.next
+	msg, err := message(&protocol.PatchesRequest{Header: protocol.Header{Type: protocol.KindPatches, ID: &id}, TopK: topK, Patches: k})
+	if err != nil {
+		return fail(err)
+	}
+	h.next++
+	ch := make(chan reply, 1)
+	h.pending[id] = ch
+	b := uint8Array(img)
+	msg.Set(protocol.FieldBytes, jsArray.New(b.Get("buffer")))
+	h.w.Call("postMessage", msg, jsArray.New(b.Get("buffer")))
+	return func() (protocol.PatchesImage, error) {
+		r, ok := awaitBy(ch, due)
+		if !ok {
+			err := errors.New("band worker: no answer within the request's deadline")
+			h.die(err)
+			return protocol.PatchesImage{}, err
+		}
+		if r.err != nil {
+			return protocol.PatchesImage{}, r.err
+		}
+		var p protocol.PatchesReply
+		if err := json.Unmarshal(r.raw, &p); err != nil || len(p.Images) != 1 {
+			return protocol.PatchesImage{}, fmt.Errorf("band worker: unreadable results (%v)", err)
+		}
+		return p.Images[0], nil
 	}
 }

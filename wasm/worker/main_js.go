@@ -159,6 +159,8 @@ func (w *worker) handle(msg js.Value) {
 		err = w.onRows(id, raw, msg)
 	case protocol.KindPool:
 		err = w.onPool(id, raw, msg)
+	case protocol.KindPatches:
+		err = w.onPatches(id, raw, msg)
 	case protocol.KindBench:
 		err = w.onBench(id, raw)
 	case protocol.KindFeatures:
@@ -647,6 +649,40 @@ func (w *worker) onFeatures(id *int, raw []byte, msg js.Value) error {
 			return err
 		}
 		rep = r
+	}
+	rep.ID = id
+	postMsg(rep)
+	return nil
+}
+
+// onPatches answers a protocol.PatchesRequest: from the page, spread over
+// this worker and its band workers; from the parent (a band worker), here.
+func (w *worker) onPatches(id *int, raw []byte, msg js.Value) error {
+	req := protocol.PatchesRequest{TopK: 5}
+	if _, err := readRequest(protocol.KindPatches, id, raw, &req); err != nil {
+		return err
+	}
+	arr := msg.Get(protocol.FieldBytes)
+	if !jsArray.Call("isArray", arr).Bool() || arr.Length() == 0 {
+		return errors.New("patches: want an Array of images' bytes")
+	}
+	imgs := make([][]byte, arr.Length())
+	for i := range imgs {
+		if imgs[i] = bufferBytes(arr.Index(i)); imgs[i] == nil {
+			return fmt.Errorf("patches: no bytes for image %d", i)
+		}
+	}
+	var patchers []patcher
+	if w.eng != nil {
+		for _, h := range w.eng.Helpers {
+			if h, ok := h.(*helper); ok && h.dead == nil {
+				patchers = append(patchers, h)
+			}
+		}
+	}
+	rep, err := w.patchesMany(imgs, req.TopK, req.Patches, patchers, ms)
+	if err != nil {
+		return err
 	}
 	rep.ID = id
 	postMsg(rep)
