@@ -187,7 +187,7 @@ func (c *Root) onMessage(m js.Value) {
 		c.restart(fmt.Sprintf("crashed (%s)", h.Message), "crashed")
 		return
 	}
-	if id == c.inflight && (typ == protocol.KindResult || typ == protocol.KindReady || typ == protocol.KindFeatures || typ == protocol.KindTeach || typ == protocol.KindLive || typ == protocol.KindCrops || typ == protocol.KindPNG || (typ == protocol.KindError && h.What != protocol.KindEvidence)) {
+	if id == c.inflight && (typ == protocol.KindResult || typ == protocol.KindReady || typ == protocol.KindFeatures || typ == protocol.KindTeach || typ == protocol.KindPatches || typ == protocol.KindLive || typ == protocol.KindCrops || typ == protocol.KindPNG || (typ == protocol.KindError && h.What != protocol.KindEvidence)) {
 		defer c.answered()
 	}
 	switch typ {
@@ -253,6 +253,8 @@ func (c *Root) onMessage(m js.Value) {
 		c.onEvidence(id, raw, m)
 	case protocol.KindFeatures, protocol.KindTeach:
 		c.teachAnswer(id, raw, m, false, "")
+	case protocol.KindPatches: // what each taught class learned (taughtpatches.go)
+		c.taughtAnswer(id, raw, false, "")
 	case protocol.KindLive:
 		c.onLive(id, raw, m, "")
 	case protocol.KindCrops:

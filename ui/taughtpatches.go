@@ -30,7 +30,8 @@ type TaughtRun struct {
 	B      *Batch    // the taught images (labelled by class) and their results
 	P      *PatchRun // their lists, per class
 	Fors   [][]*patchset.Hit
-	loaded int // Root.Loaded with the taught model in use
+	groups [][]int // the items of each patches request sent
+	loaded int     // Root.Loaded with the taught model in use
 }
 
 // startTaught runs the images of t (taught; its model now in use, loaded
@@ -67,23 +68,75 @@ func (c *Root) taughtLoaded(id int) {
 // TaughtRunning reports whether the taught images are being run.
 func (c *Root) TaughtRunning() bool { return c.Taught != nil && c.Taught.B.Running }
 
-// taughtNext sends the next taught image when the run has room for
-// another request (fileQueue.step); the lock is held.
+// taughtNext sends the next taught images (up to Teaching.per, in one
+// patches request: the worker computes them side by side, whole images
+// on its band workers) when the run has room for another request (at
+// most runWindow outstanding, one set of files read at a time, so the
+// requests go in item order); with ?teachper=1, one classify request per
+// image, as a folder batch does. The lock is held.
 func (c *Root) taughtNext() {
 	r := c.Taught
 	if r == nil {
 		return
 	}
 	b := r.B
-	i, f, ok := b.step(b.Running, b.Done == len(b.Items), func() { c.finishTaught() })
-	if !ok {
+	if r.T.per <= 1 {
+		i, f, ok := b.step(b.Running, b.Done == len(b.Items), func() { c.finishTaught() })
+		if !ok {
+			return
+		}
+		c.State = StateWorking
+		msg := &protocol.ClassifyRequest{Header: protocol.Header{Type: protocol.KindClassify}, TopK: TopK, Patches: patchset.DefaultPerImage}
+		c.sendRun(&b.fileQueue, f, b.Items[i].Path, msg, i,
+			func() bool { return c.Taught == r && b.Running },
+			func(reason string) { c.taughtDone(i, nil, reason) }, c.taughtNext)
+		return
+	}
+	if !b.Running || b.reading || len(b.ids) >= runWindow {
+		return
+	}
+	var items []int
+	var files []js.Value
+	for len(items) < r.T.per {
+		i, f, ok := b.take()
+		if !ok {
+			break
+		}
+		items, files = append(items, i), append(files, f)
+	}
+	if len(items) == 0 {
+		if b.Done == len(b.Items) {
+			c.finishTaught()
+		}
 		return
 	}
 	c.State = StateWorking
-	msg := &protocol.ClassifyRequest{Header: protocol.Header{Type: protocol.KindClassify}, TopK: TopK, Patches: patchset.DefaultPerImage}
-	c.sendRun(&b.fileQueue, f, b.Items[i].Path, msg, i,
-		func() bool { return c.Taught == r && b.Running },
-		func(reason string) { c.taughtDone(i, nil, reason) }, c.taughtNext)
+	b.reading = true
+	go func() {
+		bufs, why := readFiles(files)
+		c.ee.Lock()
+		defer c.ee.UnlockRender()
+		b.reading = false
+		if c.Taught != r || !b.Running {
+			return
+		}
+		if sent, arr := readOnes(items, bufs, why); len(sent) > 0 {
+			req := &protocol.PatchesRequest{Header: protocol.Header{Type: protocol.KindPatches}, TopK: TopK, Patches: patchset.DefaultPerImage}
+			id := c.reqs.add(protocol.KindPatches, runLabel(b.Items[sent[0]].Path, len(sent)))
+			req.ID = &id
+			b.ids[id] = len(r.groups)
+			r.groups = append(r.groups, sent)
+			obj := message(req)
+			setJS(obj, protocol.FieldBytes, arr)
+			c.send(outgoing{id: id, kind: protocol.KindPatches, msg: obj, transfer: arr, keep: true})
+		}
+		for k, i := range items {
+			if why[k] != "" {
+				c.taughtDone(i, nil, why[k])
+			}
+		}
+		c.taughtNext()
+	}()
 }
 
 // taughtAnswer takes the worker's answer to a request of the pass; it
@@ -98,28 +151,57 @@ func (c *Root) taughtAnswer(id int, raw []byte, failed bool, errMsg string) bool
 	if !ok || !b.Running {
 		return ok // not the pass's, or it stopped: dropped
 	}
-	if failed {
-		if errMsg == "" {
-			errMsg = "the worker gave no reason"
+	if failed && errMsg == "" {
+		errMsg = "the worker gave no reason"
+	}
+	if r.T.per <= 1 { // one image's classify
+		var res protocol.ResultReply
+		if !failed {
+			if err := json.Unmarshal(raw, &res); err != nil {
+				failed, errMsg = true, "unreadable result: "+err.Error()
+			}
 		}
-		c.taughtDone(i, nil, errMsg)
+		if failed {
+			c.taughtDone(i, nil, errMsg)
+		} else {
+			c.taughtResult(i, &res)
+		}
 		return true
 	}
-	var res protocol.ResultReply
-	if err := json.Unmarshal(raw, &res); err != nil {
-		c.taughtDone(i, nil, "unreadable result: "+err.Error())
-		return true
+	items := r.groups[i]
+	var rep protocol.PatchesReply
+	if !failed {
+		if err := json.Unmarshal(raw, &rep); err != nil || len(rep.Images) != len(items) {
+			failed, errMsg = true, fmt.Sprintf("unreadable results (%d for %d images; %v)", len(rep.Images), len(items), err)
+		}
 	}
+	for k, it := range items {
+		switch {
+		case failed:
+			c.taughtDone(it, nil, errMsg)
+		case rep.Images[k].Err != "":
+			c.taughtDone(it, nil, rep.Images[k].Err)
+		default:
+			im := rep.Images[k]
+			c.taughtResult(it, &protocol.ResultReply{Meta: protocol.Meta{Result: im.Result, Transform: im.Transform, Timings: im.Timings}, Patches: im.Patches})
+		}
+	}
+	return true
+}
+
+// taughtResult offers image i's result to the lists and goes on.
+func (c *Root) taughtResult(i int, res *protocol.ResultReply) {
+	r := c.Taught
+	b := r.B
 	if res.Meta.Result.Model != "" {
 		b.Model = res.Meta.Result.Model
 	}
 	tm := res.Timings
 	b.workMs += tm.DecodeMs + tm.PreprocessMs + tm.InferMs + tm.EvidenceMs
 	if c.Info != nil {
-		r.P.add(i, &res, c.Info)
+		r.P.add(i, res, c.Info)
 	}
 	c.taughtDone(i, res.Meta.Result.Top, "")
-	return true
 }
 
 // taughtDone records image i's result and goes on with the next.

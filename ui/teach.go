@@ -188,18 +188,7 @@ func (c *Root) teachNext() {
 	c.Status = fmt.Sprintf("Teaching: features of %s (%d of %d)…", t.Items[items[0]].Path, items[0]+1, len(t.Items))
 	t.reading = true
 	go func() {
-		bufs := make([]js.Value, len(files))
-		why := make([]string, len(files)) // why a file is not sent
-		for k, f := range files {
-			if why[k] = fileReason(f); why[k] != "" {
-				continue
-			}
-			buf, err := await(f.Call("arrayBuffer"))
-			if err != nil {
-				why[k] = "could not read the file: " + err.Error()
-			}
-			bufs[k] = buf
-		}
+		bufs, why := readFiles(files)
 		c.ee.Lock()
 		defer c.ee.UnlockRender()
 		t.reading = false
@@ -220,23 +209,14 @@ func (c *Root) teachNext() {
 // ArrayBuffer, transferred) of the items that were read (why[k] == "").
 func (c *Root) sendFeatures(t *Teaching, items []int, bufs []js.Value, why []string) {
 	req := &protocol.FeaturesRequest{Header: protocol.Header{Type: protocol.KindFeatures}, Classes: []int{}, Reset: t.reset}
-	var sent []int
-	arr := js.Global().Get("Array").New()
-	for k, i := range items {
-		if why[k] == "" {
-			sent = append(sent, i)
-			req.Classes = append(req.Classes, t.Items[i].Class)
-			arr.Call("push", bufs[k])
-		}
-	}
+	sent, arr := readOnes(items, bufs, why)
 	if len(sent) == 0 {
 		return
 	}
-	label := t.Items[sent[0]].Path
-	if len(sent) > 1 {
-		label += fmt.Sprintf(" (and %d more)", len(sent)-1)
+	for _, i := range sent {
+		req.Classes = append(req.Classes, t.Items[i].Class)
 	}
-	id := c.reqs.add(protocol.KindFeatures, label)
+	id := c.reqs.add(protocol.KindFeatures, runLabel(t.Items[sent[0]].Path, len(sent)))
 	req.ID = &id
 	t.ids[id] = len(t.groups)
 	t.groups = append(t.groups, sent)
@@ -251,6 +231,46 @@ func (c *Root) sendFeatures(t *Teaching, items []int, bufs []js.Value, why []str
 		setJS(obj, protocol.FieldBytes, arr)
 	}
 	c.send(outgoing{id: id, kind: protocol.KindFeatures, msg: obj, transfer: arr, keep: true})
+}
+
+// readFiles reads files (image files of a run, in order): bufs[k] is file
+// k's bytes (an ArrayBuffer), or why[k] says why it is not read. Not with
+// the lock held: it waits for the browser.
+func readFiles(files []js.Value) (bufs []js.Value, why []string) {
+	bufs, why = make([]js.Value, len(files)), make([]string, len(files))
+	for k, f := range files {
+		if why[k] = fileReason(f); why[k] != "" {
+			continue
+		}
+		buf, err := await(f.Call("arrayBuffer"))
+		if err != nil {
+			why[k] = "could not read the file: " + err.Error()
+		}
+		bufs[k] = buf
+	}
+	return bufs, why
+}
+
+// readOnes are the items whose files were read (why[k] == "") and an
+// Array of their bytes, in order: what one request of several images
+// carries (FieldBytes).
+func readOnes(items []int, bufs []js.Value, why []string) (sent []int, arr js.Value) {
+	arr = js.Global().Get("Array").New()
+	for k, i := range items {
+		if why[k] == "" {
+			sent = append(sent, i)
+			arr.Call("push", bufs[k])
+		}
+	}
+	return sent, arr
+}
+
+// runLabel names a request of n images, the first at path.
+func runLabel(path string, n int) string {
+	if n > 1 {
+		return fmt.Sprintf("%s (and %d more)", path, n-1)
+	}
+	return path
 }
 
 // fileReason says why an image file is not read (empty, or over
