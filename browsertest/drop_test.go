@@ -157,7 +157,7 @@ func testFolderDrop(t *testing.T, rt *rtab) {
 			t.Fatal(err)
 		}
 		dropFolder(t, rt, "#teach", filepath.Join(parent, name))
-		rt.waitFor(t, `window.bagnetTaught && window.bagnetTaught.sha256 ? "yes" : window.bagnetTaught && window.bagnetTaught.error ? "error" : ""`)
+		rt.waitFor(t, taughtJS)
 		var s teachState
 		rt.decode(t, "window.bagnetTaught", &s)
 		if s.Err != "" || s.Total != 9 || s.Done != 9 || s.Name != "BagNet taught: mine" {

@@ -71,6 +71,11 @@ func cliTeach(t *testing.T, parent, name string) ([]byte, time.Duration) {
 	return b, d
 }
 
+// taughtJS waits for teaching to end: "error" when it failed, "yes" once
+// the model is taught, in use, and its images have gone through it (what
+// each class learned, ui/taughtpatches.go), so that the page is idle.
+const taughtJS = `(t => !t ? "" : t.error ? "error" : t.sha256 && (t.learned === "done" || t.learned === "cancelled") ? "yes" : "")(window.bagnetTaught)`
+
 // teachState is window.bagnetTaught (ui/teach.go).
 type teachState struct {
 	Total    int      `json:"total"`
@@ -90,6 +95,10 @@ type teachState struct {
 	} `json:"perClass"`
 	Ms      float64 `json:"ms"`
 	TrainMs float64 `json:"trainMs"`
+	Learned string  `json:"learned"`
+	PrepMs  float64 `json:"prepMs"`
+	PassMs  float64 `json:"passMs"`
+	Helped  int     `json:"helped"`
 }
 
 // TestTeachFolder teaches the page 3 new classes from a chosen folder and
@@ -154,7 +163,7 @@ func TestTeachFolder(t *testing.T) {
 	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](`window.bagnetTaught = null`), chromedp.SetUploadFiles(chromedp.CSS("#teach-folder"), []string{filepath.Join(parent, name)})); err != nil {
 		t.Fatalf("choose the folder: %v", err)
 	}
-	tb.waitFor(`window.bagnetTaught && window.bagnetTaught.sha256 ? "yes" : window.bagnetTaught && window.bagnetTaught.error ? "error" : ""`)
+	tb.waitFor(taughtJS)
 	pageTime := time.Since(t0)
 	s := windowValue[teachState](tb, "bagnetTaught")
 	if s.Err != "" || s.Total != 12 || s.Done != 12 || s.Failed != 0 || s.Name != "BagNet taught: mine" {

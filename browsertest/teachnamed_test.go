@@ -145,7 +145,7 @@ func TestTeachNamed(t *testing.T) {
 	})()`)
 
 	tb.js(`window.bagnetTaught = null; document.querySelector("#teach-named-go").click()`)
-	tb.waitFor(`window.bagnetTaught && window.bagnetTaught.sha256 ? "yes" : window.bagnetTaught && window.bagnetTaught.error ? "error" : ""`)
+	tb.waitFor(taughtJS)
 	s := windowValue[teachState](tb, "bagnetTaught")
 	if s.Err != "" || s.Total != 12 || s.Failed != 0 || s.Name != "BagNet taught: mine" || !slices.Equal(s.Classes, []string{"dog", "fish", "radio-set"}) {
 		t.Fatalf("window.bagnetTaught = %+v, want 12 images in dog, fish, radio-set taught as \"BagNet taught: mine\"", s)
@@ -192,7 +192,7 @@ func TestTeachNamedCamera(t *testing.T) {
 	}
 	tb.waitFor(`document.querySelector('#teach-named-classes li[data-class="dog"]')?.dataset.count === "2" ? "yes" : ""`)
 	tb.js(`window.bagnetTaught = null; document.querySelector("#teach-named-go").click()`)
-	tb.waitFor(`window.bagnetTaught && window.bagnetTaught.sha256 ? "yes" : window.bagnetTaught && window.bagnetTaught.error ? "error" : ""`)
+	tb.waitFor(taughtJS)
 	s := windowValue[teachState](tb, "bagnetTaught")
 	if s.Err != "" || s.Total != 4 || s.Failed != 0 || !slices.Equal(s.Classes, []string{"dog", "tench"}) || s.Name != "BagNet taught: my-classes" {
 		t.Errorf("taught from camera frames: %+v", s)

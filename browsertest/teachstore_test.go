@@ -133,7 +133,7 @@ func TestTeachStored(t *testing.T) {
 	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.CSS("#teach-folder"), []string{filepath.Join(parent, name)})); err != nil {
 		t.Fatal(err)
 	}
-	tb.waitFor(`window.bagnetTaught && window.bagnetTaught.sha256 ? "yes" : window.bagnetTaught && window.bagnetTaught.error ? "error" : ""`)
+	tb.waitFor(taughtJS)
 	if got := windowValue[teachState](tb, "bagnetTaught"); got.SHA256 != key {
 		t.Fatalf("taught %s (%q), want bagnet teach's %s", got.SHA256, got.Err, key)
 	}

@@ -31,8 +31,11 @@
 // {name})). With Options.Workers > 1 the inference worker starts
 // Workers - 1 band workers (the same worker.js, Role RoleBand) and talks to
 // them with a KindLoadBytes message (the model file's bytes, a copy: load
-// it; answered by a Ready without Info) and RowsRequest (a block of the
-// int8 feature map, answered by RowsReply or an ErrorReply).
+// it; answered by a Ready without Info), RowsRequest (a block of the
+// int8 feature map, answered by RowsReply or an ErrorReply), and, for the
+// images of a FeaturesRequest or PatchesRequest of several images that it
+// computes side by side, PoolRequest (a whole image's teaching example,
+// answered by PoolReply) and a PatchesRequest of one image.
 //
 // The JavaScript glue (web/app.js, web/worker.js) cannot import this
 // package: it spells the few names it needs (KindLoad, KindProgress,

@@ -24,6 +24,7 @@ const (
 	KindBench    Kind = "bench"    // BenchRequest; answered by BenchReply, of this kind too
 	KindFeatures Kind = "features" // FeaturesRequest; answered by FeaturesReply, of this kind too
 	KindTeach    Kind = "teach"    // TeachRequest; answered by TeachReply, of this kind too
+	KindPatches  Kind = "patches"  // PatchesRequest; answered by PatchesReply, of this kind too
 	KindHang     Kind = "hang"     // HangRequest: a test hook (Options.TestHooks only)
 	KindCrash    Kind = "crash"    // a Header alone: a test hook (Options.TestHooks only)
 )
@@ -42,6 +43,7 @@ const (
 const (
 	KindLoadBytes Kind = "loadBytes" // a Header and FieldBytes; answered by a Ready without info
 	KindRows      Kind = "rows"      // RowsRequest; answered by RowsReply, of this kind too
+	KindPool      Kind = "pool"      // PoolRequest; answered by PoolReply, of this kind too
 )
 
 // WhatWorker is an ErrorReply's What when the worker itself failed, not a
@@ -188,17 +190,83 @@ type BenchRequest struct {
 // forgets the examples kept before (the first image of a folder sets it);
 // loading a model forgets them too. The examples must arrive in the order
 // 'bagnet teach' takes them: classes by id, images by path in each class.
+//
+// With Classes set, the request carries several images, Classes[i] the
+// class of image i, and FieldBytes is an Array of their ArrayBuffers: the
+// worker computes them at once, whole images on its band workers
+// (KindPool) beside itself, and keeps their examples in that order.
 type FeaturesRequest struct {
 	Header
-	Class int  `json:"class"`
-	Reset bool `json:"reset,omitempty"`
+	Class   int   `json:"class"`
+	Classes []int `json:"classes,omitempty"`
+	Reset   bool  `json:"reset,omitempty"`
 }
 
 // FeaturesReply says the image's example is kept (KindFeatures): Examples
-// is how many the worker now holds.
+// is how many the worker now holds. For a request of several images,
+// Errors[i] says why image i was not kept ("" when it was); the others
+// are kept in order.
 type FeaturesReply struct {
 	Header
-	Examples int `json:"examples"`
+	Examples int      `json:"examples"`
+	Errors   []string `json:"errors,omitempty"`
+	// The worker's time on the request: decoding and resizing (PrepMs)
+	// and the network's passes (PassMs) of the images computed by the
+	// inference worker itself, and how many images its band workers
+	// computed (Helped).
+	PrepMs float64 `json:"prepMs"`
+	PassMs float64 `json:"passMs"`
+	Helped int     `json:"helped,omitempty"`
+}
+
+// PatchesRequest asks for the results of several encoded images
+// (FieldBytes, an Array of ArrayBuffers) with the model in use, an int8
+// one (KindPatches): for each, its TopK best classes and its patch
+// candidates of every class (Patches a list, as ClassifyRequest.Patches),
+// without its evidence maps or model input: what a run that keeps only an
+// image's patch lists needs (what each taught class learned). The
+// inference worker computes the images side by side, whole images on its
+// band workers beside itself (a PatchesRequest of one image each).
+type PatchesRequest struct {
+	Header
+	TopK    int `json:"topK"`
+	Patches int `json:"patches"`
+}
+
+// PatchesReply is a PatchesRequest's results (KindPatches), Images[i]
+// image i's.
+type PatchesReply struct {
+	Header
+	Images []PatchesImage `json:"images"`
+}
+
+// PatchesImage is one image's result in a PatchesReply: Err says why
+// there is none.
+type PatchesImage struct {
+	Err       string           `json:"error,omitempty"`
+	Result    Result           `json:"result"`
+	Transform Transform        `json:"transform"`
+	Timings   Timings          `json:"timings"`
+	Patches   *PatchCandidates `json:"patches,omitempty"`
+}
+
+// PoolRequest asks a band worker for the teaching example of an encoded
+// image (FieldBytes, an ArrayBuffer) with its copy of the model
+// (KindPool): the pooled features of the image and of its mirror image,
+// as a FeaturesRequest computes them.
+type PoolRequest struct {
+	Header
+}
+
+// PoolReply is a PoolRequest's example (KindPool): the pooled channel sums
+// of the final map of the image and of its mirror image, over Cells cells.
+type PoolReply struct {
+	Header
+	Image  []int64 `json:"image"`
+	Flip   []int64 `json:"flip"`
+	Cells  int     `json:"cells"`
+	PrepMs float64 `json:"prepMs"`
+	PassMs float64 `json:"passMs"`
 }
 
 // TeachRequest teaches the model in use the classes of the examples kept

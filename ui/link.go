@@ -187,7 +187,7 @@ func (c *Root) onMessage(m js.Value) {
 		c.restart(fmt.Sprintf("crashed (%s)", h.Message), "crashed")
 		return
 	}
-	if id == c.inflight && (typ == protocol.KindResult || typ == protocol.KindReady || typ == protocol.KindFeatures || typ == protocol.KindTeach || typ == protocol.KindLive || typ == protocol.KindCrops || typ == protocol.KindPNG || (typ == protocol.KindError && h.What != protocol.KindEvidence)) {
+	if id == c.inflight && (typ == protocol.KindResult || typ == protocol.KindReady || typ == protocol.KindFeatures || typ == protocol.KindTeach || typ == protocol.KindPatches || typ == protocol.KindLive || typ == protocol.KindCrops || typ == protocol.KindPNG || (typ == protocol.KindError && h.What != protocol.KindEvidence)) {
 		defer c.answered()
 	}
 	switch typ {
@@ -241,6 +241,7 @@ func (c *Root) onMessage(m js.Value) {
 		c.reqs.asked = nil
 		js.Global().Set("bagnetResult", nil)
 		c.Status = fmt.Sprintf("Now using %s from %s. Choose, drop or paste an image.", info.Name, info.Source)
+		c.taughtLoaded(id) // a taught model: what each class learned (taughtpatches.go)
 	case protocol.KindEngine: // the worker's engine changed (a band worker was dropped)
 		var e protocol.EngineChange
 		if json.Unmarshal(raw, &e) == nil && c.Info != nil {
@@ -252,6 +253,8 @@ func (c *Root) onMessage(m js.Value) {
 		c.onEvidence(id, raw, m)
 	case protocol.KindFeatures, protocol.KindTeach:
 		c.teachAnswer(id, raw, m, false, "")
+	case protocol.KindPatches: // what each taught class learned (taughtpatches.go)
+		c.taughtAnswer(id, raw, false, "")
 	case protocol.KindLive:
 		c.onLive(id, raw, m, "")
 	case protocol.KindCrops:
@@ -267,7 +270,7 @@ func (c *Root) onMessage(m js.Value) {
 func (c *Root) forget(id int) { c.reqs.forget(id) }
 
 func (c *Root) onResult(id int, raw []byte, m js.Value) {
-	if c.batchAnswer(id, raw, false, "") {
+	if c.batchAnswer(id, raw, false, "") || c.taughtAnswer(id, raw, false, "") {
 		return
 	}
 	defer c.forget(id)
@@ -388,6 +391,8 @@ func (c *Root) onError(id int, what protocol.Kind, msg string) {
 		// a patch picture of the figure could not be made: it says so
 	case c.batchAnswer(id, nil, true, msg):
 		// one image of a folder failed: the batch lists it and goes on
+	case c.taughtAnswer(id, nil, true, msg):
+		// one taught image failed: the pass lists it and goes on
 	case id != c.reqs.want:
 		// an error for a request nobody waits for any more
 	default:
@@ -438,12 +443,16 @@ func (c *Root) classifyBuffer(label string, buf js.Value) {
 // loadModelBuffer sends a model file's bytes (an ArrayBuffer, transferred)
 // to the worker, which validates and loads it. The page keeps a copy: a
 // worker restarted later loads it again.
-func (c *Root) loadModelBuffer(label string, buf js.Value) {
+func (c *Root) loadModelBuffer(label string, buf js.Value) { c.loadModel(label, buf) }
+
+// loadModel is loadModelBuffer; it returns the request's id.
+func (c *Root) loadModel(label string, buf js.Value) int {
 	c.Status = "Loading the model " + label + "…"
 	keep := &modelSource{bytes: buf.Call("slice", 0), name: label}
 	id := c.request(label, &protocol.ModelRequest{Header: protocol.Header{Type: protocol.KindModel}, Name: label},
 		map[string]js.Value{protocol.FieldBytes: buf})
 	c.reqs.get(id).model = keep
+	return id
 }
 
 // Occlude paints rect (model-input pixels) of the latest edit of the

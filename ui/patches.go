@@ -55,9 +55,16 @@ func (p *PatchRun) scanned(it *BatchItem) bool {
 
 // startPatches begins the lists for batch b (files: its File handles by path).
 func (c *Root) startPatches(b *Batch, files map[string]js.Value) {
-	p := &PatchRun{batch: b, classes: c.Info.Classes, files: map[string]js.Value{}, bad: map[string]string{},
+	c.Patches = newPatchRun(b, c.Info.Classes, files)
+	c.publishPatches()
+}
+
+// newPatchRun begins the lists of every class of a model (classes) over
+// the images of b (files: their File handles by path).
+func newPatchRun(b *Batch, classes []protocol.Class, files map[string]js.Value) *PatchRun {
+	p := &PatchRun{batch: b, classes: classes, files: map[string]js.Value{}, bad: map[string]string{},
 		tiles: map[string]*image.RGBA{}, failed: map[string]string{}, ids: map[int]int{}, pngs: map[int]string{}}
-	p.Col = patchset.NewCollection(len(c.Info.Classes), patchset.DefaultN, patchset.DefaultPerImage, len(b.Classes) > 0)
+	p.Col = patchset.NewCollection(len(classes), patchset.DefaultN, patchset.DefaultPerImage, len(b.Classes) > 0)
 	for _, it := range b.Items {
 		if p.scanned(it) {
 			p.files[it.Path] = files[it.Path]
@@ -66,8 +73,7 @@ func (c *Root) startPatches(b *Batch, files map[string]js.Value) {
 	if len(b.Classes) > 0 {
 		p.Class = b.Classes[0].Index
 	}
-	c.Patches = p
-	c.publishPatches()
+	return p
 }
 
 // patchesAdd offers item i's candidates (r: its result) to the lists.
@@ -76,16 +82,22 @@ func (c *Root) patchesAdd(i int, r *protocol.ResultReply) {
 	if p == nil || p.batch != c.Batch || c.Info == nil {
 		return
 	}
-	it := c.Batch.Items[i]
+	p.add(i, r, c.Info)
+}
+
+// add offers the candidates of item i of the run's batch (r: its result
+// with the model info) to the lists.
+func (p *PatchRun) add(i int, r *protocol.ResultReply, info *protocol.Info) {
+	it := p.batch.Items[i]
 	if !p.scanned(it) {
 		return
 	}
 	im := &patchset.Image{Path: it.Path, Label: -1, Transform: r.Meta.Transform}
 	if p.Col.Labelled {
-		cl := c.Batch.Classes[it.Row]
+		cl := p.batch.Classes[it.Row]
 		im.Label, im.LabelID, im.LabelName = cl.Index, cl.ID, cl.Name
 	}
-	g := patchset.Geometry{MapW: r.Meta.Result.Map.W, Stride: c.Info.Stride, Patch: c.Info.Patch}
+	g := patchset.Geometry{MapW: r.Meta.Result.Map.W, Stride: info.Stride, Patch: info.Patch}
 	if err := p.Col.Add(im, g, r.Meta.Result.Map.H*r.Meta.Result.Map.W, r.Patches); err != nil {
 		p.bad[it.Path] = err.Error()
 		js.Global().Get("console").Call("warn", "patches: "+err.Error())
@@ -138,7 +150,7 @@ func (p *PatchRun) Tile(h *patchset.Hit) *image.RGBA { return p.tiles[tileKey(h)
 func (p *PatchRun) Pending() int { return len(p.ids) }
 
 // ShowPatchClass shows class k's lists and asks the worker for the
-// pictures of their patches that are not here yet, one request per image.
+// pictures of their patches that are not here yet.
 func (c *Root) ShowPatchClass(k int) {
 	p := c.Patches
 	if p == nil || k < 0 || k >= len(p.classes) {
@@ -149,13 +161,19 @@ func (c *Root) ShowPatchClass(k int) {
 		c.publishPatches()
 		return
 	}
-	rep := p.Report(k)
+	l := p.Report(k).Lists()
+	c.askTiles(p, l[:]...)
+}
+
+// askTiles asks the worker for the pictures of the hits of lists (of run
+// p) that are not here yet, one request per image.
+func (c *Root) askTiles(p *PatchRun, lists ...[]*patchset.Hit) {
 	if len(p.tiles) > maxTiles {
 		p.tiles = map[string]*image.RGBA{}
 	}
 	byImage := map[string][]*patchset.Hit{}
 	var order []string
-	for _, l := range rep.Lists() {
+	for _, l := range lists {
 		for _, h := range l {
 			if p.tiles[tileKey(h)] != nil || p.failed[h.Image] != "" || p.asked(h) {
 				continue
@@ -183,10 +201,43 @@ func (c *Root) ShowPatchClass(k int) {
 			msg.Boxes = append(msg.Boxes, h.Box)
 		}
 		c.sendFile(f, img, msg, p.ids, a,
-			func() bool { return c.Patches == p },
-			func(reason string) { p.failed[img] = reason; c.publishPatches() }, nil)
+			func() bool { return c.patchRunShown(p) },
+			func(reason string) { p.failed[img] = reason; c.publishPatchRun(p) }, nil)
 	}
-	c.publishPatches()
+	c.publishPatchRun(p)
+}
+
+// patchRuns are the patch lists on the page: the batch's figure and what
+// each taught class learned (taughtpatches.go).
+func (c *Root) patchRuns() []*PatchRun {
+	var out []*PatchRun
+	if c.Patches != nil {
+		out = append(out, c.Patches)
+	}
+	if r := c.Taught; r != nil && r.P != nil {
+		out = append(out, r.P)
+	}
+	return out
+}
+
+// patchRunShown reports whether run p is still on the page.
+func (c *Root) patchRunShown(p *PatchRun) bool {
+	for _, q := range c.patchRuns() {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// publishPatchRun publishes run p's state for scripts and tests.
+func (c *Root) publishPatchRun(p *PatchRun) {
+	if p == c.Patches {
+		c.publishPatches()
+	}
+	if r := c.Taught; r != nil && r.P == p {
+		c.publishTaught()
+	}
 }
 
 // asked reports whether a crop request in flight asks for h's picture.
@@ -204,11 +255,14 @@ func (p *PatchRun) asked(h *patchset.Hit) bool {
 // cropsAnswer takes the worker's answer to a crop request (failed: an
 // error with errMsg); it reports false when id is not one.
 func (c *Root) cropsAnswer(id int, raw []byte, m js.Value, failed bool, errMsg string) bool {
-	p := c.Patches
-	if p == nil {
-		return false
+	var p *PatchRun
+	a, ok := 0, false
+	for _, q := range c.patchRuns() {
+		if a, ok = c.claim(q.ids, id); ok {
+			p = q
+			break
+		}
 	}
-	a, ok := c.claim(p.ids, id)
 	if !ok {
 		return false
 	}
@@ -243,21 +297,28 @@ func (c *Root) cropsAnswer(id int, raw []byte, m js.Value, failed bool, errMsg s
 			p.tiles[tileKey(h)] = t
 		}
 	}
-	if len(p.ids) == 0 && len(c.queue) == 0 && c.State == StateWorking && (c.Batch == nil || !c.Batch.Running) {
+	if len(p.ids) == 0 && len(c.queue) == 0 && c.State == StateWorking && (c.Batch == nil || !c.Batch.Running) && !c.TaughtRunning() {
 		if p.prev == StateWorking || p.prev == StateError || p.prev == "" {
 			p.prev = StateReady
 		}
 		c.State = p.prev
 	}
-	c.publishPatches()
+	c.publishPatchRun(p)
 	return true
 }
 
 // OpenPatch opens h's image in the full analysis, as choosing its file
 // does, showing the figure's class with h's patch outlined.
 func (c *Root) OpenPatch(h *patchset.Hit) {
-	p := c.Patches
-	if p == nil || h == nil {
+	if p := c.Patches; p != nil {
+		c.openPatch(p, p.Class, h)
+	}
+}
+
+// openPatch opens the image of run p's hit h in the full analysis,
+// showing class k with h's patch outlined.
+func (c *Root) openPatch(p *PatchRun, k int, h *patchset.Hit) {
+	if h == nil {
 		return
 	}
 	f := p.files[h.Image]
@@ -265,7 +326,7 @@ func (c *Root) OpenPatch(h *patchset.Hit) {
 		c.Status = "Please wait for the current work to finish."
 		return
 	}
-	c.focus = &patchFocus{label: fileLabel(f), class: p.Class, cell: Cell{I: h.Cell[0], J: h.Cell[1], OK: true}}
+	c.focus = &patchFocus{label: fileLabel(f), class: k, cell: Cell{I: h.Cell[0], J: h.Cell[1], OK: true}}
 	c.openFile(f)
 }
 

@@ -95,8 +95,26 @@ func (c *PatchFigure) CountText() string {
 // FileName is the base name of h's image.
 func FileName(h *patchset.Hit) string { return path.Base(h.Image) }
 
+// HitList is a row of patches of a figure (a PatchRun's lists): each
+// patch's picture, its evidence and its image's file name (and, with
+// Labels, the image's class); a click opens the image (OnOpen).
+type HitList struct {
+	ID     string // the list's element id
+	P      *PatchRun
+	Hits   []*patchset.Hit
+	Labels bool
+	OnOpen func(*patchset.Hit)
+}
+
+// Open opens h's image.
+func (c *HitList) Open(h *patchset.Hit) {
+	if c.OnOpen != nil {
+		c.OnOpen(h)
+	}
+}
+
 // HitLabel describes a patch button.
-func (c *PatchFigure) HitLabel(h *patchset.Hit) string {
+func HitLabel(h *patchset.Hit) string {
 	return fmt.Sprintf("%s, patch at %s, evidence %s: open the image", h.Image, CellName(h.Cell[0], h.Cell[1]), Signed(float64(h.Evidence)))
 }
 

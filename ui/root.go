@@ -60,7 +60,7 @@ type Root struct {
 	Teach   *Teaching   // the folder being (or last) taught
 	Patches *PatchRun   // the batch's most evidential patches (patches.go)
 	focus   *patchFocus // the class and patch to show when an image opened from the figure comes
-	taught  *taughtFiles
+	Taught  *TaughtRun  // what each class of the last teaching learned (taughtpatches.go)
 
 	Yours Yours         // the user's models kept in this browser (yours.go)
 	Named *NamedClasses // classes made by name in the page, to teach (namedclasses.go)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/vugu/vugu/js"
@@ -36,9 +37,17 @@ type Teaching struct {
 	File             js.Value // the taught model file (Uint8Array), for the download
 	SHA256           string
 
-	fileQueue      // ids: -1 for the teach request
-	reset     bool // the next features request forgets the worker's old examples
-	examples  int  // the worker's examples after the features answers so far
+	fileQueue         // ids: an index into groups, -1 for the teach request
+	groups    [][]int // the items of each features request sent
+	per       int     // images per features request (perRequest)
+	reset     bool    // the next features request forgets the worker's old examples
+	examples  int     // the worker's examples after the features answers so far
+
+	prepMs, passMs float64 // the worker's time on the features (protocol.FeaturesReply)
+	helped         int
+
+	handles map[string]js.Value // the images' File handles by path, for what each class learned (taughtpatches.go)
+	loadID  int                 // the request that loads the taught model
 }
 
 // TeachItem is one image of a Teaching.
@@ -98,16 +107,19 @@ func (c *Root) startTeach(folder string, paths []string, byPath map[string]js.Va
 		c.teachFail(t, err.Error())
 		return
 	}
-	t.Classes, t.Running, t.Started, t.ids, t.reset = classes, true, now(), map[int]int{}, true
+	t.Classes, t.Running, t.Started, t.ids, t.reset, t.per = classes, true, now(), map[int]int{}, true, perRequest()
 	for ci, cl := range classes {
 		for _, p := range cl.Images {
 			t.Items = append(t.Items, &TeachItem{Path: p, Class: ci})
 			t.files = append(t.files, byPath[p])
 		}
 	}
-	c.Teach = t
+	t.handles = map[string]js.Value{}
+	for _, it := range t.Items {
+		t.handles[it.Path] = byPath[it.Path]
+	}
+	c.Teach, c.Taught = t, nil
 	c.Err = ""
-	c.keepTaughtFiles(t, paths, byPath) // for what each class learned (taughtpatches.go)
 	c.publishTeach()
 	c.teachNext()
 }
@@ -115,7 +127,7 @@ func (c *Root) startTeach(folder string, paths []string, byPath map[string]js.Va
 // teachFail stops t with msg (shown in the panel and as the page's error);
 // nothing else changes: the model in use stays.
 func (c *Root) teachFail(t *Teaching, msg string) {
-	t.Running, t.Err, t.files = false, msg, nil
+	t.Running, t.Err, t.files, t.handles = false, msg, nil, nil
 	if t.Started > 0 {
 		t.Elapsed = now() - t.Started
 	}
@@ -125,32 +137,153 @@ func (c *Root) teachFail(t *Teaching, msg string) {
 	c.publishTeach()
 }
 
-// teachNext sends the next image when teaching has room for another
-// request (fileQueue.step), or the teach request when all are done; the
-// lock is held.
+// featuresPerRequest is how many images one features request carries:
+// the inference worker computes them side by side, whole images on its
+// band workers beside itself (protocol.FeaturesRequest.Classes), where one
+// image at a time would run each pass in bands, every band recomputing its
+// halo and every pass waiting for its slowest band, with the band workers
+// idle while the image is decoded. 4: the page's most workers by default.
+const featuresPerRequest = 4
+
+// perRequest is featuresPerRequest, or ?teachper=N (1 to 8) for
+// measurements (TestTeachSpeed): with 1 each image goes alone, its passes
+// in bands on the band workers, as the page did before.
+func perRequest() int {
+	if !js.Global().Truthy() {
+		return featuresPerRequest
+	}
+	q := js.Global().Get("URLSearchParams").New(js.Global().Get("location").Get("search"))
+	if n, err := strconv.Atoi(q.Call("get", "teachper").String()); err == nil && n >= 1 && n <= 8 {
+		return n
+	}
+	return featuresPerRequest
+}
+
+// teachNext reads the next images (up to featuresPerRequest) and sends
+// them to the worker when teaching has room for another request (at most
+// runWindow outstanding, one set of files read at a time, so the requests
+// go in item order), or the teach request when all are done; the lock is
+// held.
 func (c *Root) teachNext() {
 	t := c.Teach
-	if t == nil {
+	if t == nil || !t.Running || t.reading || len(t.ids) >= runWindow {
 		return
 	}
-	i, f, ok := t.step(t.Running, t.Done == len(t.Items), c.teachTrain)
-	if !ok {
+	var items []int
+	var files []js.Value
+	for len(items) < t.per {
+		i, f, ok := t.take()
+		if !ok {
+			break
+		}
+		items, files = append(items, i), append(files, f)
+	}
+	if len(items) == 0 {
+		if t.Done == len(t.Items) {
+			c.teachTrain()
+		}
 		return
 	}
-	it := t.Items[i]
 	c.State = StateWorking
-	c.Status = fmt.Sprintf("Teaching: features of %s (%d of %d)…", it.Path, i+1, len(t.Items))
-	msg := &protocol.FeaturesRequest{Header: protocol.Header{Type: protocol.KindFeatures}, Class: it.Class}
-	c.sendRun(&t.fileQueue, f, it.Path, msg, i,
-		func() bool {
-			if c.Teach != t || !t.Running {
-				return false
+	c.Status = fmt.Sprintf("Teaching: features of %s (%d of %d)…", t.Items[items[0]].Path, items[0]+1, len(t.Items))
+	t.reading = true
+	go func() {
+		bufs, why := readFiles(files)
+		c.ee.Lock()
+		defer c.ee.UnlockRender()
+		t.reading = false
+		if c.Teach != t || !t.Running {
+			return
+		}
+		c.sendFeatures(t, items, bufs, why)
+		for k, i := range items {
+			if why[k] != "" {
+				c.teachItemDone(i, why[k])
 			}
-			msg.Reset = t.reset // the first request sent starts a new set
-			return true
-		},
-		func(reason string) { c.teachItemDone(i, reason) },
-		func() { t.reset = false; c.teachNext() })
+		}
+		c.teachNext()
+	}()
+}
+
+// sendFeatures sends one features request with the bytes (bufs, each an
+// ArrayBuffer, transferred) of the items that were read (why[k] == "").
+func (c *Root) sendFeatures(t *Teaching, items []int, bufs []js.Value, why []string) {
+	req := &protocol.FeaturesRequest{Header: protocol.Header{Type: protocol.KindFeatures}, Classes: []int{}, Reset: t.reset}
+	sent, arr := readOnes(items, bufs, why)
+	if len(sent) == 0 {
+		return
+	}
+	for _, i := range sent {
+		req.Classes = append(req.Classes, t.Items[i].Class)
+	}
+	id := c.reqs.add(protocol.KindFeatures, runLabel(t.Items[sent[0]].Path, len(sent)))
+	req.ID = &id
+	t.ids[id] = len(t.groups)
+	t.groups = append(t.groups, sent)
+	t.reset = false // the first request sent starts a new set
+	if t.per == 1 { // one image alone: its passes in bands
+		req.Class, req.Classes = req.Classes[0], nil
+	}
+	obj := message(req)
+	if t.per == 1 {
+		setJS(obj, protocol.FieldBytes, arr.Index(0))
+	} else {
+		setJS(obj, protocol.FieldBytes, arr)
+	}
+	c.send(outgoing{id: id, kind: protocol.KindFeatures, msg: obj, transfer: arr, keep: true})
+}
+
+// readFiles reads files (image files of a run, in order): bufs[k] is file
+// k's bytes (an ArrayBuffer), or why[k] says why it is not read. Not with
+// the lock held: it waits for the browser.
+func readFiles(files []js.Value) (bufs []js.Value, why []string) {
+	bufs, why = make([]js.Value, len(files)), make([]string, len(files))
+	for k, f := range files {
+		if why[k] = fileReason(f); why[k] != "" {
+			continue
+		}
+		buf, err := await(f.Call("arrayBuffer"))
+		if err != nil {
+			why[k] = "could not read the file: " + err.Error()
+		}
+		bufs[k] = buf
+	}
+	return bufs, why
+}
+
+// readOnes are the items whose files were read (why[k] == "") and an
+// Array of their bytes, in order: what one request of several images
+// carries (FieldBytes).
+func readOnes(items []int, bufs []js.Value, why []string) (sent []int, arr js.Value) {
+	arr = js.Global().Get("Array").New()
+	for k, i := range items {
+		if why[k] == "" {
+			sent = append(sent, i)
+			arr.Call("push", bufs[k])
+		}
+	}
+	return sent, arr
+}
+
+// runLabel names a request of n images, the first at path.
+func runLabel(path string, n int) string {
+	if n > 1 {
+		return fmt.Sprintf("%s (and %d more)", path, n-1)
+	}
+	return path
+}
+
+// fileReason says why an image file is not read (empty, or over
+// MaxFileBytes), "" when it is.
+func fileReason(f js.Value) string {
+	size := int64(f.Get("size").Float())
+	switch {
+	case size == 0:
+		return "the file is empty"
+	case size > MaxFileBytes:
+		return fmt.Sprintf("the file is %s: image files over %s are not read", Bytes(size), Bytes(MaxFileBytes))
+	}
+	return ""
 }
 
 // teachItemDone records item i (errMsg: why it could not be used) and goes on.
@@ -209,19 +342,41 @@ func (c *Root) teachAnswer(id int, raw []byte, m js.Value, failed bool, errMsg s
 		errMsg = "the worker gave no reason"
 	}
 	if i >= 0 {
-		if !failed {
+		items := t.groups[i]
+		errs := make([]string, len(items))
+		if failed {
+			for k := range errs {
+				errs[k] = errMsg
+			}
+		} else {
 			// The worker answers in the order the requests were sent, each
-			// answer with its examples after that request: one more than
-			// after the previous answer. A worker restarted meanwhile lost
+			// answer with its examples after that request: those before
+			// and the images it kept. A worker restarted meanwhile lost
 			// them.
 			var r protocol.FeaturesReply
-			if err := json.Unmarshal(raw, &r); err != nil || r.Examples != t.examples+1 {
-				c.teachFail(t, fmt.Sprintf("the inference worker lost the features computed so far (it holds %d, want %d; was it restarted?): please choose the folder again", r.Examples, t.examples+1))
+			err := json.Unmarshal(raw, &r)
+			if r.Errors == nil && len(items) == 1 { // a request of one image alone
+				r.Errors = []string{""}
+			}
+			kept := 0
+			for _, e := range r.Errors {
+				if e == "" {
+					kept++
+				}
+			}
+			if err != nil || len(r.Errors) != len(items) || r.Examples != t.examples+kept {
+				c.teachFail(t, fmt.Sprintf("the inference worker lost the features computed so far (it holds %d, want %d; was it restarted?): please choose the folder again", r.Examples, t.examples+kept))
 				return true
 			}
-			t.examples++
+			t.examples += kept
+			t.prepMs += r.PrepMs
+			t.passMs += r.PassMs
+			t.helped += r.Helped
+			errs = r.Errors
 		}
-		c.teachItemDone(i, errMsg)
+		for k, it := range items {
+			c.teachItemDone(it, errs[k])
+		}
 		return true
 	}
 	if failed {
@@ -245,8 +400,9 @@ func (c *Root) teachAnswer(id int, raw []byte, m js.Value, failed bool, errMsg s
 	t.Running, t.files = false, nil
 	t.Elapsed = now() - t.Started
 	c.publishTeach()
-	// The taught model becomes the model in use, as a file the user loads.
-	c.loadModelBuffer(t.FileName(), file.Get("buffer").Call("slice", 0))
+	// The taught model becomes the model in use, as a file the user loads;
+	// once it is, its images go through it (taughtpatches.go).
+	t.loadID = c.loadModel(t.FileName(), file.Get("buffer").Call("slice", 0))
 	return true
 }
 
@@ -281,13 +437,23 @@ type teachState struct {
 	PerClass []protocol.TeachScore `json:"perClass,omitempty"`
 	Ms       float64               `json:"ms"`      // the whole teaching, in the page
 	TrainMs  float64               `json:"trainMs"` // of it, the held-out accuracy and the training
+	// Learned is the pass of the taught images through the taught model
+	// that follows (taughtpatches.go): "running", "done" or "cancelled";
+	// "" before it starts.
+	Learned string `json:"learned,omitempty"`
+	// The inference worker's time on the features: decoding and resizing
+	// the images and the network's passes (of the images it computed
+	// itself), and how many images its band workers computed whole.
+	PrepMs float64 `json:"prepMs"`
+	PassMs float64 `json:"passMs"`
+	Helped int     `json:"helped"`
 }
 
 // publishTeach sets window.bagnetTaught.
 func (c *Root) publishTeach() {
 	t := c.Teach
 	s := teachState{Total: len(t.Items), Done: t.Done, Failed: t.Failed, Running: t.Running, Err: t.Err, Name: t.Name,
-		SHA256: t.SHA256, Ms: t.Elapsed, TrainMs: t.TrainMs}
+		SHA256: t.SHA256, Ms: t.Elapsed, TrainMs: t.TrainMs, PrepMs: t.prepMs, PassMs: t.passMs, Helped: t.helped}
 	for _, cl := range t.Classes {
 		s.Classes = append(s.Classes, cl.ID)
 	}
@@ -296,6 +462,16 @@ func (c *Root) publishTeach() {
 	}
 	if r := t.Reply; r != nil {
 		s.Folds, s.Correct, s.Images, s.PerClass = r.Folds, r.Correct, r.Images, r.PerClass
+	}
+	if r := c.Taught; r != nil && r.T == t {
+		switch {
+		case r.B.Running:
+			s.Learned = "running"
+		case r.B.Cancelled:
+			s.Learned = "cancelled"
+		default:
+			s.Learned = "done"
+		}
 	}
 	setJS(js.Global(), "bagnetTaught", toJS(s))
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/vugu/vugu"
 	"github.com/vugu/vugu/js"
+
+	"github.com/bagnetweb/bagnet/patchset"
 )
 
 // TeachPanel chooses a labelled folder to teach the model its classes,
@@ -18,6 +20,10 @@ type TeachPanel struct {
 
 	Named        *NamedClasses // classes made by name (teach-named.vugu)
 	OnTeachNamed func()
+
+	R               *TaughtRun // what each taught class learned (taughtpatches.go)
+	OnCancelPatches func()
+	OnOpenPatch     func(k int, h *patchset.Hit)
 
 	folderDrop // a folder dropped on the panel (drop.go)
 }

@@ -247,7 +247,7 @@ func (c *Root) failRun(id int, msg string) {
 			return
 		}
 	}
-	_ = c.pngAnswer(id, js.Value{}, true, msg) || c.cropsAnswer(id, nil, js.Value{}, true, msg) || c.batchAnswer(id, nil, true, msg)
+	_ = c.pngAnswer(id, js.Value{}, true, msg) || c.cropsAnswer(id, nil, js.Value{}, true, msg) || c.batchAnswer(id, nil, true, msg) || c.taughtAnswer(id, nil, true, msg)
 }
 
 // restarted: the new worker has the model in use again. Analyses of the

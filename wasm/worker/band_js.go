@@ -11,6 +11,7 @@ import (
 	"syscall/js"
 
 	"github.com/bagnetweb/bagnet/protocol"
+	"github.com/bagnetweb/bagnet/teach"
 )
 
 // helper is a band worker: another worker.js + worker.wasm, started by this
@@ -36,6 +37,7 @@ type helper struct {
 
 type reply struct {
 	data []uint8
+	raw  []byte // a PoolReply's JSON
 	err  error
 }
 
@@ -103,6 +105,8 @@ func (h *helper) onMessage(m js.Value) {
 		}
 	case protocol.KindRows:
 		h.answer(id, reply{data: bytesOf(m.Get(protocol.FieldData))})
+	case protocol.KindPool, protocol.KindPatches:
+		h.answer(id, reply{raw: jsonPart(m)})
 	case protocol.KindError:
 		err := errors.New(e.Message)
 		if id < 0 {
@@ -197,5 +201,83 @@ func (h *helper) Start(rgb []uint8, rows, cols [2]int) func() ([]uint8, error) {
 		err := errors.New("band worker: no answer within the request's deadline")
 		h.die(err)
 		return nil, err
+	}
+}
+
+// pool implements pooler: the band worker computes the teaching example
+// of a whole encoded image (protocol.PoolRequest). The returned wait gives
+// up at due; a helper that misses it is terminated.
+func (h *helper) pool(img []byte, due time.Time) func() (teach.Example, error) {
+	fail := func(err error) func() (teach.Example, error) {
+		return func() (teach.Example, error) { return teach.Example{}, err }
+	}
+	if h.dead != nil {
+		return fail(h.dead)
+	}
+	id := h.next
+	msg, err := message(&protocol.PoolRequest{Header: protocol.Header{Type: protocol.KindPool, ID: &id}})
+	if err != nil {
+		return fail(err)
+	}
+	h.next++
+	ch := make(chan reply, 1)
+	h.pending[id] = ch
+	b := uint8Array(img)
+	msg.Set(protocol.FieldBytes, b)
+	h.w.Call("postMessage", msg, jsArray.New(b.Get("buffer")))
+	return func() (teach.Example, error) {
+		r, ok := awaitBy(ch, due)
+		if !ok {
+			err := errors.New("band worker: no answer within the request's deadline")
+			h.die(err)
+			return teach.Example{}, err
+		}
+		if r.err != nil {
+			return teach.Example{}, r.err
+		}
+		var p protocol.PoolReply
+		if err := json.Unmarshal(r.raw, &p); err != nil {
+			return teach.Example{}, fmt.Errorf("band worker: unreadable example: %v", err)
+		}
+		return teach.Example{Image: teach.Pooled{Sum: p.Image, Cells: p.Cells}, Flip: teach.Pooled{Sum: p.Flip, Cells: p.Cells}}, nil
+	}
+}
+
+// patches implements patcher: the band worker computes the result of a
+// whole encoded image (a protocol.PatchesRequest of one image). The
+// returned wait gives up at due; a helper that misses it is terminated.
+func (h *helper) patches(img []byte, topK, k int, due time.Time) func() (protocol.PatchesImage, error) {
+	fail := func(err error) func() (protocol.PatchesImage, error) {
+		return func() (protocol.PatchesImage, error) { return protocol.PatchesImage{}, err }
+	}
+	if h.dead != nil {
+		return fail(h.dead)
+	}
+	id := h.next
+	msg, err := message(&protocol.PatchesRequest{Header: protocol.Header{Type: protocol.KindPatches, ID: &id}, TopK: topK, Patches: k})
+	if err != nil {
+		return fail(err)
+	}
+	h.next++
+	ch := make(chan reply, 1)
+	h.pending[id] = ch
+	b := uint8Array(img)
+	msg.Set(protocol.FieldBytes, jsArray.New(b.Get("buffer")))
+	h.w.Call("postMessage", msg, jsArray.New(b.Get("buffer")))
+	return func() (protocol.PatchesImage, error) {
+		r, ok := awaitBy(ch, due)
+		if !ok {
+			err := errors.New("band worker: no answer within the request's deadline")
+			h.die(err)
+			return protocol.PatchesImage{}, err
+		}
+		if r.err != nil {
+			return protocol.PatchesImage{}, r.err
+		}
+		var p protocol.PatchesReply
+		if err := json.Unmarshal(r.raw, &p); err != nil || len(p.Images) != 1 {
+			return protocol.PatchesImage{}, fmt.Errorf("band worker: unreadable results (%v)", err)
+		}
+		return p.Images[0], nil
 	}
 }

@@ -157,6 +157,10 @@ func (w *worker) handle(msg js.Value) {
 		err = w.onLoadBytes(msg)
 	case protocol.KindRows:
 		err = w.onRows(id, raw, msg)
+	case protocol.KindPool:
+		err = w.onPool(id, raw, msg)
+	case protocol.KindPatches:
+		err = w.onPatches(id, raw, msg)
 	case protocol.KindBench:
 		err = w.onBench(id, raw)
 	case protocol.KindFeatures:
@@ -602,18 +606,109 @@ func float32Array(v []float32) js.Value {
 	return arr
 }
 
-// onFeatures keeps the teaching example of an image (protocol.FeaturesRequest).
+// onFeatures keeps the teaching examples of an image, or of several
+// (protocol.FeaturesRequest: Classes set, FieldBytes an Array of
+// ArrayBuffers), these on the band workers too.
 func (w *worker) onFeatures(id *int, raw []byte, msg js.Value) error {
 	var req protocol.FeaturesRequest
-	buf, err := withBytes(raw, msg, &req, "features: no image bytes")
+	var rep *protocol.FeaturesReply
+	if err := unmarshal(raw, &req); err != nil {
+		return err
+	}
+	if req.Classes == nil {
+		buf := bufferBytes(msg.Get(protocol.FieldBytes))
+		if buf == nil {
+			return errors.New("features: no image bytes")
+		}
+		r, err := w.features(buf, req.Class, req.Reset, ms)
+		if err != nil {
+			return err
+		}
+		rep = r
+	} else {
+		arr := msg.Get(protocol.FieldBytes)
+		if !jsArray.Call("isArray", arr).Bool() || arr.Length() != len(req.Classes) {
+			return fmt.Errorf("features: want an Array of %d images' bytes", len(req.Classes))
+		}
+		imgs := make([][]byte, arr.Length())
+		for i := range imgs {
+			if imgs[i] = bufferBytes(arr.Index(i)); imgs[i] == nil {
+				return fmt.Errorf("features: no bytes for image %d", i)
+			}
+		}
+		var poolers []pooler
+		if w.eng != nil {
+			for _, h := range w.eng.Helpers {
+				if h, ok := h.(*helper); ok && h.dead == nil {
+					poolers = append(poolers, h)
+				}
+			}
+		}
+		r, err := w.featuresMany(imgs, req.Classes, req.Reset, poolers, ms)
+		if err != nil {
+			return err
+		}
+		rep = r
+	}
+	rep.ID = id
+	postMsg(rep)
+	return nil
+}
+
+// onPatches answers a protocol.PatchesRequest: from the page, spread over
+// this worker and its band workers; from the parent (a band worker), here.
+func (w *worker) onPatches(id *int, raw []byte, msg js.Value) error {
+	req := protocol.PatchesRequest{TopK: 5}
+	if _, err := readRequest(protocol.KindPatches, id, raw, &req); err != nil {
+		return err
+	}
+	arr := msg.Get(protocol.FieldBytes)
+	if !jsArray.Call("isArray", arr).Bool() || arr.Length() == 0 {
+		return errors.New("patches: want an Array of images' bytes")
+	}
+	imgs := make([][]byte, arr.Length())
+	for i := range imgs {
+		if imgs[i] = bufferBytes(arr.Index(i)); imgs[i] == nil {
+			return fmt.Errorf("patches: no bytes for image %d", i)
+		}
+	}
+	var patchers []patcher
+	if w.eng != nil {
+		for _, h := range w.eng.Helpers {
+			if h, ok := h.(*helper); ok && h.dead == nil {
+				patchers = append(patchers, h)
+			}
+		}
+	}
+	rep, err := w.patchesMany(imgs, req.TopK, req.Patches, patchers, ms)
 	if err != nil {
 		return err
 	}
-	n, err := w.features(buf, req.Class, req.Reset)
+	rep.ID = id
+	postMsg(rep)
+	return nil
+}
+
+// onPool answers a band worker's protocol.PoolRequest: the example of an
+// image, computed here alone.
+func (w *worker) onPool(id *int, raw []byte, msg js.Value) error {
+	var req protocol.PoolRequest
+	if id == nil {
+		return errors.New("pool: missing numeric id")
+	}
+	if err := unmarshal(raw, &req); err != nil {
+		return err
+	}
+	img := bytesOf(msg.Get(protocol.FieldBytes))
+	if img == nil {
+		return errors.New("pool: no image bytes")
+	}
+	ex, prep, pass, err := w.example(img, 0, false, ms)
 	if err != nil {
 		return err
 	}
-	postMsg(&protocol.FeaturesReply{Header: protocol.Header{Type: protocol.KindFeatures, ID: id}, Examples: n})
+	postMsg(&protocol.PoolReply{Header: protocol.Header{Type: protocol.KindPool, ID: id}, Image: ex.Image.Sum, Flip: ex.Flip.Sum,
+		Cells: ex.Image.Cells, PrepMs: prep, PassMs: pass})
 	return nil
 }
 

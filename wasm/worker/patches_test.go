@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/png"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bagnetweb/bagnet/engine"
 	"github.com/bagnetweb/bagnet/geom"
@@ -15,6 +18,7 @@ import (
 	"github.com/bagnetweb/bagnet/internal/testmodel"
 	"github.com/bagnetweb/bagnet/patchset"
 	"github.com/bagnetweb/bagnet/preprocess"
+	"github.com/bagnetweb/bagnet/protocol"
 	"github.com/bagnetweb/bagnet/weights/shipped"
 )
 
@@ -166,5 +170,76 @@ func TestEncodePNG(t *testing.T) {
 		if _, err := encodePNG(tt.w, tt.h, make([]byte, tt.n)); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("encodePNG(%d, %d, %d bytes) = %v, want an error with %q", tt.w, tt.h, tt.n, err, tt.want)
 		}
+	}
+}
+
+// localPatcher computes results with its own worker, as a band worker
+// does; fail makes it fail every image, wrong answer a result of the
+// wrong size.
+type localPatcher struct {
+	w           *worker
+	fail, wrong bool
+}
+
+func (p *localPatcher) patches(img []byte, topK, k int, due time.Time) func() (protocol.PatchesImage, error) {
+	r, err := p.w.patchesOne(img, topK, k, clock())
+	return func() (protocol.PatchesImage, error) {
+		switch {
+		case p.fail:
+			return protocol.PatchesImage{}, errors.New("band worker: failed on purpose")
+		case p.wrong && err == nil:
+			r.Result.Logits = r.Result.Logits[:1]
+		}
+		return r, err
+	}
+}
+
+// Several images' results at once (PatchesRequest), spread over the
+// worker and its band workers (some failing), are each image's classify
+// with patch candidates: the same top classes, map, transform and
+// candidates; a bad image gets its error and the others their results;
+// also for a model with more classes than a result's maps.
+func TestPatchesMany(t *testing.T) {
+	small, _ := testEngine(t)
+	b, err := testmodel.Int8(testmodel.Options{InputSize: 64, Width: 0.125, Seed: 2, Classes: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big, err := engine.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs := [][]byte{pngBytes(t, 90, 70, 3), []byte("not an image"), pngBytes(t, 40, 60, 4), pngBytes(t, 64, 64, 5), pngBytes(t, 33, 80, 6)}
+	for _, e := range []*engine.Engine{small, big} {
+		w := &worker{eng: e}
+		for _, ps := range [][]patcher{nil, {&localPatcher{w: &worker{eng: e}}}, {&localPatcher{w: &worker{eng: e}}, &localPatcher{w: &worker{eng: e}, fail: true}, &localPatcher{w: &worker{eng: e}, wrong: true}}} {
+			rep, err := w.patchesMany(imgs, 3, 1, ps, clock())
+			if err != nil || len(rep.Images) != len(imgs) {
+				t.Fatalf("%d patchers: %v", len(ps), err)
+			}
+			for i, img := range imgs {
+				got := rep.Images[i]
+				a, m, err := w.classify(i, img, 3, clock())
+				if err != nil {
+					if got.Err != err.Error() {
+						t.Errorf("%d patchers, image %d: error %q, want %q", len(ps), i, got.Err, err)
+					}
+					continue
+				}
+				wire, err := w.patchCandidates(a, m, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Err != "" || !reflect.DeepEqual(got.Result, a.Result) || got.Transform != m.Meta.Transform || !reflect.DeepEqual(got.Patches, wire) {
+					t.Errorf("%d patchers, %d classes, image %d: %+v, want the classification's %+v, %+v", len(ps), len(a.Logits), i, got, a.Result, wire)
+				}
+			}
+		}
+	}
+	if r, err := (&worker{eng: small}).patchesMany(imgs[:1], 3, 0, nil, clock()); err != nil || !strings.Contains(r.Images[0].Err, "patches 0 per image") {
+		t.Errorf("0 patches per image: %+v, %v", r, err)
+	}
+	if _, err := (&worker{eng: small}).patchesMany(nil, 3, 1, nil, clock()); err == nil {
+		t.Error("no images: no error")
 	}
 }

@@ -409,39 +409,73 @@ func (w *worker) bench(runs int, ms func() float64) (*protocol.Bench, error) {
 }
 
 // features computes the teaching example of class class from an encoded
-// image with the model in use, as 'bagnet teach' does (preprocess.Image,
-// then teach.Extract's pooled maps of the image and its mirror image), and
-// keeps it; reset forgets the ones kept before.
-// It returns how many examples the worker holds.
-func (w *worker) features(img []byte, class int, reset bool) (int, error) {
-	if w.eng == nil {
-		return 0, errNoModel
+// image with the model in use (example, each pass in bands on the band
+// workers) and keeps it; reset forgets the ones kept before. Its reply
+// says how many examples the worker holds.
+func (w *worker) features(img []byte, class int, reset bool, ms func() float64) (*protocol.FeaturesReply, error) {
+	if err := w.canTeach([]int{class}); err != nil {
+		return nil, err
 	}
 	if reset {
 		w.examples = nil
 	}
-	if w.eng.Int8 == nil {
-		return 0, errors.New("the model in use is a float32 model: teaching needs an int8 model (make one with 'bagnet convert')")
+	ex, prep, pass, err := w.example(img, class, true, ms)
+	if err != nil {
+		return nil, err
 	}
-	if class < 0 {
-		return 0, fmt.Errorf("class %d: want an index from 0", class)
+	w.examples = append(w.examples, ex)
+	return &protocol.FeaturesReply{Header: protocol.Header{Type: protocol.KindFeatures}, Examples: len(w.examples), PrepMs: prep, PassMs: pass}, nil
+}
+
+// canTeach says why the model in use cannot compute teaching examples of
+// the classes, nil when it can.
+func (w *worker) canTeach(classes []int) error {
+	if w.eng == nil {
+		return errNoModel
+	}
+	if w.eng.Int8 == nil {
+		return errors.New("the model in use is a float32 model: teaching needs an int8 model (make one with 'bagnet convert')")
+	}
+	for _, c := range classes {
+		if c < 0 {
+			return fmt.Errorf("class %d: want an index from 0", c)
+		}
+	}
+	return nil
+}
+
+// example is the teaching example of class class of an encoded image, as
+// 'bagnet teach' computes it (preprocess.Image, then teach.Extract's
+// pooled maps of the image and its mirror image), and the time spent
+// decoding and resizing it (prepMs) and in the network (passMs). banded
+// runs each pass in bands on the band workers (byte for byte the same
+// map; each pass gets its own deadline), else here alone.
+func (w *worker) example(img []byte, class int, banded bool, ms func() float64) (ex teach.Example, prepMs, passMs float64, err error) {
+	if err := w.canTeach([]int{class}); err != nil {
+		return ex, 0, 0, err
 	}
 	mode, err := preprocess.ParseMode(w.eng.Resize)
 	if err != nil {
-		return 0, err
+		return ex, 0, 0, err
 	}
-	rgb, _, err := preprocess.Image(img, mode, w.eng.InputSize)
+	n := w.eng.InputSize
+	t0 := ms()
+	rgb, _, err := preprocess.Image(img, mode, n)
 	if err != nil {
-		return 0, err
+		return ex, 0, 0, err
 	}
-	// teach.Extract's example, with each pass in bands on the band workers
-	// (byte for byte the same map); each pass gets its own deadline.
-	ex := teach.Example{Class: class}
-	for i, in := range [][]uint8{rgb, teach.Mirror(rgb, w.eng.InputSize, w.eng.InputSize)} {
-		w.startRequest()
-		f, err := w.eng.Features(in)
+	t1 := ms()
+	ex.Class = class
+	for i, in := range [][]uint8{rgb, teach.Mirror(rgb, n, n)} {
+		var f *model.QMap
+		if banded {
+			w.startRequest()
+			f, err = w.eng.Features(in)
+		} else {
+			f, err = w.eng.Int8.Features(in, n, n)
+		}
 		if err != nil {
-			return 0, err
+			return ex, 0, 0, err
 		}
 		if i == 0 {
 			ex.Image = teach.Pool(f)
@@ -449,8 +483,82 @@ func (w *worker) features(img []byte, class int, reset bool) (int, error) {
 			ex.Flip = teach.Pool(f)
 		}
 	}
-	w.examples = append(w.examples, ex)
-	return len(w.examples), nil
+	return ex, t1 - t0, ms() - t1, nil
+}
+
+// pooler computes teaching examples of whole images elsewhere: a band
+// worker with its own copy of the model (js/wasm).
+type pooler interface {
+	// pool starts computing the example of an encoded image (its class
+	// unset); wait gives it, or an error, by due at the latest.
+	pool(img []byte, due time.Time) (wait func() (teach.Example, error))
+}
+
+// featuresMany is features for several images at once, imgs[i] of class
+// classes[i]: whole images (both passes, no bands) here and on the
+// poolers side by side (image i here when i % (len(poolers)+1) is 0, else
+// on poolers[i%(len(poolers)+1)-1]), the examples kept in the images'
+// order, byte for byte what features gives one at a time. An image that
+// fails on a pooler (or one that fails, hangs or answers wrongly) is
+// computed here again, so a bad image gets the error it would get here.
+// The reply says why each image not kept was not (Errors).
+func (w *worker) featuresMany(imgs [][]byte, classes []int, reset bool, poolers []pooler, ms func() float64) (*protocol.FeaturesReply, error) {
+	if len(imgs) != len(classes) || len(imgs) == 0 {
+		return nil, fmt.Errorf("features: %d images for %d classes", len(imgs), len(classes))
+	}
+	if err := w.canTeach(classes); err != nil {
+		return nil, err
+	}
+	if reset {
+		w.examples = nil
+	}
+	k := len(poolers) + 1
+	rounds := (len(imgs) + k - 1) / k
+	due := time.Now().Add(time.Duration(rounds) * protocol.HelperDeadline(w.eng.Config.MACs(w.eng.InputSize, w.eng.InputSize), w.warmupMs))
+	waits := make([]func() (teach.Example, error), len(imgs))
+	for i := range imgs {
+		if j := i % k; j > 0 {
+			waits[i] = poolers[j-1].pool(imgs[i], due)
+		}
+	}
+	rep := &protocol.FeaturesReply{Header: protocol.Header{Type: protocol.KindFeatures}, Errors: make([]string, len(imgs))}
+	exs := make([]teach.Example, len(imgs))
+	here := func(i int) {
+		ex, prep, pass, err := w.example(imgs[i], classes[i], false, ms)
+		rep.PrepMs += prep
+		rep.PassMs += pass
+		if err != nil {
+			rep.Errors[i] = err.Error()
+		}
+		exs[i] = ex
+	}
+	for i := range imgs {
+		if waits[i] == nil {
+			here(i)
+		}
+	}
+	h, wd := w.eng.Config.MapSize(w.eng.InputSize, w.eng.InputSize)
+	c := w.eng.Int8.FC.In
+	for i, wait := range waits {
+		if wait == nil {
+			continue
+		}
+		ex, err := wait()
+		if err != nil || len(ex.Image.Sum) != c || len(ex.Flip.Sum) != c || ex.Image.Cells != h*wd || ex.Flip.Cells != h*wd {
+			here(i)
+			continue
+		}
+		ex.Class = classes[i]
+		exs[i] = ex
+		rep.Helped++
+	}
+	for i, ex := range exs {
+		if rep.Errors[i] == "" {
+			w.examples = append(w.examples, ex)
+		}
+	}
+	rep.Examples = len(w.examples)
+	return rep, nil
 }
 
 // teachModel teaches the model in use the classes of the examples kept:
