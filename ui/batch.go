@@ -3,13 +3,13 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/bagnetweb/bagnet/preprocess/imagefile"
 	"strings"
 
 	"github.com/vugu/vugu/js"
 
 	"github.com/bagnetweb/bagnet/evalreport"
 	"github.com/bagnetweb/bagnet/patchset"
+	"github.com/bagnetweb/bagnet/preprocess/imagefile"
 	"github.com/bagnetweb/bagnet/protocol"
 )
 
