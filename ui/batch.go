@@ -33,8 +33,9 @@ type Batch struct {
 	Cancelled bool
 
 	fileQueue
-	prev   string  // the page's state before the batch
-	workMs float64 // the worker's time on the images so far (their Timings), ms
+	byPath map[string]*BatchItem // Items by Path
+	prev   string                // the page's state before the batch
+	workMs float64               // the worker's time on the images so far (their Timings), ms
 }
 
 // BatchItem is one image of a batch and what became of it.
@@ -49,6 +50,9 @@ type BatchItem struct {
 	Thumb string   // a small picture of the image (a data: URL), once classified; never its pixels
 	file  js.Value // its File: a handle the browser reads when asked (batchopen.go), not its bytes
 }
+
+// Item is the item whose path is p, nil when there is none.
+func (b *Batch) Item(p string) *BatchItem { return b.byPath[p] }
 
 // Right reports whether a labelled item's top-1 is its label.
 func (it *BatchItem) Right() bool {
@@ -122,7 +126,7 @@ func (c *Root) StartBatch(files js.Value) {
 		return
 	}
 	b := &Batch{Classes: classes, Skipped: skipped, NModel: len(c.Info.Classes), Model: c.Info.Name,
-		Running: true, Started: now(), fileQueue: fileQueue{ids: map[int]int{}}, prev: c.State}
+		Running: true, Started: now(), fileQueue: fileQueue{ids: map[int]int{}}, byPath: map[string]*BatchItem{}, prev: c.State}
 	if len(paths) > 0 {
 		b.Folder, _, _ = strings.Cut(paths[0], "/")
 	}
@@ -132,11 +136,12 @@ func (c *Root) StartBatch(files js.Value) {
 			it.Truth, it.Label = classes[im.Row].Index, classes[im.Row].Name
 		}
 		b.Items = append(b.Items, it)
+		b.byPath[it.Path] = it
 		b.files = append(b.files, byPath[im.Path])
 	}
 	c.Batch = b
 	c.Err = ""
-	c.startPatches(b, byPath)
+	c.startPatches(b)
 	c.publishBatch()
 	c.batchNext()
 }
