@@ -144,6 +144,7 @@ func (c *Root) StartBatch(files js.Value) {
 	c.startPatches(b)
 	c.publishBatch()
 	c.batchNext()
+	c.tickBatch(b)
 }
 
 // CancelBatch stops the batch after the image in flight.
@@ -176,7 +177,8 @@ func (c *Root) batchNext() {
 	msg := &protocol.ClassifyRequest{Header: protocol.Header{Type: protocol.KindClassify}, TopK: TopK, Thumb: ThumbSide, Patches: patchset.DefaultPerImage}
 	c.sendRun(&b.fileQueue, f, it.Path, msg, i,
 		func() bool { return c.Batch == b && b.Running },
-		func(reason string) { c.batchDone(i, nil, reason) }, c.batchNext)
+		func(reason string) { c.batchDone(i, nil, reason) },
+		func() { c.batchNext(); c.quietWhile(b) })
 }
 
 // sendFile reads the image file f (path names it) and sends msg with its
@@ -197,7 +199,7 @@ func (c *Root) sendFile(f js.Value, path string, msg protocol.Message, ids map[i
 	go func() {
 		buf, err := await(f.Call("arrayBuffer"))
 		c.ee.Lock()
-		defer c.ee.UnlockRender()
+		defer c.unlock()
 		if !live() {
 			return
 		}
@@ -261,6 +263,7 @@ func (c *Root) batchDone(i int, top []protocol.Prediction, errMsg string) {
 	b.Elapsed = now() - b.Started
 	c.publishBatch()
 	c.batchNext()
+	c.quietWhile(b)
 }
 
 // finishBatch ends the batch: finished or cancelled.
@@ -274,6 +277,7 @@ func (c *Root) finishBatch(status string) {
 	}
 	c.State = b.prev
 	c.Status = status
+	c.quiet = false // rendered at once
 	c.publishBatch()
 	c.patchesFinished()
 }

@@ -114,7 +114,7 @@ func (c *Root) listen(boot js.Value, site protocol.SiteInfo) {
 				c.ee.UnlockOnly()
 				continue
 			}
-			c.ee.UnlockRender()
+			c.unlock() // now, or a running batch's next tick (batchrender.go)
 		}
 	}()
 	boot.Call("attach", f)
