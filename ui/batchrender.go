@@ -57,3 +57,14 @@ func (c *Root) tickBatch(b *Batch) {
 	}()
 }
 
+// batchRequest reports whether request id is one of the running batch's:
+// its answer lets the next request go to the worker before the page reads
+// the answer (the page only records it), so that the worker does not wait
+// for the page.
+func (c *Root) batchRequest(id int) bool {
+	if b := c.Batch; b != nil && b.Running {
+		_, ok := b.ids[id]
+		return ok
+	}
+	return false
+}
