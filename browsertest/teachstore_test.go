@@ -212,9 +212,28 @@ func TestTeachStored(t *testing.T) {
 		t.Errorf("after Clear the stored model's SHA-256 is %q", got)
 	}
 
-	// Delete: gone from the list, the picker and the browser; the model
-	// stays in use as the user's file.
-	tb.js(fmt.Sprintf(`document.querySelector('#yours-list li[data-key=%q] .yours-delete').click()`, key))
+	// Delete asks first, in place, and No (which takes the focus) keeps it.
+	li := fmt.Sprintf(`#yours-list li[data-key=%q]`, key)
+	tb.js(fmt.Sprintf(`document.querySelector('%s .yours-delete').click()`, li))
+	tb.waitFor(fmt.Sprintf(`document.activeElement?.matches('%s .yours-no') && !document.querySelector('%s .yours-delete') ? "yes" : ""`, li, li))
+	if q := tb.text(li + " .yours-confirm"); !strings.Contains(q, "Delete BagNet taught: mine from this browser?") {
+		t.Errorf("the question reads %q", q)
+	}
+	tb.js(fmt.Sprintf(`document.querySelector('%s .yours-no').click()`, li))
+	tb.waitFor(fmt.Sprintf(`document.querySelector('%s .yours-delete') && !document.querySelector('%s .yours-confirm') ? "yes" : ""`, li, li))
+	time.Sleep(300 * time.Millisecond) // a deletion would have begun
+	if st := windowValue[yoursState](tb, "bagnetYours"); !slices.Equal(st.keys(), []string{key}) || tb.storedSHA256(key) != key {
+		t.Fatalf("after Delete and No: %+v, want the model kept", st)
+	}
+
+	// Delete, Yes: gone from the list, the picker and the browser; the
+	// model stays in use as the user's file.
+	tb.js(fmt.Sprintf(`document.querySelector('%s .yours-delete').click()`, li))
+	tb.waitFor(fmt.Sprintf(`document.querySelector('%s .yours-yes') ? "yes" : ""`, li))
+	if st := windowValue[yoursState](tb, "bagnetYours"); len(st.Models) != 1 {
+		t.Fatalf("Delete alone deleted: %+v", st)
+	}
+	tb.js(fmt.Sprintf(`document.querySelector('%s .yours-yes').click()`, li))
 	tb.waitFor(`window.bagnetYours?.models.length === 0 ? "yes" : ""`)
 	if got := tb.pickerYours(); len(got) != 0 {
 		t.Errorf("after Delete, the picker's Your models %q", got)

@@ -3,13 +3,13 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/bagnetweb/bagnet/preprocess/imagefile"
 	"strings"
 
 	"github.com/vugu/vugu/js"
 
 	"github.com/bagnetweb/bagnet/evalreport"
 	"github.com/bagnetweb/bagnet/patchset"
+	"github.com/bagnetweb/bagnet/preprocess/imagefile"
 	"github.com/bagnetweb/bagnet/protocol"
 )
 
@@ -33,8 +33,9 @@ type Batch struct {
 	Cancelled bool
 
 	fileQueue
-	prev   string  // the page's state before the batch
-	workMs float64 // the worker's time on the images so far (their Timings), ms
+	byPath map[string]*BatchItem // Items by Path
+	prev   string                // the page's state before the batch
+	workMs float64               // the worker's time on the images so far (their Timings), ms
 }
 
 // BatchItem is one image of a batch and what became of it.
@@ -48,6 +49,21 @@ type BatchItem struct {
 	Done  bool
 	Thumb string   // a small picture of the image (a data: URL), once classified; never its pixels
 	file  js.Value // its File: a handle the browser reads when asked (batchopen.go), not its bytes
+}
+
+// Item is the item whose path is p, nil when there is none.
+func (b *Batch) Item(p string) *BatchItem { return b.byPath[p] }
+
+// add appends item it, whose File is f, to the batch (f is read when the
+// item's turn comes, and again to open it or one of its patches).
+func (b *Batch) add(it *BatchItem, f js.Value) {
+	if b.byPath == nil {
+		b.byPath = map[string]*BatchItem{}
+	}
+	it.file = f
+	b.Items = append(b.Items, it)
+	b.byPath[it.Path] = it
+	b.files = append(b.files, f)
 }
 
 // Right reports whether a labelled item's top-1 is its label.
@@ -131,14 +147,14 @@ func (c *Root) StartBatch(files js.Value) {
 		if im.Row >= 0 {
 			it.Truth, it.Label = classes[im.Row].Index, classes[im.Row].Name
 		}
-		b.Items = append(b.Items, it)
-		b.files = append(b.files, byPath[im.Path])
+		b.add(it, byPath[im.Path])
 	}
 	c.Batch = b
 	c.Err = ""
-	c.startPatches(b, byPath)
+	c.startPatches(b)
 	c.publishBatch()
 	c.batchNext()
+	c.tickBatch(b)
 }
 
 // CancelBatch stops the batch after the image in flight.
@@ -165,13 +181,13 @@ func (c *Root) batchNext() {
 		return
 	}
 	it := b.Items[i]
-	it.file = f
 	c.State = StateWorking
 	c.Status = fmt.Sprintf("Classifying %s (%d of %d)…", it.Path, i+1, len(b.Items))
 	msg := &protocol.ClassifyRequest{Header: protocol.Header{Type: protocol.KindClassify}, TopK: TopK, Thumb: ThumbSide, Patches: patchset.DefaultPerImage}
 	c.sendRun(&b.fileQueue, f, it.Path, msg, i,
 		func() bool { return c.Batch == b && b.Running },
-		func(reason string) { c.batchDone(i, nil, reason) }, c.batchNext)
+		func(reason string) { c.batchDone(i, nil, reason) },
+		func() { c.batchNext(); c.quietWhile(b) })
 }
 
 // sendFile reads the image file f (path names it) and sends msg with its
@@ -180,19 +196,14 @@ func (c *Root) batchNext() {
 // msg's fields), then calls sent (when not nil). A file that is empty, too
 // large or unreadable goes to fail with the reason instead.
 func (c *Root) sendFile(f js.Value, path string, msg protocol.Message, ids map[int]int, i int, live func() bool, fail func(reason string), sent func()) {
-	size := int64(f.Get("size").Float())
-	if size == 0 || size > MaxFileBytes {
-		reason := "the file is empty"
-		if size > 0 {
-			reason = fmt.Sprintf("the file is %s: image files over %s are not read", Bytes(size), Bytes(MaxFileBytes))
-		}
+	if reason := fileReason(f); reason != "" {
 		fail(reason)
 		return
 	}
 	go func() {
 		buf, err := await(f.Call("arrayBuffer"))
 		c.ee.Lock()
-		defer c.ee.UnlockRender()
+		defer c.unlock()
 		if !live() {
 			return
 		}
@@ -256,6 +267,7 @@ func (c *Root) batchDone(i int, top []protocol.Prediction, errMsg string) {
 	b.Elapsed = now() - b.Started
 	c.publishBatch()
 	c.batchNext()
+	c.quietWhile(b)
 }
 
 // finishBatch ends the batch: finished or cancelled.
@@ -269,6 +281,7 @@ func (c *Root) finishBatch(status string) {
 	}
 	c.State = b.prev
 	c.Status = status
+	c.quiet = false // rendered at once
 	c.publishBatch()
 	c.patchesFinished()
 }

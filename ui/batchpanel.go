@@ -25,13 +25,21 @@ type BatchPanel struct {
 
 	Sort   string // file, prob or verdict
 	Filter string // all, wrong or error
+	Page   int    // the page of the table shown, from 0 (BatchPageRows rows a page)
 
 	folderDrop // a folder or files dropped on the panel (drop.go)
 
 	rep     *evalreport.Report
 	repDone int
 	repOf   *Batch
+	pageOf  *Batch       // the batch Page is of: a new batch starts on the first page
+	rows    []*BatchItem // Rows as of this render (Compute)
 }
+
+// BatchPageRows is how many rows of the results table a page shows: a
+// folder of a thousand images keeps the page's DOM small. Sorting and
+// filtering take every row.
+const BatchPageRows = 100
 
 // BusyAttr is aria-disabled.
 func (c *BatchPanel) BusyAttr() string { return fmt.Sprint(c.Busy) }
@@ -63,11 +71,15 @@ func takeChosen(e vugu.DOMEvent, on func(files js.Value)) {
 	input.Set("value", "")
 }
 
-// OnFilter and OnSort change the table.
-func (c *BatchPanel) OnFilter(e vugu.DOMEvent) { c.Filter = e.JSEventTarget().Get("value").String() }
+// OnFilter and OnSort change the table, which shows its first page again.
+func (c *BatchPanel) OnFilter(e vugu.DOMEvent) {
+	c.Filter, c.Page = e.JSEventTarget().Get("value").String(), 0
+}
 
 // OnSort changes the table's order.
-func (c *BatchPanel) OnSort(e vugu.DOMEvent) { c.Sort = e.JSEventTarget().Get("value").String() }
+func (c *BatchPanel) OnSort(e vugu.DOMEvent) {
+	c.Sort, c.Page = e.JSEventTarget().Get("value").String(), 0
+}
 
 // Running reports whether the batch runs.
 func (c *BatchPanel) Running() bool { return c.B != nil && c.B.Running }
@@ -140,7 +152,40 @@ func (c *BatchPanel) ClassRows() [][4]string {
 	return out
 }
 
-// Rows are the items shown: filtered and sorted.
+// Compute lists the table's rows (filtered and sorted) once a render,
+// and keeps the page within them.
+func (c *BatchPanel) Compute() {
+	c.rows = nil
+	if c.B != nil {
+		c.rows = c.Rows()
+	}
+	if c.pageOf != c.B {
+		c.pageOf, c.Page = c.B, 0
+	}
+	c.Page = max(0, min(c.Page, c.Pages()-1))
+}
+
+// PageRows are the rows of the page shown.
+func (c *BatchPanel) PageRows() []*BatchItem {
+	return c.rows[c.Page*BatchPageRows : min(len(c.rows), (c.Page+1)*BatchPageRows)]
+}
+
+// Pages is how many pages the table has (one when it is empty).
+func (c *BatchPanel) Pages() int { return max(1, (len(c.rows)+BatchPageRows-1)/BatchPageRows) }
+
+// PageText says which rows the page shows: "rows 101–200 of 1000, page 2
+// of 10".
+func (c *BatchPanel) PageText() string {
+	return fmt.Sprintf("rows %d–%d of %d, page %d of %d", c.Page*BatchPageRows+1, min(len(c.rows), (c.Page+1)*BatchPageRows), len(c.rows), c.Page+1, c.Pages())
+}
+
+// PrevPage and NextPage turn the table's page.
+func (c *BatchPanel) PrevPage() { c.Page = max(0, c.Page-1) }
+
+// NextPage shows the next page.
+func (c *BatchPanel) NextPage() { c.Page = min(c.Pages()-1, c.Page+1) }
+
+// Rows are the items shown on every page: filtered and sorted.
 func (c *BatchPanel) Rows() []*BatchItem {
 	var out []*BatchItem
 	for _, it := range c.B.Items {

@@ -114,7 +114,7 @@ func (c *Root) listen(boot js.Value, site protocol.SiteInfo) {
 				c.ee.UnlockOnly()
 				continue
 			}
-			c.ee.UnlockRender()
+			c.unlock() // now, or a running batch's next tick (batchrender.go)
 		}
 	}()
 	boot.Call("attach", f)
@@ -188,7 +188,11 @@ func (c *Root) onMessage(m js.Value) {
 		return
 	}
 	if id == c.inflight && (typ == protocol.KindResult || typ == protocol.KindReady || typ == protocol.KindFeatures || typ == protocol.KindTeach || typ == protocol.KindPatches || typ == protocol.KindLive || typ == protocol.KindCrops || typ == protocol.KindPNG || (typ == protocol.KindError && h.What != protocol.KindEvidence)) {
-		defer c.answered()
+		if c.batchRequest(id) {
+			c.answered() // the batch's next image goes to the worker before the page reads this answer
+		} else {
+			defer c.answered()
+		}
 	}
 	switch typ {
 	case protocol.KindProgress:

@@ -18,8 +18,8 @@ import (
 // of most evidential patches 'bagnet patches' makes (package patchset: the
 // same code, so the same lists). Once the batch is over, the figure shows
 // the lists of the chosen class; the pictures of their patches come from
-// the worker, which reads the image files again (the page keeps their
-// File handles, not their pixels).
+// the worker, which reads the image files again (the batch's items keep
+// their File handles, not their pixels).
 
 // PatchRun is a batch's most evidential patches.
 type PatchRun struct {
@@ -29,7 +29,6 @@ type PatchRun struct {
 	Err      string
 	batch    *Batch
 	classes  []protocol.Class
-	files    map[string]js.Value    // File handles by item path
 	bad      map[string]string      // images whose candidates could not be used, with why
 	tiles    map[string]*image.RGBA // patch pictures by tileKey
 	failed   map[string]string      // images whose pictures could not be made, with why
@@ -53,23 +52,18 @@ func (p *PatchRun) scanned(it *BatchItem) bool {
 	return !p.Col.Labelled || it.Row >= 0
 }
 
-// startPatches begins the lists for batch b (files: its File handles by path).
-func (c *Root) startPatches(b *Batch, files map[string]js.Value) {
-	c.Patches = newPatchRun(b, c.Info.Classes, files)
+// startPatches begins the lists for batch b.
+func (c *Root) startPatches(b *Batch) {
+	c.Patches = newPatchRun(b, c.Info.Classes)
 	c.publishPatches()
 }
 
 // newPatchRun begins the lists of every class of a model (classes) over
-// the images of b (files: their File handles by path).
-func newPatchRun(b *Batch, classes []protocol.Class, files map[string]js.Value) *PatchRun {
-	p := &PatchRun{batch: b, classes: classes, files: map[string]js.Value{}, bad: map[string]string{},
+// the images of b (their File handles: the items' own).
+func newPatchRun(b *Batch, classes []protocol.Class) *PatchRun {
+	p := &PatchRun{batch: b, classes: classes, bad: map[string]string{},
 		tiles: map[string]*image.RGBA{}, failed: map[string]string{}, ids: map[int]int{}, pngs: map[int]string{}}
 	p.Col = patchset.NewCollection(len(classes), patchset.DefaultN, patchset.DefaultPerImage, len(b.Classes) > 0)
-	for _, it := range b.Items {
-		if p.scanned(it) {
-			p.files[it.Path] = files[it.Path]
-		}
-	}
 	if len(b.Classes) > 0 {
 		p.Class = b.Classes[0].Index
 	}
@@ -113,6 +107,15 @@ func (c *Root) patchesFinished() {
 	}
 	p.Done = true
 	c.ShowPatchClass(p.Class)
+}
+
+// file is the File of the batch's image img (its item keeps the handle:
+// the browser reads it when asked), undefined when it is not at hand.
+func (p *PatchRun) file(img string) js.Value {
+	if it := p.batch.Item(img); it != nil && it.file.Truthy() {
+		return it.file
+	}
+	return js.Undefined()
 }
 
 // Report is class k's lists over the images done so far, as 'bagnet
@@ -188,7 +191,7 @@ func (c *Root) askTiles(p *PatchRun, lists ...[]*patchset.Hit) {
 		p.prev = c.State
 	}
 	for _, img := range order {
-		f := p.files[img]
+		f := p.file(img)
 		if !f.Truthy() {
 			p.failed[img] = "the file is no longer at hand"
 			continue
@@ -321,7 +324,7 @@ func (c *Root) openPatch(p *PatchRun, k int, h *patchset.Hit) {
 	if h == nil {
 		return
 	}
-	f := p.files[h.Image]
+	f := p.file(h.Image)
 	if !f.Truthy() || c.InputBusy() {
 		c.Status = "Please wait for the current work to finish."
 		return

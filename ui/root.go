@@ -33,7 +33,8 @@ const TopK = 5
 type Root struct {
 	link // the worker's requests, deadlines and restarts (watchdog.go)
 	liveLink
-	heldEdits // an occlusion painted while busy (heldedit.go)
+	heldEdits   // an occlusion painted while busy (heldedit.go)
+	batchRender // a running batch renders at most every BatchRenderEvery (batchrender.go)
 
 	ee     vugu.EventEnv
 	worker js.Value

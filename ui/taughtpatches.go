@@ -46,12 +46,11 @@ func (c *Root) startTaught(t *Teaching) {
 		b.Classes = append(b.Classes, evalreport.Class{ID: cl.ID, Index: i, Name: cl.Name})
 	}
 	for _, it := range t.Items {
-		b.Items = append(b.Items, &BatchItem{Path: it.Path, Row: it.Class, Truth: it.Class, Label: t.Classes[it.Class].Name})
-		b.files = append(b.files, t.handles[it.Path])
+		b.add(&BatchItem{Path: it.Path, Row: it.Class, Truth: it.Class, Label: t.Classes[it.Class].Name}, t.handles[it.Path])
 	}
 	r := &TaughtRun{T: t, B: b, loaded: c.Loaded}
-	r.P = newPatchRun(b, c.Info.Classes, t.handles)
-	t.handles = nil // the run's PatchRun keeps them
+	r.P = newPatchRun(b, c.Info.Classes)
+	t.handles = nil // the run's items keep them
 	c.Taught = r
 	c.publishTaught()
 	c.taughtNext()
