@@ -54,6 +54,18 @@ type BatchItem struct {
 // Item is the item whose path is p, nil when there is none.
 func (b *Batch) Item(p string) *BatchItem { return b.byPath[p] }
 
+// stop ends the run (finished or cancelled) and returns the page state to
+// go back to: the one before it, or ready if that was work or an error.
+func (b *Batch) stop() string {
+	b.Running = false
+	b.Elapsed = now() - b.Started
+	b.files = nil
+	if b.prev == StateWorking || b.prev == StateError || b.prev == "" {
+		b.prev = StateReady
+	}
+	return b.prev
+}
+
 // add appends item it, whose File is f, to the batch (f is read when the
 // item's turn comes, and again to open it or one of its patches).
 func (b *Batch) add(it *BatchItem, f js.Value) {
@@ -273,13 +285,7 @@ func (c *Root) batchDone(i int, top []protocol.Prediction, errMsg string) {
 // finishBatch ends the batch: finished or cancelled.
 func (c *Root) finishBatch(status string) {
 	b := c.Batch
-	b.Running = false
-	b.Elapsed = now() - b.Started
-	b.files = nil
-	if b.prev == StateWorking || b.prev == StateError || b.prev == "" {
-		b.prev = StateReady
-	}
-	c.State = b.prev
+	c.State = b.stop()
 	c.Status = status
 	c.quiet = false // rendered at once
 	c.publishBatch()

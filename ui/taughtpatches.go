@@ -227,14 +227,7 @@ func (c *Root) CancelTaught() {
 // list is shown and the pictures of its patches are asked for.
 func (c *Root) finishTaught() {
 	r := c.Taught
-	b := r.B
-	b.Running = false
-	b.Elapsed = now() - b.Started
-	b.files = nil
-	if b.prev == StateWorking || b.prev == StateError || b.prev == "" {
-		b.prev = StateReady
-	}
-	c.State = b.prev
+	c.State = r.B.stop()
 	r.P.Done = true
 	r.Fors = make([][]*patchset.Hit, len(r.P.classes))
 	for k := range r.Fors {

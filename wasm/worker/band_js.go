@@ -175,109 +175,89 @@ func (h *helper) load(model []byte) func() error {
 // when the request started, the same for every helper), not at a timer of
 // its own: see helper.
 func (h *helper) Start(rgb []uint8, rows, cols [2]int) func() ([]uint8, error) {
-	if h.dead != nil {
-		return func() ([]uint8, error) { return nil, h.dead }
-	}
-	id := h.next
-	msg, err := message(&protocol.RowsRequest{Header: protocol.Header{Type: protocol.KindRows, ID: &id},
-		R0: rows[0], R1: rows[1], C0: cols[0], C1: cols[1]})
-	if err != nil {
-		return func() ([]uint8, error) { return nil, err }
-	}
-	h.next++
-	ch := make(chan reply, 1)
-	h.pending[id] = ch
-	b := uint8Array(rgb)
-	msg.Set(protocol.FieldRGB, b)
-	h.w.Call("postMessage", msg, jsArray.New(b.Get("buffer")))
 	due := *h.due
 	if due.IsZero() { // no request started (cannot happen: handle starts one)
 		due = time.Now().Add(protocol.HelperFloor)
 	}
-	return func() ([]uint8, error) {
-		if r, ok := awaitBy(ch, due); ok {
-			return r.data, r.err
+	b := uint8Array(rgb)
+	return ask(h, func(id int) (js.Value, error) {
+		msg, err := message(&protocol.RowsRequest{Header: protocol.Header{Type: protocol.KindRows, ID: &id},
+			R0: rows[0], R1: rows[1], C0: cols[0], C1: cols[1]})
+		if err == nil {
+			msg.Set(protocol.FieldRGB, b)
 		}
-		err := errors.New("band worker: no answer within the request's deadline")
-		h.die(err)
-		return nil, err
-	}
+		return msg, err
+	}, b, due, func(r reply) ([]uint8, error) { return r.data, nil })
 }
 
 // pool implements pooler: the band worker computes the teaching example
-// of a whole encoded image (protocol.PoolRequest). The returned wait gives
-// up at due; a helper that misses it is terminated.
+// of a whole encoded image. The returned wait gives up at due; a helper
+// that misses it is terminated.
 func (h *helper) pool(img []byte, due time.Time) func() (teach.Example, error) {
-	fail := func(err error) func() (teach.Example, error) {
-		return func() (teach.Example, error) { return teach.Example{}, err }
-	}
-	if h.dead != nil {
-		return fail(h.dead)
-	}
-	id := h.next
-	msg, err := message(&protocol.PoolRequest{Header: protocol.Header{Type: protocol.KindPool, ID: &id}})
-	if err != nil {
-		return fail(err)
-	}
-	h.next++
-	ch := make(chan reply, 1)
-	h.pending[id] = ch
 	b := uint8Array(img)
-	msg.Set(protocol.FieldBytes, b)
-	h.w.Call("postMessage", msg, jsArray.New(b.Get("buffer")))
-	return func() (teach.Example, error) {
-		r, ok := awaitBy(ch, due)
-		if !ok {
-			err := errors.New("band worker: no answer within the request's deadline")
-			h.die(err)
-			return teach.Example{}, err
+	return ask(h, func(id int) (js.Value, error) {
+		msg, err := message(&protocol.PoolRequest{Header: protocol.Header{Type: protocol.KindPool, ID: &id}})
+		if err == nil {
+			msg.Set(protocol.FieldBytes, b)
 		}
-		if r.err != nil {
-			return teach.Example{}, r.err
-		}
+		return msg, err
+	}, b, due, func(r reply) (teach.Example, error) {
 		var p protocol.PoolReply
 		if err := json.Unmarshal(r.raw, &p); err != nil {
 			return teach.Example{}, fmt.Errorf("band worker: unreadable example: %v", err)
 		}
 		return teach.Example{Image: teach.Pooled{Sum: p.Image, Cells: p.Cells}, Flip: teach.Pooled{Sum: p.Flip, Cells: p.Cells}}, nil
-	}
+	})
 }
 
 // patches implements patcher: the band worker computes the result of a
 // whole encoded image (a protocol.PatchesRequest of one image). The
 // returned wait gives up at due; a helper that misses it is terminated.
 func (h *helper) patches(img []byte, topK, k int, due time.Time) func() (protocol.PatchesImage, error) {
-	fail := func(err error) func() (protocol.PatchesImage, error) {
-		return func() (protocol.PatchesImage, error) { return protocol.PatchesImage{}, err }
-	}
-	if h.dead != nil {
-		return fail(h.dead)
-	}
-	id := h.next
-	msg, err := message(&protocol.PatchesRequest{Header: protocol.Header{Type: protocol.KindPatches, ID: &id}, TopK: topK, Patches: k})
-	if err != nil {
-		return fail(err)
-	}
-	h.next++
-	ch := make(chan reply, 1)
-	h.pending[id] = ch
 	b := uint8Array(img)
-	msg.Set(protocol.FieldBytes, jsArray.New(b.Get("buffer")))
-	h.w.Call("postMessage", msg, jsArray.New(b.Get("buffer")))
-	return func() (protocol.PatchesImage, error) {
-		r, ok := awaitBy(ch, due)
-		if !ok {
-			err := errors.New("band worker: no answer within the request's deadline")
-			h.die(err)
-			return protocol.PatchesImage{}, err
+	return ask(h, func(id int) (js.Value, error) {
+		msg, err := message(&protocol.PatchesRequest{Header: protocol.Header{Type: protocol.KindPatches, ID: &id}, TopK: topK, Patches: k})
+		if err == nil {
+			msg.Set(protocol.FieldBytes, jsArray.New(b.Get("buffer")))
 		}
-		if r.err != nil {
-			return protocol.PatchesImage{}, r.err
-		}
+		return msg, err
+	}, b, due, func(r reply) (protocol.PatchesImage, error) {
 		var p protocol.PatchesReply
 		if err := json.Unmarshal(r.raw, &p); err != nil || len(p.Images) != 1 {
 			return protocol.PatchesImage{}, fmt.Errorf("band worker: unreadable results (%v)", err)
 		}
 		return p.Images[0], nil
+	})
+}
+
+// ask posts the request build makes for the helper's next id, data's
+// buffer transferred, and returns a wait for its answer, decoded by
+// decode. The wait gives up at due, and a helper that misses it is
+// terminated.
+func ask[T any](h *helper, build func(id int) (js.Value, error), data js.Value, due time.Time, decode func(reply) (T, error)) func() (T, error) {
+	var zero T
+	if h.dead != nil {
+		return func() (T, error) { return zero, h.dead }
+	}
+	id := h.next
+	msg, err := build(id)
+	if err != nil {
+		return func() (T, error) { return zero, err }
+	}
+	h.next++
+	ch := make(chan reply, 1)
+	h.pending[id] = ch
+	h.w.Call("postMessage", msg, jsArray.New(data.Get("buffer")))
+	return func() (T, error) {
+		r, ok := awaitBy(ch, due)
+		if !ok {
+			err := errors.New("band worker: no answer within the request's deadline")
+			h.die(err)
+			return zero, err
+		}
+		if r.err != nil {
+			return zero, r.err
+		}
+		return decode(r)
 	}
 }
