@@ -339,9 +339,15 @@ func patchImages(e *env, dir string, eng *engine.Engine, wpath string, limit int
 	if err != nil {
 		return nil, false, fileErr(dir, err)
 	}
+	// Labelled when a folder is named by a class id, as eval and the page
+	// take folders (evalreport.Plan).
+	ids := map[string]bool{}
+	for _, c := range eng.Classes {
+		ids[c.ID] = true
+	}
 	labelled := false
 	for _, ent := range entries {
-		if _, err := eng.ClassIndex(ent.Name()); err == nil && len(ent.Name()) > 1 && ent.Name()[0] == 'n' {
+		if ids[ent.Name()] {
 			if st, err := os.Stat(filepath.Join(dir, ent.Name())); err == nil && st.IsDir() {
 				labelled = true
 				break

@@ -157,6 +157,56 @@ func TestPatchesPlainFolder(t *testing.T) {
 	}
 }
 
+// TestPatchesTaughtFolder: class folders named by a taught model's class
+// ids (not WordNet ids) label their images, as eval and the page take
+// them; a folder named by no class id leaves the images unlabelled.
+func TestPatchesTaughtFolder(t *testing.T) {
+	dir := teachTree(t)
+	os.Remove(filepath.Join(dir, "beta", "broken.jpg"))
+	taught := filepath.Join(t.TempDir(), "taught.safetensors")
+	if _, stderr, code := runCmd(t, "teach", "-folds", "0", "-o", taught, dir); code != 0 {
+		t.Fatalf("teach: exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Labelled bool `json:"labelled"`
+		Images   int  `json:"images"`
+		For      []struct {
+			Label string `json:"label"`
+		} `json:"for"`
+		Distractors []struct {
+			Label string `json:"label"`
+		} `json:"distractors"`
+	}
+	out, stderr, code := runCmd(t, "patches", "-json", "-class", "alpha", "-weights", taught, dir)
+	if code != 0 {
+		t.Fatalf("patches: exit %d: %s", code, stderr)
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Labelled || rep.Images != 12 || len(rep.For) == 0 || len(rep.Distractors) == 0 {
+		t.Fatalf("labelled %v, %d images, %d for, %d distractors; want a labelled run over 12 images with both lists", rep.Labelled, rep.Images, len(rep.For), len(rep.Distractors))
+	}
+	for _, h := range rep.For {
+		if h.Label != "alpha" {
+			t.Errorf("a 'for' patch of alpha comes from an image labelled %q", h.Label)
+		}
+	}
+	for _, h := range rep.Distractors {
+		if h.Label == "alpha" {
+			t.Errorf("a distractor of alpha comes from an alpha image")
+		}
+	}
+	// With the shipped model no folder is named by a class id.
+	out, _, _ = runCmd(t, "patches", "-json", "-class", "tench", dir)
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Labelled {
+		t.Error("folders named by no class id were taken as labels")
+	}
+}
+
 func TestPatchesErrors(t *testing.T) {
 	empty := t.TempDir()
 	for _, tt := range []struct {
