@@ -114,6 +114,9 @@ func TestTeachFolder(t *testing.T) {
 	want, cliTime := cliTeach(t, parent, name)
 	sum := sha256.Sum256(want)
 	tb.open(suite.srv.URL)
+	if p := tb.text("#teach-prior"); !strings.Contains(p, "carries a feature prior") {
+		t.Errorf("#teach-prior = %q: the shipped model carries a feature prior and the panel should say so", p)
+	}
 
 	// Bad input: one class folder.
 	one := filepath.Join(t.TempDir(), "single")

@@ -61,6 +61,7 @@ type Info struct {
 	MACs         int64             `json:"macs"`
 	Params       int64             `json:"params"`
 	WeightsBytes int               `json:"weightsBytes"`
+	Prior        bool              `json:"prior,omitempty"` // the file carries a feature prior for teaching (weights.Model.Prior)
 	Meta         map[string]string `json:"meta,omitempty"` // provenance from the file
 	Kernel       string            `json:"kernel"`         // what runs the network, e.g. "WebAssembly SIMD, 2 workers"
 	WarmupMs     float64           `json:"warmupMs"`       // the warm-up pass before "ready"

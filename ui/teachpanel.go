@@ -15,6 +15,7 @@ import (
 type TeachPanel struct {
 	T       *Teaching
 	Busy    bool
+	Prior   bool // the model in use carries a feature prior
 	OnFiles func(files js.Value)
 	OnSave  func()
 

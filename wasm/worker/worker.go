@@ -35,7 +35,7 @@ func newInfo(e *engine.Engine, size int) protocol.Info {
 		InputSize: e.InputSize, Resize: e.Resize, DType: e.DType,
 		Patch: c.Patch(), Stride: model.Stride, MapH: h, MapW: w,
 		MACs: c.MACs(e.InputSize, e.InputSize), Params: c.NumParams(),
-		WeightsBytes: size, Meta: e.Info,
+		WeightsBytes: size, Meta: e.Info, Prior: e.Prior != nil,
 	}
 }
 
